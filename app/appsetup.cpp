@@ -1,0 +1,32 @@
+#include "app/appsetup.h"
+
+#include "engine/core/runtime.h"
+
+#include <QCoreApplication>
+#include <QStringList>
+
+namespace app {
+
+int setUpApplication(const QString &applicationName)
+{
+    QCoreApplication::setOrganizationName(QStringLiteral("Lorafit"));
+    QCoreApplication::setOrganizationDomain(QStringLiteral("lorafit.org"));
+    QCoreApplication::setApplicationName(applicationName);
+    QCoreApplication::setApplicationVersion(QString::fromLatin1(engine::versionString()));
+    return engine::initRuntime();
+}
+
+QString versionLine(const QString &applicationName)
+{
+    const engine::RuntimeInfo info = engine::runtimeInfo();
+    QStringList devices;
+    for (const auto &device : info.devices)
+        devices << QString::fromStdString(device.id);
+    return QStringLiteral("%1 %2 (LibTorch %3, %4 threads, devices: %5)")
+        .arg(applicationName, QString::fromLatin1(engine::versionString()),
+             QString::fromStdString(info.torchVersion))
+        .arg(info.threads)
+        .arg(devices.join(QStringLiteral(", ")));
+}
+
+} // namespace app

@@ -1,0 +1,71 @@
+// lorafit: the desktop application.
+#include "app/appsetup.h"
+#include "ui/mainwindow.h"
+#include "ui/screenshot.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QTimer>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace {
+
+bool hasArgument(int argc, char *argv[], const char *name)
+{
+    for (int i = 1; i < argc; ++i)
+        if (std::strcmp(argv[i], name) == 0)
+            return true;
+    return false;
+}
+
+bool hasDisplay()
+{
+    return std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY") || std::getenv("QT_QPA_PLATFORM");
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    // --version and --help must work without a display.
+    if (hasArgument(argc, argv, "--version") || hasArgument(argc, argv, "-v")) {
+        QCoreApplication core(argc, argv);
+        app::setUpApplication(QStringLiteral("lorafit"));
+        std::printf("%s\n", qPrintable(app::versionLine(QStringLiteral("lorafit"))));
+        return 0;
+    }
+#ifndef Q_OS_WIN
+    if (hasArgument(argc, argv, "--screenshot") && !hasDisplay())
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+#endif
+
+    QApplication application(argc, argv);
+    app::setUpApplication(QStringLiteral("lorafit"));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/lorafit.svg")));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Lorafit: LoRA and LoRA+ fine-tuning of language models."));
+    parser.addHelpOption();
+    parser.addOption({{QStringLiteral("v"), QStringLiteral("version")}, QStringLiteral("Print the version and exit.")});
+    const QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                        QStringLiteral("Render the main window to a PNG file and exit."),
+                                        QStringLiteral("file.png"));
+    parser.addOption(screenshot);
+    parser.process(application);
+
+    ui::MainWindow window;
+    if (parser.isSet(screenshot)) {
+        window.resize(1280, 800);
+        const QString error = ui::saveScreenshot(&window, parser.value(screenshot));
+        if (!error.isEmpty()) {
+            std::fprintf(stderr, "lorafit: error: %s\n", qPrintable(error));
+            return 1;
+        }
+        return 0;
+    }
+    window.show();
+    return application.exec();
+}

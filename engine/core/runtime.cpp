@@ -1,0 +1,62 @@
+// Thread count and device discovery through LibTorch's device abstraction, so an
+// official CUDA build of LibTorch needs no source change here.
+#include "engine/core/runtime.h"
+
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+namespace engine {
+
+namespace {
+
+int threadsFromEnvironment()
+{
+    const char *value = std::getenv("LORAFIT_THREADS");
+    if (!value || !*value)
+        return 0;
+    char *end = nullptr;
+    const long parsed = std::strtol(value, &end, 10);
+    return (end && *end == '\0' && parsed > 0 && parsed <= 4096) ? static_cast<int>(parsed) : 0;
+}
+
+} // namespace
+
+int initRuntime(int threads)
+{
+    if (threads <= 0)
+        threads = threadsFromEnvironment();
+    if (threads <= 0)
+        threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    setThreadCount(threads);
+    return torch::get_num_threads();
+}
+
+void setThreadCount(int threads)
+{
+    if (threads > 0)
+        torch::set_num_threads(threads);
+}
+
+RuntimeInfo runtimeInfo()
+{
+    RuntimeInfo info;
+    info.torchVersion = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "."
+        + std::to_string(TORCH_VERSION_PATCH);
+    info.threads = torch::get_num_threads();
+    info.cudaBuilt = torch::cuda::is_available() || at::hasCUDA();
+    info.devices.push_back({"cpu", "CPU (" + std::to_string(info.threads) + " threads)", 0});
+    const auto cudaCount = torch::cuda::is_available() ? torch::cuda::device_count() : 0;
+    for (std::size_t i = 0; i < cudaCount; ++i)
+        info.devices.push_back({"cuda:" + std::to_string(i), "CUDA device " + std::to_string(i), 0});
+    return info;
+}
+
+const char *versionString()
+{
+    return LORAFIT_VERSION;
+}
+
+} // namespace engine

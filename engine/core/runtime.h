@@ -1,0 +1,41 @@
+// Process-wide compute runtime: thread count and the devices LibTorch can use.
+// initRuntime() runs once at start-up from each executable's main(); it sets the
+// intra-op thread count (Debian's LibTorch starts with one thread). Thread-safe
+// after that; it never throws.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace engine {
+
+struct DeviceInfo
+{
+    std::string id;           // "cpu", "cuda:0", ... as accepted by the training config
+    std::string name;         // human readable, e.g. "CPU (2 threads)" or the GPU's name
+    std::uint64_t memoryBytes = 0; // total memory of the device, 0 if unknown
+};
+
+struct RuntimeInfo
+{
+    std::string torchVersion;  // LibTorch version the engine was built with
+    int threads = 1;           // intra-op threads in use
+    bool cudaBuilt = false;    // this LibTorch build has CUDA
+    std::vector<DeviceInfo> devices; // CPU first, then every visible CUDA device
+};
+
+// Sets the intra-op thread count: `threads` if > 0, else the LORAFIT_THREADS
+// environment variable if set, else the number of hardware threads.
+// Returns the count now in use.
+int initRuntime(int threads = 0);
+
+// Changes the intra-op thread count later (e.g. from training settings).
+void setThreadCount(int threads);
+
+RuntimeInfo runtimeInfo();
+
+// Version of Lorafit, e.g. "0.1.0".
+const char *versionString();
+
+} // namespace engine
