@@ -1,0 +1,121 @@
+#include "engine/train/optimizerconfig.h"
+
+#include "engine/core/jsonreader.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace engine {
+
+namespace {
+
+bool positive(double v)
+{
+    return v > 0.0 && std::isfinite(v);
+}
+
+} // namespace
+
+const char *scheduleName(Schedule schedule)
+{
+    switch (schedule) {
+    case Schedule::Constant: return "constant";
+    case Schedule::Linear: return "linear";
+    case Schedule::Cosine: return "cosine";
+    }
+    return "linear";
+}
+
+Status OptimizerConfig::validate() const
+{
+    if (!positive(learningRate) || learningRate > 1.0)
+        return Status::failure("optimizer.learning_rate: must be in (0, 1] (hint: 1e-4 to 5e-4 is typical for LoRA)");
+    if (!(loraPlusRatio >= 1.0) || !std::isfinite(loraPlusRatio))
+        return Status::failure("optimizer.loraplus_ratio: must be >= 1 (hint: 1 is plain LoRA; the LoRA+ paper "
+                               "recommends about 16)");
+    if (!(embeddingLearningRate >= 0.0))
+        return Status::failure("optimizer.embedding_learning_rate: must not be negative");
+    if (!(beta1 >= 0.0 && beta1 < 1.0) || !(beta2 >= 0.0 && beta2 < 1.0))
+        return Status::failure("optimizer.beta1/beta2: must be in [0, 1) (hint: 0.9 and 0.999)");
+    if (!positive(epsilon))
+        return Status::failure("optimizer.epsilon: must be positive (hint: 1e-8)");
+    if (!(weightDecay >= 0.0))
+        return Status::failure("optimizer.weight_decay: must not be negative");
+    if (!(warmupRatio >= 0.0 && warmupRatio < 1.0))
+        return Status::failure("optimizer.warmup_ratio: must be in [0, 1) (hint: 0.03)");
+    if (!(minLearningRateRatio >= 0.0 && minLearningRateRatio <= 1.0))
+        return Status::failure("optimizer.min_learning_rate_ratio: must be in [0, 1]");
+    if (!(maxGradNorm >= 0.0))
+        return Status::failure("optimizer.max_grad_norm: must not be negative (hint: 1.0; 0 disables clipping)");
+    return Status::success();
+}
+
+std::int64_t OptimizerConfig::warmupFor(std::int64_t totalSteps) const
+{
+    if (warmupSteps >= 0)
+        return std::min(warmupSteps, totalSteps);
+    return static_cast<std::int64_t>(std::ceil(warmupRatio * static_cast<double>(totalSteps)));
+}
+
+double scheduleFactor(const OptimizerConfig &config, std::int64_t step, std::int64_t totalSteps)
+{
+    const std::int64_t warmup = config.warmupFor(totalSteps);
+    if (step < warmup)
+        return static_cast<double>(step + 1) / static_cast<double>(warmup + 1);
+    const double floor = config.minLearningRateRatio;
+    const std::int64_t decaySteps = std::max<std::int64_t>(1, totalSteps - warmup);
+    const double progress = std::clamp(static_cast<double>(step - warmup) / static_cast<double>(decaySteps), 0.0, 1.0);
+    switch (config.schedule) {
+    case Schedule::Constant: return 1.0;
+    case Schedule::Linear: return floor + (1.0 - floor) * (1.0 - progress);
+    case Schedule::Cosine: return floor + (1.0 - floor) * 0.5 * (1.0 + std::cos(M_PI * progress));
+    }
+    return 1.0;
+}
+
+std::string OptimizerConfig::toJson() const
+{
+    const nlohmann::json j = {
+        {"learning_rate", learningRate},
+        {"loraplus_ratio", loraPlusRatio},
+        {"embedding_learning_rate", embeddingLearningRate},
+        {"beta1", beta1},
+        {"beta2", beta2},
+        {"epsilon", epsilon},
+        {"weight_decay", weightDecay},
+        {"schedule", scheduleName(schedule)},
+        {"warmup_ratio", warmupRatio},
+        {"warmup_steps", warmupSteps},
+        {"min_learning_rate_ratio", minLearningRateRatio},
+        {"max_grad_norm", maxGradNorm},
+    };
+    return j.dump(2);
+}
+
+Result<OptimizerConfig> OptimizerConfig::fromJson(const std::string &json, const std::string &source)
+{
+    return guard([&] {
+        const nlohmann::json parsed = parseJsonObject(json, source);
+        JsonReader in(parsed, source);
+        OptimizerConfig c;
+        in.read("learning_rate", c.learningRate);
+        in.read("loraplus_ratio", c.loraPlusRatio);
+        in.read("embedding_learning_rate", c.embeddingLearningRate);
+        in.read("beta1", c.beta1);
+        in.read("beta2", c.beta2);
+        in.read("epsilon", c.epsilon);
+        in.read("weight_decay", c.weightDecay);
+        in.readEnum("schedule", c.schedule,
+                    {{"constant", Schedule::Constant}, {"linear", Schedule::Linear}, {"cosine", Schedule::Cosine}});
+        in.read("warmup_ratio", c.warmupRatio);
+        in.read("warmup_steps", c.warmupSteps);
+        in.read("min_learning_rate_ratio", c.minLearningRateRatio);
+        in.read("max_grad_norm", c.maxGradNorm);
+        in.rejectUnknownKeys();
+        if (Status s = c.validate(); !s)
+            throw Error(source + ": " + s.message());
+        return c;
+    });
+}
+
+} // namespace engine

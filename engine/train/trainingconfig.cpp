@@ -1,0 +1,87 @@
+#include "engine/train/trainingconfig.h"
+
+#include "engine/core/jsonreader.h"
+
+#include <cmath>
+#include <regex>
+
+namespace engine {
+
+Status TrainingConfig::validate() const
+{
+    if (maxSteps < 0)
+        return Status::failure("training.max_steps: must not be negative (hint: 0 trains for 'epochs')");
+    if (maxSteps == 0 && !(epochs > 0.0 && std::isfinite(epochs)))
+        return Status::failure("training.epochs: must be positive when max_steps is 0");
+    if (batchSize < 1 || batchSize > 4096)
+        return Status::failure("training.batch_size: " + std::to_string(batchSize) + " is out of range (hint: 1 to 64)");
+    if (gradientAccumulation < 1)
+        return Status::failure("training.gradient_accumulation: must be at least 1");
+    if (maxLength < 8 || maxLength > 1 << 20)
+        return Status::failure("training.max_length: " + std::to_string(maxLength)
+                               + " is out of range (hint: 8 to the model's context length)");
+    if (evalEvery < 0 || evalBatches < 0 || checkpointEvery < 0 || probeEvery < 0)
+        return Status::failure("training: eval_every, eval_batches, checkpoint_every and probe_every must not be negative");
+    if (keepCheckpoints < 1)
+        return Status::failure("training.keep_checkpoints: must be at least 1");
+    if (maxBadSteps < 1)
+        return Status::failure("training.max_bad_steps: must be at least 1");
+    static const std::regex devicePattern("cpu|cuda(:[0-9]+)?");
+    if (!std::regex_match(device, devicePattern))
+        return Status::failure("training.device: unknown device '" + device + "' (hint: 'cpu', 'cuda' or 'cuda:0')");
+    if (threads < 0)
+        return Status::failure("training.threads: must not be negative (hint: 0 uses all cores)");
+    return Status::success();
+}
+
+std::string TrainingConfig::toJson() const
+{
+    const nlohmann::json j = {
+        {"max_steps", maxSteps},
+        {"epochs", epochs},
+        {"batch_size", batchSize},
+        {"gradient_accumulation", gradientAccumulation},
+        {"max_length", maxLength},
+        {"seed", seed},
+        {"eval_every", evalEvery},
+        {"eval_batches", evalBatches},
+        {"checkpoint_every", checkpointEvery},
+        {"keep_checkpoints", keepCheckpoints},
+        {"probe_every", probeEvery},
+        {"max_bad_steps", maxBadSteps},
+        {"device", device},
+        {"threads", threads},
+        {"gradient_checkpointing", gradientCheckpointing},
+    };
+    return j.dump(2);
+}
+
+Result<TrainingConfig> TrainingConfig::fromJson(const std::string &json, const std::string &source)
+{
+    return guard([&] {
+        const nlohmann::json parsed = parseJsonObject(json, source);
+        JsonReader in(parsed, source);
+        TrainingConfig c;
+        in.read("max_steps", c.maxSteps);
+        in.read("epochs", c.epochs);
+        in.read("batch_size", c.batchSize);
+        in.read("gradient_accumulation", c.gradientAccumulation);
+        in.read("max_length", c.maxLength);
+        in.read("seed", c.seed);
+        in.read("eval_every", c.evalEvery);
+        in.read("eval_batches", c.evalBatches);
+        in.read("checkpoint_every", c.checkpointEvery);
+        in.read("keep_checkpoints", c.keepCheckpoints);
+        in.read("probe_every", c.probeEvery);
+        in.read("max_bad_steps", c.maxBadSteps);
+        in.read("device", c.device);
+        in.read("threads", c.threads);
+        in.read("gradient_checkpointing", c.gradientCheckpointing);
+        in.rejectUnknownKeys();
+        if (Status s = c.validate(); !s)
+            throw Error(source + ": " + s.message());
+        return c;
+    });
+}
+
+} // namespace engine

@@ -1,0 +1,35 @@
+// Settings of the training loop: length, batching, evaluation, checkpoints,
+// metric probes, device and seed. Torch-free.
+#pragma once
+
+#include "engine/core/status.h"
+
+#include <cstdint>
+#include <string>
+
+namespace engine {
+
+struct TrainingConfig
+{
+    std::int64_t maxSteps = 0;     // optimizer steps; 0 = derive from epochs
+    double epochs = 1.0;           // passes over the training split (when maxSteps = 0)
+    int batchSize = 4;             // sequences per micro-batch
+    int gradientAccumulation = 1;  // micro-batches per optimizer step
+    int maxLength = 512;           // tokens per sequence (longer records are truncated)
+    std::uint64_t seed = 42;       // one seed for init, dropout, shuffling and sampling
+    int evalEvery = 50;            // optimizer steps between validation losses; 0 = never
+    int evalBatches = 0;           // validation micro-batches per evaluation; 0 = the whole split
+    int checkpointEvery = 100;     // optimizer steps between checkpoints; 0 = only at the end
+    int keepCheckpoints = 3;       // newest checkpoints kept on disk (the best-eval one is always kept)
+    int probeEvery = 10;           // steps between δ-term probes; 0 = never
+    int maxBadSteps = 5;           // NaN/Inf steps in a row that stop the run
+    std::string device = "cpu";    // "cpu", "cuda" or "cuda:N"
+    int threads = 0;               // CPU threads; 0 = all cores
+    bool gradientCheckpointing = false; // recompute activations in backward to save memory
+
+    Status validate() const;
+    std::string toJson() const;
+    static Result<TrainingConfig> fromJson(const std::string &json, const std::string &source = "training settings");
+};
+
+} // namespace engine
