@@ -133,7 +133,14 @@ std::unique_ptr<HfTokenizer> parseTokenizerJson(std::string_view json, const std
     parts.decoder = parseTokenDecoder(memberOrNull(root, "decoder"), name + ": decoder");
     parts.post = parsePostTemplate(memberOrNull(root, "post_processor"), name + ": post_processor");
     parts.addedTokens = readAddedTokens(memberOrNull(root, "added_tokens"), name + ": added_tokens");
-    return std::make_unique<HfTokenizer>(std::move(parts));
+    auto tokenizer = std::make_unique<HfTokenizer>(std::move(parts));
+    const PostTemplate &post = tokenizer->postTemplate();
+    for (const auto *ids : {&post.prefix, &post.suffix})
+        for (const TokenId id : *ids)
+            if (tokenizer->idToToken(id).empty())
+                failField(name + ": post_processor", "special token id " + std::to_string(id) + " is not in the vocabulary",
+                          "the ids of special_tokens must be ids of model.vocab or added_tokens");
+    return tokenizer;
 }
 
 std::unique_ptr<HfTokenizer> parseGpt2Files(std::string_view vocabJson, const std::string &vocabName,

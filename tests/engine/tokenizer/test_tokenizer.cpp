@@ -274,6 +274,11 @@ void TestTokenizer::badInput_data()
                                       << "unk token '<unk>' is not in the vocabulary";
     QTest::newRow("template without A") << QString::fromStdString(tokenizerJson(kAbcVocab + R"(,"merges":[])", R"("post_processor":{"type":"TemplateProcessing","single":[]})"))
                                         << "the template has no $A sequence";
+    QTest::newRow("template id out of vocab")
+        << QString::fromStdString(tokenizerJson(kAbcVocab + R"(,"merges":[])",
+                                                R"("post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<s>","type_id":0}},{"Sequence":{"id":"A","type_id":0}}],)"
+                                                R"("special_tokens":{"<s>":{"id":"<s>","ids":[99],"tokens":["<s>"]}}})"))
+        << "post_processor: special token id 99 is not in the vocabulary";
 }
 
 void TestTokenizer::badInput()
