@@ -33,6 +33,8 @@ class HfTokenizer : public Tokenizer
 public:
     explicit HfTokenizer(HfTokenizerParts parts);
 
+    // parseSpecial = false leaves tokens marked "special" as plain text; other added
+    // tokens still match (tokenizers' encode_special_tokens behaves the same way).
     std::vector<TokenId> encode(std::string_view text, bool addSpecial = false, bool parseSpecial = true) const override;
     std::string decode(const std::vector<TokenId> &ids, bool skipSpecial = false) const override;
     std::size_t vocabSize() const override;

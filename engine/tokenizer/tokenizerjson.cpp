@@ -7,6 +7,9 @@
 namespace engine::tok {
 namespace {
 
+// Ids index dense tables; real vocabularies have at most a few hundred thousand tokens.
+constexpr std::uint64_t kMaxTokenId = (1u << 24) - 1;
+
 std::vector<std::pair<std::string, TokenId>> readVocab(const Json &vocab, const std::string &context)
 {
     if (!vocab.is_object())
@@ -14,8 +17,8 @@ std::vector<std::pair<std::string, TokenId>> readVocab(const Json &vocab, const 
     std::vector<std::pair<std::string, TokenId>> out;
     out.reserve(vocab.size());
     for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-        if (!it.value().is_number_unsigned() || it.value().get<std::uint64_t>() > 0x7FFFFFFF)
-            failField(context + "." + it.key(), "expected a non-negative integer id");
+        if (!it.value().is_number_unsigned() || it.value().get<std::uint64_t>() > kMaxTokenId)
+            failField(context + "." + it.key(), "expected a non-negative integer id below 2^24");
         out.emplace_back(it.key(), it.value().get<TokenId>());
     }
     return out;
@@ -89,8 +92,8 @@ std::vector<AddedToken> readAddedTokens(const Json &list, const std::string &con
         AddedToken token;
         token.content = requireString(j, "content", where);
         const Json &id = requireMember(j, "id", where);
-        if (!id.is_number_unsigned() || id.get<std::uint64_t>() > 0x7FFFFFFF)
-            failField(where + ".id", "expected a non-negative integer id");
+        if (!id.is_number_unsigned() || id.get<std::uint64_t>() > kMaxTokenId)
+            failField(where + ".id", "expected a non-negative integer id below 2^24");
         token.id = id.get<TokenId>();
         token.special = optionalBool(j, "special", false, where);
         token.singleWord = optionalBool(j, "single_word", false, where);

@@ -266,6 +266,8 @@ void TestTokenizer::badInput_data()
     QTest::newRow("Unigram") << R"({"model":{"type":"Unigram","vocab":[]}})" << "tokenizer model type 'Unigram' is not supported";
     QTest::newRow("bad vocab id") << QString::fromStdString(tokenizerJson(R"("vocab":{"a":-1},"merges":[])"))
                                   << "model.vocab.a: expected a non-negative integer id";
+    QTest::newRow("huge vocab id") << QString::fromStdString(tokenizerJson(R"("vocab":{"a":4000000000},"merges":[])"))
+                                   << "model.vocab.a: expected a non-negative integer id below 2^24";
     QTest::newRow("unknown pre-tokenizer") << QString::fromStdString(tokenizerJson(kAbcVocab + R"(,"merges":[])", R"("pre_tokenizer":{"type":"Whitespace"})"))
                                            << "pre_tokenizer: pre-tokenizer type 'Whitespace' is not supported";
     QTest::newRow("bad regex") << QString::fromStdString(tokenizerJson(kAbcVocab + R"(,"merges":[])", R"("pre_tokenizer":{"type":"Split","pattern":{"Regex":"(a"},"behavior":"Isolated"})"))
