@@ -129,13 +129,19 @@ void BpeModel::encodeWord(std::string_view word, std::vector<TokenId> &out) cons
         storeCache(word, out.data() + first, out.size() - first);
 }
 
+BpeModel::CacheShard &BpeModel::cacheShard(std::string_view word) const
+{
+    return m_cache[std::hash<std::string_view>{}(word) % kCacheShards];
+}
+
 bool BpeModel::lookupCache(std::string_view word, std::vector<TokenId> &out) const
 {
     thread_local std::string key;
     key.assign(word.data(), word.size());
-    std::lock_guard<std::mutex> lock(m_cacheMutex);
-    const auto it = m_cache.find(key);
-    if (it == m_cache.end())
+    CacheShard &shard = cacheShard(word);
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    const auto it = shard.words.find(key);
+    if (it == shard.words.end())
         return false;
     out.insert(out.end(), it->second.begin(), it->second.end());
     return true;
@@ -143,10 +149,11 @@ bool BpeModel::lookupCache(std::string_view word, std::vector<TokenId> &out) con
 
 void BpeModel::storeCache(std::string_view word, const TokenId *ids, std::size_t count) const
 {
-    std::lock_guard<std::mutex> lock(m_cacheMutex);
-    if (m_cache.size() >= kCacheCapacity)
-        m_cache.clear();
-    m_cache.emplace(std::string(word), std::vector<TokenId>(ids, ids + count));
+    CacheShard &shard = cacheShard(word);
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    if (shard.words.size() >= kCacheCapacity / kCacheShards)
+        shard.words.clear();
+    shard.words.emplace(std::string(word), std::vector<TokenId>(ids, ids + count));
 }
 
 void BpeModel::mergeWord(std::string_view word, std::vector<TokenId> &out) const

@@ -8,6 +8,7 @@
 
 #include "engine/tokenizer/tokenizer.h"
 
+#include <array>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -76,8 +77,16 @@ private:
     std::optional<TokenId> m_unkId;
     TokenId m_byteIds[256];                                // <0xHH> ids, -1 if absent
 
-    mutable std::mutex m_cacheMutex;
-    mutable std::unordered_map<std::string, std::vector<TokenId>> m_cache;
+    // Word -> ids, split into independently locked shards so threads that
+    // tokenize a dataset in parallel rarely wait for each other.
+    struct CacheShard
+    {
+        std::mutex mutex;
+        std::unordered_map<std::string, std::vector<TokenId>> words;
+    };
+    static constexpr std::size_t kCacheShards = 16;
+    CacheShard &cacheShard(std::string_view word) const;
+    mutable std::array<CacheShard, kCacheShards> m_cache;
 };
 
 } // namespace engine::tok

@@ -11,6 +11,9 @@
 #include <QJsonObject>
 #include <QTest>
 
+#include <atomic>
+#include <thread>
+
 namespace {
 
 const QString kFixtures = QStringLiteral(LF_TOKENIZER_FIXTURES);
@@ -84,6 +87,32 @@ private Q_SLOTS:
                                      << "\n  skip ours:" << decodedSkip << "\n  skip HF:  " << c[QStringLiteral("decodedSkip")].toString();
         }
         QCOMPARE(failures, 0);
+    }
+
+    // The same tokenizer used from several threads at once (shared word cache)
+    // gives the reference ids in every thread.
+    void concurrentEncode()
+    {
+        QFile file(kFixtures + QStringLiteral("/expected_qwen3.json"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonArray cases = QJsonDocument::fromJson(file.readAll()).array();
+        auto loaded = engine::loadTokenizer((kFixtures + QStringLiteral("/models/qwen3")).toStdString());
+        QVERIFY2(loaded.isOk(), loaded.message().c_str());
+        const engine::Tokenizer &tokenizer = *loaded.value();
+        std::atomic<int> mismatches{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t)
+            threads.emplace_back([&] {
+                for (int round = 0; round < 5; ++round)
+                    for (const QJsonValue &value : cases) {
+                        const QJsonObject c = value.toObject();
+                        if (tokenizer.encode(c[QStringLiteral("text")].toString().toStdString()) != idsOf(c[QStringLiteral("ids")]))
+                            ++mismatches;
+                    }
+            });
+        for (std::thread &thread : threads)
+            thread.join();
+        QCOMPARE(mismatches.load(), 0);
     }
 };
 
