@@ -48,6 +48,7 @@ public:
     const PostTemplate &postTemplate() const { return m_parts.post; }
     void setPostTemplate(PostTemplate post) { m_parts.post = std::move(post); }
     SpecialTokens &mutableSpecialTokens() { return m_parts.special; }
+    const BpeModel &model() const { return *m_parts.model; }
 
 private:
     void encodeNormalizedPiece(std::string_view piece, bool atOrigin, std::vector<TokenId> &out) const;

@@ -8,6 +8,8 @@
 
 #include <pcre2.h>
 
+#include <cstdint>
+
 namespace engine::tok {
 
 struct Regex::Impl

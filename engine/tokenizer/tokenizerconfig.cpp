@@ -71,6 +71,8 @@ void deriveSpecialTokens(HfTokenizer &tokenizer)
         special.eos = post.suffix.front();
         special.eosText = tokenizer.idToToken(*special.eos);
     }
+    if (const auto &unk = tokenizer.model().options().unkToken)
+        special.unk = tokenizer.tokenToId(*unk);
     refreshFlags(tokenizer);
 }
 

@@ -103,6 +103,7 @@ void TestTokenizer::unknownCharacters()
     QCOMPARE(dropping->encode("axb"), (Ids{0, 1})); // no unk token: dropped, as HF does
     auto unk = load(tokenizerJson(kAbcVocab + R"(,"merges":[],"unk_token":"?")"));
     QCOMPARE(unk->encode("axyb"), (Ids{0, 7, 7, 1}));
+    QCOMPARE(unk->specialTokens().unk, std::optional<engine::TokenId>(7));
     auto fused = load(tokenizerJson(kAbcVocab + R"(,"merges":[],"unk_token":"?","fuse_unk":true)"));
     QCOMPARE(fused->encode("axyb"), (Ids{0, 7, 1}));
 }
