@@ -16,11 +16,15 @@ namespace fs = std::filesystem;
 
 std::unique_ptr<tok::HfTokenizer> readFolder(const std::string &folder)
 {
-    const fs::path dir(folder);
-    if (!fs::is_directory(dir))
-        throw Error(folder + ": not a folder (hint: choose the folder that holds the model's tokenizer.json)");
+    fs::path dir(folder);
+    fs::path json = dir / "tokenizer.json";
+    if (fs::is_regular_file(dir)) { // a tokenizer.json given directly: its folder holds the configs
+        json = dir;
+        dir = dir.parent_path().empty() ? fs::path(".") : dir.parent_path();
+    } else if (!fs::is_directory(dir)) {
+        throw Error(folder + ": no such folder (hint: choose the folder that holds the model's tokenizer.json)");
+    }
     std::unique_ptr<tok::HfTokenizer> tokenizer;
-    const fs::path json = dir / "tokenizer.json";
     if (fs::exists(json)) {
         tokenizer = tok::parseTokenizerJson(readFile(json.string()), json.string());
         tok::deriveSpecialTokens(*tokenizer);

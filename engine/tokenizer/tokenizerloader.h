@@ -16,7 +16,8 @@ namespace engine {
 
 // The tokenizer of a model folder: tokenizer.json if present, else GPT-2's
 // vocab.json + merges.txt. Special-token roles come from tokenizer_config.json
-// and stop ids from generation_config.json when those files exist.
+// and stop ids from generation_config.json when those files exist. A path to a
+// tokenizer.json file is accepted too (its folder is searched for the configs).
 Result<std::unique_ptr<Tokenizer>> loadTokenizer(const std::string &modelFolder);
 
 // One tokenizer.json file, without sibling config files.

@@ -234,6 +234,10 @@ void TestTokenizer::folderWithConfigs()
     QVERIFY(special.addBos && special.addEos);
     QCOMPARE(special.stopIds, (Ids{9, 6}));
     QCOMPARE(loaded.value()->encode("a", true), (Ids{8, 0, 9}));
+    // The tokenizer.json path itself: the same configs apply.
+    auto byFile = engine::loadTokenizer(dir.filePath("tokenizer.json").toStdString());
+    QVERIFY2(byFile, byFile.message().c_str());
+    QCOMPARE(byFile.value()->specialTokens().stopIds, (Ids{9, 6}));
 }
 
 void TestTokenizer::gpt2Files()
