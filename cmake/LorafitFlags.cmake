@@ -9,7 +9,7 @@ if(MSVC)
   endif()
 else()
   target_compile_options(lf_flags INTERFACE
-    -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wcast-align
+    -Wall -Wextra -Wpedantic $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local> -Wnon-virtual-dtor -Wcast-align
     -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
   if(LORAFIT_WARNINGS_AS_ERRORS)
     target_compile_options(lf_flags INTERFACE -Werror)
