@@ -45,9 +45,20 @@ CREATE TABLE checkpoint(
     PRIMARY KEY(run_id, step));
 )sql";
 
-// Version 2: run notes and progress, per-matrix metrics (one float32 blob per
-// step and kind, little-endian, one value per matrix index), eval results, exports.
+// Version 2: run notes and progress; scalar metrics keyed by step first (a batch
+// then writes one run of neighbouring rows instead of one page per name);
+// per-matrix metrics (one float32 blob per step and kind, little-endian, one
+// value per matrix index); eval results; exports.
 constexpr const char *kUpgradeTo2 = R"sql(
+CREATE TABLE scalar_metric_v2(
+    run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    name_id INTEGER NOT NULL REFERENCES metric_name(id),
+    value REAL,
+    PRIMARY KEY(run_id, step, name_id)) WITHOUT ROWID;
+INSERT INTO scalar_metric_v2(run_id, step, name_id, value) SELECT run_id, step, name_id, value FROM scalar_metric;
+DROP TABLE scalar_metric;
+ALTER TABLE scalar_metric_v2 RENAME TO scalar_metric;
 ALTER TABLE run ADD COLUMN notes TEXT NOT NULL DEFAULT '';
 ALTER TABLE run ADD COLUMN updated_at INTEGER;
 ALTER TABLE run ADD COLUMN last_step INTEGER;
@@ -63,7 +74,7 @@ CREATE TABLE matrix_metric(
     kind_id INTEGER NOT NULL REFERENCES metric_name(id),
     step INTEGER NOT NULL,
     data BLOB NOT NULL);
-CREATE UNIQUE INDEX matrix_metric_series ON matrix_metric(run_id, kind_id, step);
+CREATE UNIQUE INDEX matrix_metric_step ON matrix_metric(run_id, step, kind_id);
 CREATE TABLE eval_result(
     id INTEGER PRIMARY KEY,
     run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
