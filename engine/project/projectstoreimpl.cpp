@@ -73,7 +73,13 @@ std::unique_ptr<ProjectStore::Impl> ProjectStore::Impl::open(const std::string &
     impl->m_path = std::filesystem::absolute(path).lexically_normal().generic_string();
     impl->m_folder = projectFolderOf(impl->m_path);
     checkLooksLikeSqlite(impl->m_path);
-    auto db = std::make_unique<SqliteDatabase>(impl->m_path, SqliteDatabase::Access::ReadOnly);
+    // No WAL file and no lock holder: nobody is writing, so read without creating
+    // the -wal/-shm files (a refused or merely shown file stays exactly as it was).
+    std::error_code ignored;
+    const bool quiescent = !std::filesystem::exists(impl->m_path + "-wal", ignored)
+        && !ProjectLock::isHeldElsewhere(impl->m_path);
+    auto db = std::make_unique<SqliteDatabase>(
+        impl->m_path, quiescent ? SqliteDatabase::Access::Snapshot : SqliteDatabase::Access::ReadOnly);
     const int version = checkProjectDatabase(*db);
 
     if (mode == OpenMode::ReadWrite)

@@ -15,7 +15,8 @@ namespace engine {
 // How ProjectStore::open() wants the file.
 enum class OpenMode {
     ReadWrite, // take the project's lock; falls back to a read-only view if another process holds it
-    ReadOnly,  // never write, never take the lock (e.g. `lorafit-cli project show`)
+    ReadOnly,  // never write, never take the lock (e.g. `lorafit-cli project show`); if no process
+               // is writing, a snapshot that creates no -wal/-shm files next to the project
 };
 
 enum class RunStatus {

@@ -10,6 +10,25 @@ namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
 
+// "file:/path?immutable=1" with the characters URIs reserve escaped.
+std::string immutableUri(const std::string &path)
+{
+    std::string uri = "file:";
+    if (path.empty() || path[0] != '/')
+        uri += '/'; // Windows drive paths: file:/C:/...
+    for (const char c : path) {
+        if (c == '%' || c == '?' || c == '#') {
+            static const char kHex[] = "0123456789ABCDEF";
+            uri += '%';
+            uri += kHex[(static_cast<unsigned char>(c) >> 4) & 0xF];
+            uri += kHex[static_cast<unsigned char>(c) & 0xF];
+        } else {
+            uri += c == '\\' ? '/' : c;
+        }
+    }
+    return uri + "?immutable=1";
+}
+
 } // namespace
 
 SqliteDatabase::SqliteDatabase(const std::string &path, Access access) : m_path(path)
@@ -17,10 +36,12 @@ SqliteDatabase::SqliteDatabase(const std::string &path, Access access) : m_path(
     int flags = SQLITE_OPEN_NOMUTEX;
     switch (access) {
     case Access::ReadOnly: flags |= SQLITE_OPEN_READONLY; break;
+    case Access::Snapshot: flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI; break;
     case Access::ReadWrite: flags |= SQLITE_OPEN_READWRITE; break;
     case Access::Create: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE; break;
     }
-    const int code = sqlite3_open_v2(path.c_str(), &m_db, flags, nullptr);
+    const std::string name = access == Access::Snapshot ? immutableUri(path) : path;
+    const int code = sqlite3_open_v2(name.c_str(), &m_db, flags, nullptr);
     if (code != SQLITE_OK) {
         const std::string message = describeError(m_db, code, path);
         sqlite3_close(m_db);

@@ -19,7 +19,12 @@ namespace engine {
 class SqliteDatabase
 {
 public:
-    enum class Access { ReadOnly, ReadWrite, Create };
+    enum class Access {
+        ReadOnly,  // live reads; creates the -wal/-shm files of a WAL database if missing
+        Snapshot,  // reads a file no process is writing, creating nothing (SQLite "immutable")
+        ReadWrite,
+        Create,
+    };
 
     SqliteDatabase(const std::string &path, Access access);
     ~SqliteDatabase();

@@ -60,6 +60,8 @@ private Q_SLOTS:
             LF_VERIFY_FAILS_WITH(ProjectStore::open(path.toStdString(), mode), "was written by a newer Lorafit");
         QCOMPARE(fileBytes(path), before);
         QVERIFY(!QFile::exists(path + QStringLiteral(".lock")));
+        QVERIFY(!QFile::exists(path + QStringLiteral("-wal"))); // nothing created next to it either
+        QVERIFY(!QFile::exists(path + QStringLiteral("-shm")));
     }
 
     void unusableFilesAreRefusedUntouched_data()
@@ -101,6 +103,7 @@ private Q_SLOTS:
         }
         LF_VERIFY_FAILS_WITH(ProjectStore::create(path.toStdString()), "already exists");
         QCOMPARE(fileBytes(path), before);
+        QVERIFY(!QFile::exists(path + QStringLiteral("-wal")));
     }
 
     void missingFileIsExplained()
