@@ -153,6 +153,18 @@ void ProjectStore::Impl::finishRun(std::int64_t runId, RunStatus status, const s
     update.bind(1, runStatusName(status)).bind(2, currentTimeMs()).bind(3, metrics).bind(4, runId).run();
 }
 
+void ProjectStore::Impl::resumeRun(std::int64_t runId)
+{
+    requireWritable("resume a run");
+    const RunInfo info = run(runId);
+    if (info.status == RunStatus::Running || info.status == RunStatus::Finished)
+        throw Error(runName(runId) + " is " + runStatusName(info.status)
+                    + " and cannot be resumed (hint: only interrupted, stopped or failed runs can be)");
+    SqliteStatement update = m_db->prepare(
+        "UPDATE run SET status = 'running', ended_at = NULL, updated_at = ?1 WHERE id = ?2");
+    update.bind(1, currentTimeMs()).bind(2, runId).run();
+}
+
 void ProjectStore::Impl::setRunNotes(std::int64_t runId, const std::string &notes)
 {
     requireWritable("change the notes of a run");

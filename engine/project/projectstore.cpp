@@ -87,6 +87,11 @@ Status ProjectStore::finishRun(std::int64_t runId, RunStatus status, const std::
     return guard([&] { m_impl->finishRun(runId, status, finalMetricsJson); });
 }
 
+Status ProjectStore::resumeRun(std::int64_t runId)
+{
+    return guard([&] { m_impl->resumeRun(runId); });
+}
+
 Status ProjectStore::setRunNotes(std::int64_t runId, const std::string &notes)
 {
     return guard([&] { m_impl->setRunNotes(runId, notes); });

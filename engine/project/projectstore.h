@@ -64,6 +64,9 @@ public:
     Status addCheckpoint(std::int64_t runId, const CheckpointInfo &checkpoint);
     // Ends a run: `status` is Finished, Stopped or Failed; final metrics are a JSON object.
     Status finishRun(std::int64_t runId, RunStatus status, const std::string &finalMetricsJson = "{}");
+    // Continues an interrupted, stopped or failed run (after loading its last checkpoint):
+    // status back to Running; steps appended again replace the stored ones.
+    Status resumeRun(std::int64_t runId);
     Status setRunNotes(std::int64_t runId, const std::string &notes);
     // Deletes a run with its metrics, eval results and checkpoint records (not the files).
     Status deleteRun(std::int64_t runId);

@@ -30,6 +30,7 @@ public:
     void addEvalResult(std::int64_t runId, const EvalResult &result);
     void addCheckpoint(std::int64_t runId, const CheckpointInfo &checkpoint);
     void finishRun(std::int64_t runId, RunStatus status, const std::string &finalMetricsJson);
+    void resumeRun(std::int64_t runId);
     void setRunNotes(std::int64_t runId, const std::string &notes);
     void deleteRun(std::int64_t runId);
     std::int64_t addExport(const ExportInfo &info);

@@ -151,6 +151,17 @@ private Q_SLOTS:
         QVERIFY(checkpoint->step >= lastCheckpoint && checkpoint->step <= loss.steps.back());
         QCOMPARE(QString::fromStdString(checkpoint->path),
                  dir.filePath(QStringLiteral("ckpt/%1").arg(checkpoint->step)));
+
+        // Resuming continues the same run: steps after the checkpoint are replaced.
+        LF_VERIFY_OK(store->resumeRun(run.id));
+        QCOMPARE(store->run(run.id).value().status, RunStatus::Running);
+        engine::StepRecord redone = recordAt(checkpoint->step + 1);
+        redone.scalars["loss"] = -1.0;
+        LF_VERIFY_OK(store->appendMetrics(run.id, {redone}));
+        const auto resumed = store->scalarSeries(run.id, "loss").value();
+        QCOMPARE(resumed.steps.size(), loss.steps.size());
+        QCOMPARE(resumed.values[std::size_t(checkpoint->step + 1)], -1.0);
+        LF_VERIFY_FAILS_WITH(store->resumeRun(run.id), "is running and cannot be resumed");
     }
 };
 
