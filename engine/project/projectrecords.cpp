@@ -7,8 +7,6 @@
 #include "engine/project/projectpaths.h"
 #include "engine/project/projectsettings.h"
 
-#include <algorithm>
-
 namespace engine {
 
 namespace {
@@ -96,21 +94,28 @@ void ProjectStore::Impl::appendMetrics(std::int64_t runId, const std::vector<Ste
     requireWritable("record metrics");
     if (batch.empty())
         return;
+    auto known = m_matrixCounts.find(runId);
+    if (known == m_matrixCounts.end())
+        known = m_matrixCounts.emplace(runId, matrixCountOf(runId)).first;
+    const std::int64_t now = currentTimeMs();
+    // The run's activity time feeds "interrupted at"; a few seconds of precision is plenty,
+    // and leaving the run's row alone keeps small batches to a few pages each.
+    const bool touchRun = now - m_lastTouchMs[runId] >= kTouchIntervalMs;
     try {
         m_db->transaction([&] {
-            const int matrixCount = matrixCountOf(runId);
-            m_metrics->append(runId, matrixCount, batch);
-            std::int64_t lastStep = batch.front().step;
-            for (const StepRecord &record : batch)
-                lastStep = std::max(lastStep, record.step);
-            SqliteStatement update = m_db->prepare(
-                "UPDATE run SET last_step = MAX(COALESCE(last_step, -1), ?1), updated_at = ?2 WHERE id = ?3");
-            update.bind(1, lastStep).bind(2, currentTimeMs()).bind(3, runId).run();
+            m_metrics->append(runId, known->second, batch);
+            if (touchRun) {
+                if (!m_touchRun)
+                    m_touchRun = m_db->prepare("UPDATE run SET updated_at = ?1 WHERE id = ?2");
+                m_touchRun->bind(1, now).bind(2, runId).run();
+            }
         });
     } catch (...) {
         m_metrics->forgetUncommitted();
         throw;
     }
+    if (touchRun)
+        m_lastTouchMs[runId] = now;
 }
 
 void ProjectStore::Impl::addEvalResult(std::int64_t runId, const EvalResult &result)
@@ -177,6 +182,7 @@ void ProjectStore::Impl::deleteRun(std::int64_t runId)
     requireWritable("delete a run");
     matrixCountOf(runId);
     m_db->transaction([&] { m_db->prepare("DELETE FROM run WHERE id = ?1").bind(1, runId).run(); });
+    m_matrixCounts.erase(runId);
 }
 
 std::int64_t ProjectStore::Impl::addExport(const ExportInfo &info)
@@ -198,7 +204,9 @@ std::int64_t ProjectStore::Impl::addExport(const ExportInfo &info)
 std::vector<RunInfo> ProjectStore::Impl::runs(std::optional<std::int64_t> onlyRun)
 {
     SqliteStatement select = m_db->prepare(
-        "SELECT id, name, status, started_at, ended_at, device, config_json, final_metrics_json, notes, last_step, "
+        "SELECT id, name, status, started_at, ended_at, device, config_json, final_metrics_json, notes, "
+        "NULLIF(MAX(COALESCE((SELECT MAX(step) FROM scalar_metric WHERE run_id = run.id), -1), "
+        "           COALESCE((SELECT MAX(step) FROM matrix_metric WHERE run_id = run.id), -1)), -1), "
         "updated_at, (SELECT COUNT(*) FROM run_matrix WHERE run_id = run.id) FROM run "
         "WHERE ?1 IS NULL OR id = ?1 ORDER BY id");
     select.bindOptional(1, onlyRun);

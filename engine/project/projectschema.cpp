@@ -45,7 +45,7 @@ CREATE TABLE checkpoint(
     PRIMARY KEY(run_id, step));
 )sql";
 
-// Version 2: run notes and progress; scalar metrics keyed by step first (a batch
+// Version 2: run notes and last activity time; scalar metrics keyed by step first (a batch
 // then writes one run of neighbouring rows instead of one page per name);
 // per-matrix metrics (one float32 blob per step and kind, little-endian, one
 // value per matrix index); eval results; exports.
@@ -61,8 +61,6 @@ DROP TABLE scalar_metric;
 ALTER TABLE scalar_metric_v2 RENAME TO scalar_metric;
 ALTER TABLE run ADD COLUMN notes TEXT NOT NULL DEFAULT '';
 ALTER TABLE run ADD COLUMN updated_at INTEGER;
-ALTER TABLE run ADD COLUMN last_step INTEGER;
-UPDATE run SET last_step = (SELECT MAX(step) FROM scalar_metric WHERE scalar_metric.run_id = run.id);
 CREATE TABLE run_matrix(
     run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
     idx INTEGER NOT NULL,

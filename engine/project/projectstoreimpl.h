@@ -10,7 +10,9 @@
 #include "engine/project/sqlitedatabase.h"
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace engine {
@@ -56,6 +58,12 @@ public:
     std::unique_ptr<MetricTables> m_metrics;
 
 private:
+    static constexpr std::int64_t kTouchIntervalMs = 2000;
+
+    std::unordered_map<std::int64_t, int> m_matrixCounts; // of runs this store appended to
+    std::unordered_map<std::int64_t, std::int64_t> m_lastTouchMs;
+    std::optional<SqliteStatement> m_touchRun;
+
     int matrixCountOf(std::int64_t runId);
     void markInterruptedRuns();
 };

@@ -289,7 +289,7 @@ private Q_SLOTS:
             const auto run = store->run(1).value();
             QCOMPARE(run.name, std::string("v1 run"));
             QCOMPARE(run.status, RunStatus::Finished);
-            QCOMPARE(run.lastStep, std::optional<std::int64_t>(2)); // filled in by the migration
+            QCOMPARE(run.lastStep, std::optional<std::int64_t>(2)); // from the migrated metric rows
             QCOMPARE(run.notes, std::string());
             QCOMPARE(store->scalarSeries(1, "loss").value().values, (std::vector<double>{3.0, 2.0, 1.5}));
             QCOMPARE(store->settingsSection("lora").value()->json, std::string("{\"r\":4}"));
