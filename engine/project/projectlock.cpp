@@ -184,7 +184,7 @@ bool ProjectLock::isHeldElsewhere(const std::string &projectPath)
                                       FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr, OPEN_EXISTING,
                                       FILE_ATTRIBUTE_NORMAL, nullptr);
 #else
-    const Handle handle = ::open(lockPath.c_str(), O_RDWR | O_CLOEXEC);
+    const Handle handle = ::open(lockPath.c_str(), O_RDONLY | O_CLOEXEC); // flock needs no write access
 #endif
     if (!isValid(handle))
         return false; // no lock file: nobody holds it

@@ -136,6 +136,10 @@ void createProjectFile(const std::string &path, int version)
     std::error_code error;
     if (std::filesystem::exists(path, error))
         throw Error("'" + path + "' already exists (hint: open it instead, or choose another name)");
+    const std::filesystem::path folder = std::filesystem::absolute(path).parent_path();
+    if (!std::filesystem::is_directory(folder, error))
+        throw Error("cannot create '" + path + "': the folder '" + folder.string()
+                    + "' does not exist (hint: create the folder first)");
     const std::string temporary = temporaryName(path);
     try {
         {

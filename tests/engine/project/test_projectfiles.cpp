@@ -109,6 +109,7 @@ private Q_SLOTS:
     void missingFileIsExplained()
     {
         LF_VERIFY_FAILS_WITH(ProjectStore::open("/no/such/folder/p.lorafit"), "does not exist");
+        LF_VERIFY_FAILS_WITH(ProjectStore::create("/no/such/folder/p.lorafit"), "the folder '/no/such/folder' does not exist");
     }
 
     void secondOpenIsAReadOnlyView()
