@@ -40,7 +40,7 @@ int runCreate(const QStringList &arguments)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Create an empty Lorafit project file."));
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("the .lorafit file to create"));
-    const QStringList files = positionals(parser, arguments, {QStringLiteral("FILE")});
+    const QStringList files = positionals(parser, arguments, { QStringLiteral("FILE") });
     if (files.isEmpty())
         return cli::kExitUsage;
     const auto store = engine::ProjectStore::create(files[0].toStdString());
@@ -55,20 +55,21 @@ QString finalMetricsLine(const std::string &json)
     const QJsonObject metrics = QJsonDocument::fromJson(QByteArray::fromStdString(json)).object();
     QStringList parts;
     for (auto it = metrics.begin(); it != metrics.end(); ++it)
-        parts << QStringLiteral("%1=%2").arg(it.key(), it.value().isDouble() ? QString::number(it.value().toDouble())
-                                                                               : it.value().toVariant().toString());
+        parts << QStringLiteral("%1=%2").arg(it.key(),
+            it.value().isDouble() ? QString::number(it.value().toDouble()) : it.value().toVariant().toString());
     return parts.join(QStringLiteral(", "));
 }
 
 void printRun(const engine::ProjectStore &store, const engine::RunInfo &run)
 {
     const QString steps = run.lastStep ? QStringLiteral("last step %1").arg(*run.lastStep) : QStringLiteral("no steps");
-    cli::printLine(QStringLiteral("  #%1  %2  [%3]  %4  device %5  started %6%7")
-                       .arg(run.id)
-                       .arg(fromStd(run.name), fromStd(engine::runStatusName(run.status)), steps,
-                            fromStd(run.device.empty() ? "-" : run.device), fromStd(engine::formatUtcTime(run.startedAtMs)),
-                            run.endedAtMs ? QStringLiteral(", ended %1").arg(fromStd(engine::formatUtcTime(*run.endedAtMs)))
-                                          : QString()));
+    cli::printLine(
+        QStringLiteral("  #%1  %2  [%3]  %4  device %5  started %6%7")
+            .arg(run.id)
+            .arg(fromStd(run.name), fromStd(engine::runStatusName(run.status)), steps,
+                fromStd(run.device.empty() ? "-" : run.device), fromStd(engine::formatUtcTime(run.startedAtMs)),
+                run.endedAtMs ? QStringLiteral(", ended %1").arg(fromStd(engine::formatUtcTime(*run.endedAtMs)))
+                              : QString()));
     const QString metrics = finalMetricsLine(run.finalMetricsJson);
     if (!metrics.isEmpty())
         cli::printLine(QStringLiteral("      final: %1").arg(metrics));
@@ -86,7 +87,7 @@ int runShow(const QStringList &arguments)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Show a project's settings sections and runs (never writes)."));
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("the .lorafit file"));
-    const QStringList files = positionals(parser, arguments, {QStringLiteral("FILE")});
+    const QStringList files = positionals(parser, arguments, { QStringLiteral("FILE") });
     if (files.isEmpty())
         return cli::kExitUsage;
     const auto store = engine::ProjectStore::open(files[0].toStdString(), engine::OpenMode::ReadOnly);
@@ -112,11 +113,10 @@ int runExportSettings(const QStringList &arguments)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Write a project's settings as JSON (paths absolute)."));
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("the .lorafit file"));
-    const QCommandLineOption output({QStringLiteral("o"), QStringLiteral("output")},
-                                    QStringLiteral("write to this file instead of standard output"),
-                                    QStringLiteral("OUT.json"));
+    const QCommandLineOption output({ QStringLiteral("o"), QStringLiteral("output") },
+        QStringLiteral("write to this file instead of standard output"), QStringLiteral("OUT.json"));
     parser.addOption(output);
-    const QStringList files = positionals(parser, arguments, {QStringLiteral("FILE")});
+    const QStringList files = positionals(parser, arguments, { QStringLiteral("FILE") });
     if (files.isEmpty())
         return cli::kExitUsage;
     const auto store = engine::ProjectStore::open(files[0].toStdString(), engine::OpenMode::ReadOnly);
@@ -129,9 +129,8 @@ int runExportSettings(const QStringList &arguments)
         cli::printLine(fromStd(document.value()).trimmed());
         return cli::kExitOk;
     }
-    const engine::Status written = engine::guard([&] {
-        engine::writeFileAtomically(parser.value(output).toStdString(), document.value());
-    });
+    const engine::Status written
+        = engine::guard([&] { engine::writeFileAtomically(parser.value(output).toStdString(), document.value()); });
     return written ? cli::kExitOk : cli::fail(fromStd(written.message()));
 }
 
@@ -143,7 +142,7 @@ int runImportSettings(const QStringList &arguments)
                        "missing). The JSON is checked before anything is written."));
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("the .lorafit file"));
     parser.addPositionalArgument(QStringLiteral("IN.json"), QStringLiteral("settings as written by export-settings"));
-    const QStringList files = positionals(parser, arguments, {QStringLiteral("FILE"), QStringLiteral("IN.json")});
+    const QStringList files = positionals(parser, arguments, { QStringLiteral("FILE"), QStringLiteral("IN.json") });
     if (files.isEmpty())
         return cli::kExitUsage;
     const auto text = engine::guard([&] { return engine::readFile(files[1].toStdString()); });
@@ -167,10 +166,8 @@ int runProject(const QStringList &arguments)
         const char *name;
         int (*run)(const QStringList &);
     };
-    static const Sub subs[] = {{"create", runCreate},
-                               {"show", runShow},
-                               {"export-settings", runExportSettings},
-                               {"import-settings", runImportSettings}};
+    static const Sub subs[] = { { "create", runCreate }, { "show", runShow }, { "export-settings", runExportSettings },
+        { "import-settings", runImportSettings } };
     const QString which = arguments.value(1);
     for (const Sub &sub : subs) {
         if (which == QLatin1String(sub.name)) {
@@ -181,7 +178,8 @@ int runProject(const QStringList &arguments)
     }
     if (which == QLatin1String("--help") || which == QLatin1String("-h")) {
         cli::printLine(QStringLiteral("Usage: %1 create|show|export-settings|import-settings FILE.lorafit ...\n"
-                                      "Run '%1 <subcommand> --help' for its options.").arg(arguments[0]));
+                                      "Run '%1 <subcommand> --help' for its options.")
+                           .arg(arguments[0]));
         return cli::kExitOk;
     }
     cli::fail(QStringLiteral("unknown subcommand '%1' (hint: use create, show, export-settings or import-settings)")
@@ -189,7 +187,7 @@ int runProject(const QStringList &arguments)
     return cli::kExitUsage;
 }
 
-const cli::CommandRegistration registration({"project", "create a project, show its runs, export/import settings",
-                                             runProject});
+const cli::CommandRegistration registration(
+    { "project", "create a project, show its runs, export/import settings", runProject });
 
 } // namespace

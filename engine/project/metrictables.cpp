@@ -44,7 +44,9 @@ float decodeFloat(const unsigned char *bytes)
 
 } // namespace
 
-MetricTables::MetricTables(SqliteDatabase &db) : m_db(db) {}
+MetricTables::MetricTables(SqliteDatabase &db)
+    : m_db(db)
+{ }
 
 std::optional<std::int64_t> MetricTables::findNameId(const std::string &name)
 {
@@ -82,20 +84,20 @@ void MetricTables::append(std::int64_t runId, int matrixCount, const std::vector
         m_insertScalar = m_db.prepare(
             "INSERT OR REPLACE INTO scalar_metric(run_id, name_id, step, value) VALUES (?1, ?2, ?3, ?4)");
     if (!m_insertMatrix)
-        m_insertMatrix = m_db.prepare(
-            "INSERT OR REPLACE INTO matrix_metric(run_id, kind_id, step, data) VALUES (?1, ?2, ?3, ?4)");
+        m_insertMatrix
+            = m_db.prepare("INSERT OR REPLACE INTO matrix_metric(run_id, kind_id, step, data) VALUES (?1, ?2, ?3, ?4)");
     for (const StepRecord &record : batch) {
         if (record.step < 0)
             throw Error("run " + std::to_string(runId) + ": step " + std::to_string(record.step)
-                        + " is negative (hint: steps count from 0)");
+                + " is negative (hint: steps count from 0)");
         for (const auto &[name, value] : record.scalars)
             m_insertScalar->bind(1, runId).bind(2, nameId(name)).bind(3, record.step).bind(4, value).run();
         for (const auto &[kind, values] : record.matrices) {
             if (static_cast<std::int64_t>(values.size()) != matrixCount)
                 throw Error("run " + std::to_string(runId) + ", step " + std::to_string(record.step)
-                            + ": per-matrix metric '" + kind + "' has " + std::to_string(values.size())
-                            + " values, but the run has " + std::to_string(matrixCount)
-                            + " matrices (hint: give one value per entry of RunSpec::matrixNames)");
+                    + ": per-matrix metric '" + kind + "' has " + std::to_string(values.size())
+                    + " values, but the run has " + std::to_string(matrixCount)
+                    + " matrices (hint: give one value per entry of RunSpec::matrixNames)");
             encodeFloats(values, m_blob);
             m_insertMatrix->bind(1, runId).bind(2, nameId(kind)).bind(3, record.step);
             m_insertMatrix->bindBlob(4, m_blob.data(), m_blob.size()).run();
@@ -106,8 +108,7 @@ void MetricTables::append(std::int64_t runId, int matrixCount, const std::vector
 std::vector<std::string> MetricTables::namesUsedBy(std::int64_t runId, const char *table, const char *column)
 {
     SqliteStatement select = m_db.prepare(std::string("SELECT name FROM metric_name m WHERE EXISTS (SELECT 1 FROM ")
-                                          + table + " t WHERE t.run_id = ?1 AND t." + column
-                                          + " = m.id) ORDER BY name");
+        + table + " t WHERE t.run_id = ?1 AND t." + column + " = m.id) ORDER BY name");
     select.bind(1, runId);
     std::vector<std::string> names;
     while (select.next())
@@ -141,12 +142,12 @@ ScalarSeries MetricTables::scalarSeries(std::int64_t runId, const std::string &n
     return series;
 }
 
-MatrixSeries MetricTables::matrixSeries(std::int64_t runId, const std::string &kind, int matrixCount,
-                                        std::optional<int> matrixIndex, std::int64_t fromStep)
+MatrixSeries MetricTables::matrixSeries(
+    std::int64_t runId, const std::string &kind, int matrixCount, std::optional<int> matrixIndex, std::int64_t fromStep)
 {
     if (matrixIndex && (*matrixIndex < 0 || *matrixIndex >= matrixCount))
         throw Error("run " + std::to_string(runId) + " has no matrix " + std::to_string(*matrixIndex)
-                    + " (hint: matrix indices go from 0 to " + std::to_string(matrixCount - 1) + ")");
+            + " (hint: matrix indices go from 0 to " + std::to_string(matrixCount - 1) + ")");
     MatrixSeries series;
     series.matrixCount = matrixIndex ? 1 : matrixCount;
     const auto id = findNameId(kind);
@@ -160,9 +161,9 @@ MatrixSeries MetricTables::matrixSeries(std::int64_t runId, const std::string &k
         const auto *bytes = static_cast<const unsigned char *>(select.blob(1, size));
         if (size != static_cast<std::size_t>(matrixCount) * 4)
             throw Error("'" + m_db.path() + "': run " + std::to_string(runId) + ", step "
-                        + std::to_string(select.integer(0)) + ": metric '" + kind + "' holds " + std::to_string(size)
-                        + " bytes instead of " + std::to_string(matrixCount * 4)
-                        + " (hint: the file was modified by another program)");
+                + std::to_string(select.integer(0)) + ": metric '" + kind + "' holds " + std::to_string(size)
+                + " bytes instead of " + std::to_string(matrixCount * 4)
+                + " (hint: the file was modified by another program)");
         series.steps.push_back(select.integer(0));
         if (matrixIndex) {
             series.values.push_back(decodeFloat(bytes + 4 * *matrixIndex));

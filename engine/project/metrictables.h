@@ -35,7 +35,7 @@ public:
     ScalarSeries scalarSeries(std::int64_t runId, const std::string &name, std::int64_t fromStep);
     // All matrices (matrixIndex empty) or one; throws if the index is out of range.
     MatrixSeries matrixSeries(std::int64_t runId, const std::string &kind, int matrixCount,
-                              std::optional<int> matrixIndex, std::int64_t fromStep);
+        std::optional<int> matrixIndex, std::int64_t fromStep);
 
 private:
     std::int64_t nameId(const std::string &name); // creates the name if new

@@ -39,24 +39,33 @@ std::string currentHost()
     return GetComputerNameA(name, &size) ? std::string(name) : std::string("unknown");
 }
 
-std::int64_t currentPid() { return static_cast<std::int64_t>(GetCurrentProcessId()); }
+std::int64_t currentPid()
+{
+    return static_cast<std::int64_t>(GetCurrentProcessId());
+}
 
 Handle openLockFile(const std::string &path)
 {
-    return CreateFileA(path.c_str(), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                       nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+    return CreateFileA(path.c_str(), GENERIC_READ | GENERIC_WRITE,
+        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
 }
 
-bool isValid(Handle handle) { return handle != INVALID_HANDLE_VALUE; }
+bool isValid(Handle handle)
+{
+    return handle != INVALID_HANDLE_VALUE;
+}
 
 bool tryLock(Handle handle)
 {
-    OVERLAPPED where{};
+    OVERLAPPED where {};
     where.Offset = kLockOffset;
     return LockFileEx(handle, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &where) != 0;
 }
 
-bool stillNamed(Handle, const std::string &) { return true; }
+bool stillNamed(Handle, const std::string &)
+{
+    return true;
+}
 
 std::string readAll(Handle handle)
 {
@@ -74,10 +83,20 @@ void writeAll(Handle handle, const std::string &content)
     WriteFile(handle, content.data(), static_cast<DWORD>(content.size()), &written, nullptr);
 }
 
-void closeHandle(Handle handle) { CloseHandle(handle); }
-void removeName(const std::string &) {} // Windows keeps the file; an unlocked lock file is harmless
-Handle fromStored(std::intptr_t value) { return reinterpret_cast<Handle>(value); }
-std::intptr_t toStored(Handle handle) { return reinterpret_cast<std::intptr_t>(handle); }
+void closeHandle(Handle handle)
+{
+    CloseHandle(handle);
+}
+void removeName(const std::string &)
+{ } // Windows keeps the file; an unlocked lock file is harmless
+Handle fromStored(std::intptr_t value)
+{
+    return reinterpret_cast<Handle>(value);
+}
+std::intptr_t toStored(Handle handle)
+{
+    return reinterpret_cast<std::intptr_t>(handle);
+}
 #else
 using Handle = int;
 
@@ -89,21 +108,35 @@ std::string currentHost()
     return name;
 }
 
-std::int64_t currentPid() { return static_cast<std::int64_t>(getpid()); }
+std::int64_t currentPid()
+{
+    return static_cast<std::int64_t>(getpid());
+}
 
-Handle openLockFile(const std::string &path) { return ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644); }
+Handle openLockFile(const std::string &path)
+{
+    return ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+}
 
-bool isValid(Handle handle) { return handle >= 0; }
+bool isValid(Handle handle)
+{
+    return handle >= 0;
+}
 
 // flock (not fcntl) locks belong to the open file description, so a second
 // open in the same process conflicts too.
-bool tryLock(Handle handle) { return ::flock(handle, LOCK_EX | LOCK_NB) == 0; }
+bool tryLock(Handle handle)
+{
+    return ::flock(handle, LOCK_EX | LOCK_NB) == 0;
+}
 
 // After locking: is `path` still this file? (the previous holder may have
 // removed it between our open and our lock).
 bool stillNamed(Handle handle, const std::string &path)
 {
-    struct stat opened{}, named{};
+    struct stat opened
+    {
+    }, named {};
     return ::fstat(handle, &opened) == 0 && ::stat(path.c_str(), &named) == 0 && opened.st_dev == named.st_dev
         && opened.st_ino == named.st_ino;
 }
@@ -122,10 +155,22 @@ void writeAll(Handle handle, const std::string &content)
     }
 }
 
-void closeHandle(Handle handle) { ::close(handle); }
-void removeName(const std::string &path) { ::unlink(path.c_str()); }
-Handle fromStored(std::intptr_t value) { return static_cast<Handle>(value); }
-std::intptr_t toStored(Handle handle) { return static_cast<std::intptr_t>(handle); }
+void closeHandle(Handle handle)
+{
+    ::close(handle);
+}
+void removeName(const std::string &path)
+{
+    ::unlink(path.c_str());
+}
+Handle fromStored(std::intptr_t value)
+{
+    return static_cast<Handle>(value);
+}
+std::intptr_t toStored(Handle handle)
+{
+    return static_cast<std::intptr_t>(handle);
+}
 #endif
 
 } // namespace
@@ -133,8 +178,7 @@ std::intptr_t toStored(Handle handle) { return static_cast<std::intptr_t>(handle
 ProjectLock::ProjectLock(std::string lockPath, std::intptr_t handle)
     : m_lockPath(std::move(lockPath))
     , m_handle(handle)
-{
-}
+{ }
 
 ProjectLock::~ProjectLock()
 {
@@ -169,7 +213,8 @@ std::unique_ptr<ProjectLock> ProjectLock::tryAcquire(const std::string &projectP
             closeHandle(handle);
             continue;
         }
-        writeAll(handle, std::to_string(currentPid()) + " " + currentHost() + " " + std::to_string(currentTimeMs()) + "\n");
+        writeAll(
+            handle, std::to_string(currentPid()) + " " + currentHost() + " " + std::to_string(currentTimeMs()) + "\n");
         return std::unique_ptr<ProjectLock>(new ProjectLock(lockPath, toStored(handle)));
     }
     reason = "cannot take the lock file '" + lockPath + "' (hint: another process keeps replacing it)";
@@ -181,8 +226,7 @@ bool ProjectLock::isHeldElsewhere(const std::string &projectPath)
     const std::string lockPath = lockPathFor(projectPath);
 #ifdef _WIN32
     const Handle handle = CreateFileA(lockPath.c_str(), GENERIC_READ | GENERIC_WRITE,
-                                      FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr, OPEN_EXISTING,
-                                      FILE_ATTRIBUTE_NORMAL, nullptr);
+        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
 #else
     const Handle handle = ::open(lockPath.c_str(), O_RDONLY | O_CLOEXEC); // flock needs no write access
 #endif

@@ -30,7 +30,7 @@ std::vector<SettingsSection> ProjectStore::Impl::settings()
     SqliteStatement select = m_db->prepare("SELECT name, version, json FROM settings_section ORDER BY name");
     std::vector<SettingsSection> sections;
     while (select.next()) {
-        SettingsSection section{select.text(0), static_cast<int>(select.integer(1)), select.text(2)};
+        SettingsSection section { select.text(0), static_cast<int>(select.integer(1)), select.text(2) };
         section.json = rewriteSectionPaths(section, m_folder, false);
         sections.push_back(std::move(section));
     }
@@ -65,9 +65,9 @@ std::int64_t ProjectStore::Impl::createRun(const RunSpec &spec)
     std::int64_t runId = 0;
     m_db->transaction([&] {
         const std::int64_t now = currentTimeMs();
-        SqliteStatement insert = m_db->prepare(
-            "INSERT INTO run(name, status, started_at, device, config_json, notes, updated_at) "
-            "VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?2)");
+        SqliteStatement insert
+            = m_db->prepare("INSERT INTO run(name, status, started_at, device, config_json, notes, updated_at) "
+                            "VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?2)");
         insert.bind(1, spec.name).bind(2, now).bind(3, spec.device).bind(4, config).bind(5, spec.notes).run();
         runId = m_db->lastInsertRowId();
         SqliteStatement matrix = m_db->prepare("INSERT INTO run_matrix(run_id, idx, name) VALUES (?1, ?2, ?3)");
@@ -79,8 +79,8 @@ std::int64_t ProjectStore::Impl::createRun(const RunSpec &spec)
 
 int ProjectStore::Impl::matrixCountOf(std::int64_t runId)
 {
-    SqliteStatement select = m_db->prepare(
-        "SELECT (SELECT COUNT(*) FROM run_matrix WHERE run_id = ?1) FROM run WHERE id = ?1");
+    SqliteStatement select
+        = m_db->prepare("SELECT (SELECT COUNT(*) FROM run_matrix WHERE run_id = ?1) FROM run WHERE id = ?1");
     select.bind(1, runId);
     if (!select.next())
         throw Error(quotedPath() + " has no " + runName(runId) + " (hint: 'lorafit-cli project show' lists the runs)");
@@ -135,11 +135,11 @@ void ProjectStore::Impl::addCheckpoint(std::int64_t runId, const CheckpointInfo 
     requireWritable("record a checkpoint");
     if (checkpoint.path.empty())
         throw Error(runName(runId) + ": checkpoint at step " + std::to_string(checkpoint.step)
-                    + " has no path (hint: record the folder or file the checkpoint was written to)");
+            + " has no path (hint: record the folder or file the checkpoint was written to)");
     matrixCountOf(runId);
-    SqliteStatement insert = m_db->prepare(
-        "INSERT OR REPLACE INTO checkpoint(run_id, step, path, size_bytes, hash, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    SqliteStatement insert
+        = m_db->prepare("INSERT OR REPLACE INTO checkpoint(run_id, step, path, size_bytes, hash, created_at) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     insert.bind(1, runId).bind(2, checkpoint.step).bind(3, storedProjectPath(m_folder, checkpoint.path));
     insert.bind(4, checkpoint.sizeBytes).bind(5, checkpoint.hash).bind(6, currentTimeMs()).run();
 }
@@ -148,8 +148,8 @@ void ProjectStore::Impl::finishRun(std::int64_t runId, RunStatus status, const s
 {
     requireWritable("finish a run");
     if (status == RunStatus::Running || status == RunStatus::Interrupted)
-        throw Error(runName(runId) + ": a run ends as finished, stopped or failed, not "
-                    + runStatusName(status) + " (hint: 'interrupted' is set on open for runs whose process died)");
+        throw Error(runName(runId) + ": a run ends as finished, stopped or failed, not " + runStatusName(status)
+            + " (hint: 'interrupted' is set on open for runs whose process died)");
     const std::string metrics = objectOrEmpty(finalMetricsJson);
     checkJsonObject(metrics, "the final metrics of " + runName(runId));
     matrixCountOf(runId);
@@ -164,9 +164,9 @@ void ProjectStore::Impl::resumeRun(std::int64_t runId)
     const RunInfo info = run(runId);
     if (info.status == RunStatus::Running || info.status == RunStatus::Finished)
         throw Error(runName(runId) + " is " + runStatusName(info.status)
-                    + " and cannot be resumed (hint: only interrupted, stopped or failed runs can be)");
-    SqliteStatement update = m_db->prepare(
-        "UPDATE run SET status = 'running', ended_at = NULL, updated_at = ?1 WHERE id = ?2");
+            + " and cannot be resumed (hint: only interrupted, stopped or failed runs can be)");
+    SqliteStatement update
+        = m_db->prepare("UPDATE run SET status = 'running', ended_at = NULL, updated_at = ?1 WHERE id = ?2");
     update.bind(1, currentTimeMs()).bind(2, runId).run();
 }
 
@@ -192,8 +192,8 @@ std::int64_t ProjectStore::Impl::addExport(const ExportInfo &info)
         throw Error("an export record needs a format and a path (hint: e.g. format 'peft' and the output folder)");
     if (info.runId)
         matrixCountOf(*info.runId);
-    SqliteStatement insert = m_db->prepare(
-        "INSERT INTO export_record(run_id, format, path, created_at) VALUES (?1, ?2, ?3, ?4)");
+    SqliteStatement insert
+        = m_db->prepare("INSERT INTO export_record(run_id, format, path, created_at) VALUES (?1, ?2, ?3, ?4)");
     insert.bindOptional(1, info.runId).bind(2, info.format).bind(3, storedProjectPath(m_folder, info.path));
     insert.bind(4, currentTimeMs()).run();
     return m_db->lastInsertRowId();
@@ -261,7 +261,7 @@ std::vector<EvalResult> ProjectStore::Impl::evalResults(std::int64_t runId)
     select.bind(1, runId);
     std::vector<EvalResult> results;
     while (select.next())
-        results.push_back({select.integer(0), select.text(1), select.real(2), select.text(3), select.integer(4)});
+        results.push_back({ select.integer(0), select.text(1), select.real(2), select.text(3), select.integer(4) });
     return results;
 }
 
@@ -273,19 +273,19 @@ std::vector<CheckpointInfo> ProjectStore::Impl::checkpoints(std::int64_t runId)
     select.bind(1, runId);
     std::vector<CheckpointInfo> result;
     while (select.next())
-        result.push_back({select.integer(0), absoluteProjectPath(m_folder, select.text(1)), select.integer(2),
-                          select.text(3), select.integer(4)});
+        result.push_back({ select.integer(0), absoluteProjectPath(m_folder, select.text(1)), select.integer(2),
+            select.text(3), select.integer(4) });
     return result;
 }
 
 std::vector<ExportInfo> ProjectStore::Impl::exports()
 {
-    SqliteStatement select = m_db->prepare(
-        "SELECT id, run_id, format, path, created_at FROM export_record ORDER BY id");
+    SqliteStatement select
+        = m_db->prepare("SELECT id, run_id, format, path, created_at FROM export_record ORDER BY id");
     std::vector<ExportInfo> result;
     while (select.next())
-        result.push_back({select.integer(0), select.optionalInteger(1), select.text(2),
-                          absoluteProjectPath(m_folder, select.text(3)), select.integer(4)});
+        result.push_back({ select.integer(0), select.optionalInteger(1), select.text(2),
+            absoluteProjectPath(m_folder, select.text(3)), select.integer(4) });
     return result;
 }
 

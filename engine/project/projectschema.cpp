@@ -92,7 +92,7 @@ CREATE INDEX export_record_run ON export_record(run_id);
 )sql";
 
 // kSteps[v] takes a database from version v to v + 1.
-constexpr const char *kSteps[] = {kCreateVersion1, kUpgradeTo2};
+constexpr const char *kSteps[] = { kCreateVersion1, kUpgradeTo2 };
 static_assert(sizeof(kSteps) / sizeof(kSteps[0]) == kProjectSchemaVersion, "one migration step per version");
 
 std::string temporaryName(const std::string &path)
@@ -104,7 +104,7 @@ std::string temporaryName(const std::string &path)
 void removeDatabaseFiles(const std::string &path)
 {
     std::error_code ignored;
-    for (const char *suffix : {"", "-wal", "-shm", "-journal"})
+    for (const char *suffix : { "", "-wal", "-shm", "-journal" })
         std::filesystem::remove(path + suffix, ignored);
 }
 
@@ -115,8 +115,8 @@ void migrateProjectDatabase(SqliteDatabase &db, int targetVersion)
     const int current = static_cast<int>(db.queryInteger("PRAGMA user_version"));
     if (current > targetVersion)
         throw Error("'" + db.path() + "' was written by a newer Lorafit (schema version " + std::to_string(current)
-                    + ", this build reads up to " + std::to_string(targetVersion)
-                    + ") (hint: update Lorafit to open it; the file was not changed)");
+            + ", this build reads up to " + std::to_string(targetVersion)
+            + ") (hint: update Lorafit to open it; the file was not changed)");
     if (current == targetVersion)
         return;
     db.transaction([&] {
@@ -132,14 +132,14 @@ void createProjectFile(const std::string &path, int version)
 {
     if (version < 1 || version > kProjectSchemaVersion)
         throw Error("cannot create '" + path + "' at schema version " + std::to_string(version)
-                    + " (hint: versions 1 to " + std::to_string(kProjectSchemaVersion) + " exist)");
+            + " (hint: versions 1 to " + std::to_string(kProjectSchemaVersion) + " exist)");
     std::error_code error;
     if (std::filesystem::exists(path, error))
         throw Error("'" + path + "' already exists (hint: open it instead, or choose another name)");
     const std::filesystem::path folder = std::filesystem::absolute(path).parent_path();
     if (!std::filesystem::is_directory(folder, error))
         throw Error("cannot create '" + path + "': the folder '" + folder.string()
-                    + "' does not exist (hint: create the folder first)");
+            + "' does not exist (hint: create the folder first)");
     const std::string temporary = temporaryName(path);
     try {
         {
@@ -151,8 +151,8 @@ void createProjectFile(const std::string &path, int version)
             throw Error("'" + path + "' already exists (hint: open it instead, or choose another name)");
         std::filesystem::rename(temporary, path, error);
         if (error)
-            throw Error("cannot create '" + path + "': " + error.message()
-                        + " (hint: check that the folder is writable)");
+            throw Error(
+                "cannot create '" + path + "': " + error.message() + " (hint: check that the folder is writable)");
     } catch (...) {
         removeDatabaseFiles(temporary);
         throw;

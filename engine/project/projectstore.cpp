@@ -8,7 +8,9 @@
 
 namespace engine {
 
-ProjectStore::ProjectStore(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+ProjectStore::ProjectStore(std::unique_ptr<Impl> impl)
+    : m_impl(std::move(impl))
+{ }
 ProjectStore::ProjectStore(ProjectStore &&) noexcept = default;
 ProjectStore &ProjectStore::operator=(ProjectStore &&) noexcept = default;
 ProjectStore::~ProjectStore() = default;
@@ -26,11 +28,26 @@ Result<ProjectStore> ProjectStore::open(const std::string &path, OpenMode mode)
     return guard([&] { return ProjectStore(Impl::open(path, mode)); });
 }
 
-const std::string &ProjectStore::path() const { return m_impl->m_path; }
-const std::string &ProjectStore::folder() const { return m_impl->m_folder; }
-bool ProjectStore::isReadOnly() const { return !m_impl->m_lock; }
-const std::string &ProjectStore::readOnlyReason() const { return m_impl->m_readOnlyReason; }
-const std::vector<std::int64_t> &ProjectStore::interruptedOnOpen() const { return m_impl->m_interruptedOnOpen; }
+const std::string &ProjectStore::path() const
+{
+    return m_impl->m_path;
+}
+const std::string &ProjectStore::folder() const
+{
+    return m_impl->m_folder;
+}
+bool ProjectStore::isReadOnly() const
+{
+    return !m_impl->m_lock;
+}
+const std::string &ProjectStore::readOnlyReason() const
+{
+    return m_impl->m_readOnlyReason;
+}
+const std::vector<std::int64_t> &ProjectStore::interruptedOnOpen() const
+{
+    return m_impl->m_interruptedOnOpen;
+}
 
 Result<std::vector<SettingsSection>> ProjectStore::settings() const
 {
@@ -49,7 +66,7 @@ Result<std::optional<SettingsSection>> ProjectStore::settingsSection(const std::
 
 Status ProjectStore::setSettingsSection(const SettingsSection &section)
 {
-    return guard([&] { m_impl->setSettingsSections({section}); });
+    return guard([&] { m_impl->setSettingsSections({ section }); });
 }
 
 Result<std::string> ProjectStore::exportSettingsJson() const
@@ -138,8 +155,8 @@ Result<std::vector<std::string>> ProjectStore::matrixKinds(std::int64_t runId) c
     });
 }
 
-Result<ScalarSeries> ProjectStore::scalarSeries(std::int64_t runId, const std::string &name,
-                                                std::int64_t fromStep) const
+Result<ScalarSeries> ProjectStore::scalarSeries(
+    std::int64_t runId, const std::string &name, std::int64_t fromStep) const
 {
     return guard([&] {
         m_impl->run(runId);
@@ -147,8 +164,8 @@ Result<ScalarSeries> ProjectStore::scalarSeries(std::int64_t runId, const std::s
     });
 }
 
-Result<MatrixSeries> ProjectStore::matrixSeries(std::int64_t runId, const std::string &kind,
-                                                std::optional<int> matrixIndex, std::int64_t fromStep) const
+Result<MatrixSeries> ProjectStore::matrixSeries(
+    std::int64_t runId, const std::string &kind, std::optional<int> matrixIndex, std::int64_t fromStep) const
 {
     return guard([&] {
         const RunInfo run = m_impl->run(runId);

@@ -33,7 +33,7 @@ public:
     ProjectStore &operator=(ProjectStore &&) noexcept;
     ~ProjectStore(); // closes the file and releases the lock
 
-    const std::string &path() const;   // the project file, absolute
+    const std::string &path() const; // the project file, absolute
     const std::string &folder() const; // its folder, against which relative paths resolve
     bool isReadOnly() const;
     // Why the store is read-only, e.g. "open elsewhere (by process 4242 on host lab
@@ -83,8 +83,7 @@ public:
     Result<ScalarSeries> scalarSeries(std::int64_t runId, const std::string &name, std::int64_t fromStep = 0) const;
     // One matrix (by index) or, without matrixIndex, all matrices.
     Result<MatrixSeries> matrixSeries(std::int64_t runId, const std::string &kind,
-                                      std::optional<int> matrixIndex = std::nullopt,
-                                      std::int64_t fromStep = 0) const;
+        std::optional<int> matrixIndex = std::nullopt, std::int64_t fromStep = 0) const;
     Result<std::vector<EvalResult>> evalResults(std::int64_t runId) const;
     Result<std::vector<CheckpointInfo>> checkpoints(std::int64_t runId) const; // by step
     Result<std::optional<CheckpointInfo>> lastCheckpoint(std::int64_t runId) const;

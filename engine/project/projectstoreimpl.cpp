@@ -30,20 +30,22 @@ void checkLooksLikeSqlite(const std::string &path)
     std::error_code error;
     const auto status = std::filesystem::status(path, error);
     if (!std::filesystem::exists(status))
-        throw Error(quotedName(path) + " does not exist (hint: create it with 'lorafit-cli project create "
-                    + path + "')");
+        throw Error(
+            quotedName(path) + " does not exist (hint: create it with 'lorafit-cli project create " + path + "')");
     if (!std::filesystem::is_regular_file(status))
         throw Error(quotedName(path) + " is not a file (hint: a Lorafit project is one .lorafit file)");
     std::ifstream in(path, std::ios::binary);
     char header[kSqliteHeaderSize] = {};
     in.read(header, sizeof header);
     if (!in && in.gcount() == 0 && std::filesystem::file_size(path, error) == 0)
-        throw Error(quotedName(path) + " is empty, not a Lorafit project (hint: was it truncated by a full disk? "
-                    "restore a backup; the file was not changed)");
+        throw Error(quotedName(path)
+            + " is empty, not a Lorafit project (hint: was it truncated by a full disk? "
+              "restore a backup; the file was not changed)");
     if (static_cast<std::size_t>(in.gcount()) < kSqliteHeaderSize
         || std::memcmp(header, kSqliteMagic, sizeof kSqliteMagic) != 0)
-        throw Error(quotedName(path) + " is not a Lorafit project: it is not an SQLite database (hint: choose a "
-                    ".lorafit file; the file was not changed)");
+        throw Error(quotedName(path)
+            + " is not a Lorafit project: it is not an SQLite database (hint: choose a "
+              ".lorafit file; the file was not changed)");
 }
 
 // Checks a read-only connection: Lorafit's application id, schema version, integrity.
@@ -51,17 +53,18 @@ int checkProjectDatabase(SqliteDatabase &db)
 {
     const std::int64_t applicationId = db.queryInteger("PRAGMA application_id");
     if (applicationId != kProjectApplicationId)
-        throw Error(quotedName(db.path()) + " is an SQLite database of another program, not a Lorafit project "
-                    "(hint: choose a .lorafit file; the file was not changed)");
+        throw Error(quotedName(db.path())
+            + " is an SQLite database of another program, not a Lorafit project "
+              "(hint: choose a .lorafit file; the file was not changed)");
     const int version = static_cast<int>(db.queryInteger("PRAGMA user_version"));
     if (version > kProjectSchemaVersion)
         throw Error(quotedName(db.path()) + " was written by a newer Lorafit (schema version " + std::to_string(version)
-                    + ", this build reads up to " + std::to_string(kProjectSchemaVersion)
-                    + ") (hint: update Lorafit to open it; the file was not changed)");
+            + ", this build reads up to " + std::to_string(kProjectSchemaVersion)
+            + ") (hint: update Lorafit to open it; the file was not changed)");
     const std::string check = db.queryText("PRAGMA quick_check(5)");
     if (check != "ok")
         throw Error(quotedName(db.path()) + " is damaged (SQLite quick_check: " + check
-                    + ") (hint: restore a backup copy; Lorafit did not modify the file)");
+            + ") (hint: restore a backup copy; Lorafit did not modify the file)");
     return version;
 }
 
@@ -76,8 +79,8 @@ std::unique_ptr<ProjectStore::Impl> ProjectStore::Impl::open(const std::string &
     // No WAL file and no lock holder: nobody is writing, so read without creating
     // the -wal/-shm files (a refused or merely shown file stays exactly as it was).
     std::error_code ignored;
-    const bool quiescent = !std::filesystem::exists(impl->m_path + "-wal", ignored)
-        && !ProjectLock::isHeldElsewhere(impl->m_path);
+    const bool quiescent
+        = !std::filesystem::exists(impl->m_path + "-wal", ignored) && !ProjectLock::isHeldElsewhere(impl->m_path);
     auto db = std::make_unique<SqliteDatabase>(
         impl->m_path, quiescent ? SqliteDatabase::Access::Snapshot : SqliteDatabase::Access::ReadOnly);
     const int version = checkProjectDatabase(*db);
@@ -100,8 +103,8 @@ std::unique_ptr<ProjectStore::Impl> ProjectStore::Impl::open(const std::string &
         migrateProjectDatabase(*db);
     } else if (version < kProjectSchemaVersion) {
         throw Error(quotedName(impl->m_path) + " uses the older schema version " + std::to_string(version)
-                    + " and cannot be upgraded now: " + impl->m_readOnlyReason
-                    + " (hint: open it for writing once, where no other Lorafit has it open)");
+            + " and cannot be upgraded now: " + impl->m_readOnlyReason
+            + " (hint: open it for writing once, where no other Lorafit has it open)");
     }
     impl->m_liveWriterElsewhere = !impl->m_lock && ProjectLock::isHeldElsewhere(impl->m_path);
     impl->m_db = std::move(db);
@@ -128,7 +131,7 @@ void ProjectStore::Impl::requireWritable(const char *action) const
     if (m_lock)
         return;
     throw Error("cannot " + std::string(action) + ": " + quotedName(m_path) + " is read-only here: " + m_readOnlyReason
-                + " (hint: close it there, then open it again)");
+        + " (hint: close it there, then open it again)");
 }
 
 } // namespace engine

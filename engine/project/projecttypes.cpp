@@ -12,8 +12,11 @@ constexpr struct
     RunStatus status;
     const char *name;
 } kStatusNames[] = {
-    {RunStatus::Running, "running"},   {RunStatus::Finished, "finished"},       {RunStatus::Stopped, "stopped"},
-    {RunStatus::Failed, "failed"},     {RunStatus::Interrupted, "interrupted"},
+    { RunStatus::Running, "running" },
+    { RunStatus::Finished, "finished" },
+    { RunStatus::Stopped, "stopped" },
+    { RunStatus::Failed, "failed" },
+    { RunStatus::Interrupted, "interrupted" },
 };
 
 } // namespace
@@ -43,7 +46,7 @@ std::int64_t currentTimeMs()
 std::string formatUtcTime(std::int64_t ms)
 {
     const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-    std::tm utc{};
+    std::tm utc {};
 #ifdef _WIN32
     gmtime_s(&utc, &seconds);
 #else

@@ -31,14 +31,23 @@ std::string immutableUri(const std::string &path)
 
 } // namespace
 
-SqliteDatabase::SqliteDatabase(const std::string &path, Access access) : m_path(path)
+SqliteDatabase::SqliteDatabase(const std::string &path, Access access)
+    : m_path(path)
 {
     int flags = SQLITE_OPEN_NOMUTEX;
     switch (access) {
-    case Access::ReadOnly: flags |= SQLITE_OPEN_READONLY; break;
-    case Access::Snapshot: flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI; break;
-    case Access::ReadWrite: flags |= SQLITE_OPEN_READWRITE; break;
-    case Access::Create: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE; break;
+    case Access::ReadOnly:
+        flags |= SQLITE_OPEN_READONLY;
+        break;
+    case Access::Snapshot:
+        flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+        break;
+    case Access::ReadWrite:
+        flags |= SQLITE_OPEN_READWRITE;
+        break;
+    case Access::Create:
+        flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+        break;
     }
     const std::string name = access == Access::Snapshot ? immutableUri(path) : path;
     const int code = sqlite3_open_v2(name.c_str(), &m_db, flags, nullptr);

@@ -20,8 +20,8 @@ class SqliteDatabase
 {
 public:
     enum class Access {
-        ReadOnly,  // live reads; creates the -wal/-shm files of a WAL database if missing
-        Snapshot,  // reads a file no process is writing, creating nothing (SQLite "immutable")
+        ReadOnly, // live reads; creates the -wal/-shm files of a WAL database if missing
+        Snapshot, // reads a file no process is writing, creating nothing (SQLite "immutable")
         ReadWrite,
         Create,
     };

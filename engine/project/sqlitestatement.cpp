@@ -29,8 +29,7 @@ SqliteStatement::SqliteStatement(SqliteStatement &&other) noexcept
     : m_db(std::exchange(other.m_db, nullptr))
     , m_statement(std::exchange(other.m_statement, nullptr))
     , m_fileName(std::move(other.m_fileName))
-{
-}
+{ }
 
 SqliteStatement &SqliteStatement::operator=(SqliteStatement &&other) noexcept
 {
@@ -106,8 +105,7 @@ bool SqliteStatement::next()
 
 void SqliteStatement::run()
 {
-    while (next()) {
-    }
+    while (next()) { }
     sqlite3_clear_bindings(m_statement);
 }
 

@@ -15,22 +15,21 @@
 namespace {
 
 constexpr int kLayers = 32;
-constexpr const char *kModules[] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                                    "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
-constexpr const char *kNormKinds[] = {"dA_norm", "dB_norm", "A_norm", "B_norm"};
-constexpr const char *kProbeKinds[] = {"delta1", "delta2", "delta3"};
+constexpr const char *kModules[] = { "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+    "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj" };
+constexpr const char *kNormKinds[] = { "dA_norm", "dB_norm", "A_norm", "B_norm" };
+constexpr const char *kProbeKinds[] = { "delta1", "delta2", "delta3" };
 
 struct Figures
 {
     double seconds = 0;
     double bytesPerStep = 0;
-    double readLossMs = 0;      // scalarSeries("loss"), all steps
+    double readLossMs = 0; // scalarSeries("loss"), all steps
     double readOneMatrixMs = 0; // matrixSeries("dA_norm", one matrix), all steps
     double readAllMatricesMs = 0; // matrixSeries("dA_norm"), all matrices and steps
 };
 
-template <typename F>
-double milliseconds(F &&fn)
+template<typename F> double milliseconds(F &&fn)
 {
     const auto start = std::chrono::steady_clock::now();
     fn();
@@ -59,7 +58,7 @@ engine::StepRecord stepRecord(std::int64_t step, int probeEvery, std::mt19937 &r
     };
     engine::StepRecord record;
     record.step = step;
-    for (const char *name : {"loss", "lr_A", "lr_B", "grad_norm", "tokens_per_s"})
+    for (const char *name : { "loss", "lr_A", "lr_B", "grad_norm", "tokens_per_s" })
         record.scalars[name] = value(random);
     for (const char *kind : kNormKinds)
         record.matrices[kind] = vector();
@@ -81,7 +80,7 @@ bool measure(const std::string &path, int steps, int batchSteps, int probeEvery,
     const std::int64_t runId = store->createRun(spec).value();
     const auto emptySize = std::filesystem::file_size(path);
     std::mt19937 random(7);
-    std::chrono::duration<double> appending{0};
+    std::chrono::duration<double> appending { 0 };
     for (int step = 0; step < steps; step += batchSteps) {
         std::vector<engine::StepRecord> batch; // built outside the timed part, as the trainer does
         for (int s = step; s < std::min(steps, step + batchSteps); ++s)
@@ -114,21 +113,21 @@ int main(int argc, char *argv[])
         return 2;
     }
     const std::string path = (std::filesystem::temp_directory_path() / "lorafit-bench-project.lorafit").string();
-    std::printf("%d steps, %d matrices (%d layers x 7 modules), 5 scalars, batches of %d steps\n", steps,
-                kLayers * 7, kLayers, batchSteps);
+    std::printf("%d steps, %d matrices (%d layers x 7 modules), 5 scalars, batches of %d steps\n", steps, kLayers * 7,
+        kLayers, batchSteps);
     bool ok = true;
-    for (int probeEvery : {1, 10}) {
+    for (int probeEvery : { 1, 10 }) {
         Figures figures;
         if (!measure(path, steps, batchSteps, probeEvery, figures))
             return 1;
         const bool withinBudget = figures.bytesPerStep <= 12 * 1024 && figures.seconds < 5.0;
         ok = ok && withinBudget;
         std::printf("  %-38s %8.0f bytes/step  %6.2f s total  %6.1f us/step  %s\n",
-                    probeEvery == 1 ? "all 7 kinds every step:" : "4 norms every step, 3 deltas every 10:",
-                    figures.bytesPerStep, figures.seconds, 1e6 * figures.seconds / steps,
-                    withinBudget ? "within budget" : "OVER BUDGET (12 KB/step, 5 s)");
-        std::printf("  %-38s loss %.0f ms, one matrix %.0f ms, all 224 matrices %.0f ms\n", "reading every step back:",
-                    figures.readLossMs, figures.readOneMatrixMs, figures.readAllMatricesMs);
+            probeEvery == 1 ? "all 7 kinds every step:" : "4 norms every step, 3 deltas every 10:",
+            figures.bytesPerStep, figures.seconds, 1e6 * figures.seconds / steps,
+            withinBudget ? "within budget" : "OVER BUDGET (12 KB/step, 5 s)");
+        std::printf("  %-38s loss %.0f ms, one matrix %.0f ms, all 224 matrices %.0f ms\n",
+            "reading every step back:", figures.readLossMs, figures.readOneMatrixMs, figures.readAllMatricesMs);
     }
     std::filesystem::remove(path);
     return ok ? 0 : 1;

@@ -11,20 +11,20 @@
 #include <string>
 
 // QVERIFY2 on a Status/Result, showing the engine's message on failure.
-#define LF_VERIFY_OK(expr)                                                                                          \
-    do {                                                                                                           \
-        const auto &lfOutcome = (expr);                                                                            \
-        QVERIFY2(lfOutcome.isOk(), lfOutcome.isOk() ? "" : qPrintable(QString::fromStdString(lfOutcome.message()))); \
+#define LF_VERIFY_OK(expr)                                                                                             \
+    do {                                                                                                               \
+        const auto &lfOutcome = (expr);                                                                                \
+        QVERIFY2(lfOutcome.isOk(), lfOutcome.isOk() ? "" : qPrintable(QString::fromStdString(lfOutcome.message())));   \
     } while (false)
 
 // Verifies `expr` failed with a message containing `part`.
-#define LF_VERIFY_FAILS_WITH(expr, part)                                                                           \
-    do {                                                                                                           \
-        const auto &lfOutcome = (expr);                                                                            \
-        QVERIFY2(!lfOutcome.isOk(), "expected a failure");                                                         \
-        QVERIFY2(QString::fromStdString(lfOutcome.message()).contains(QLatin1String(part)),                        \
-                 qPrintable(QStringLiteral("message lacks '%1': %2")                                               \
-                                .arg(QLatin1String(part), QString::fromStdString(lfOutcome.message()))));          \
+#define LF_VERIFY_FAILS_WITH(expr, part)                                                                               \
+    do {                                                                                                               \
+        const auto &lfOutcome = (expr);                                                                                \
+        QVERIFY2(!lfOutcome.isOk(), "expected a failure");                                                             \
+        QVERIFY2(QString::fromStdString(lfOutcome.message()).contains(QLatin1String(part)),                            \
+            qPrintable(QStringLiteral("message lacks '%1': %2")                                                        \
+                           .arg(QLatin1String(part), QString::fromStdString(lfOutcome.message()))));                   \
     } while (false)
 
 inline QByteArray fileBytes(const QString &path)

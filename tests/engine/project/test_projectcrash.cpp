@@ -31,8 +31,8 @@ double lossAt(std::int64_t step)
 
 engine::StepRecord recordAt(std::int64_t step)
 {
-    engine::StepRecord record{step, {{"loss", lossAt(step)}, {"grad_norm", 1.0}}, {}};
-    for (const char *kind : {"dA_norm", "dB_norm", "A_norm", "B_norm"})
+    engine::StepRecord record { step, { { "loss", lossAt(step) }, { "grad_norm", 1.0 } }, {} };
+    for (const char *kind : { "dA_norm", "dB_norm", "A_norm", "B_norm" })
         record.matrices[kind] = std::vector<float>(kMatrices, static_cast<float>(step));
     return record;
 }
@@ -58,7 +58,7 @@ int runWriter(const std::string &path)
         std::printf("committed %lld\n", static_cast<long long>(step + kBatchSteps - 1));
         const std::int64_t checkpointStep = (step / kCheckpointEvery) * kCheckpointEvery;
         if (step % kCheckpointEvery == 0) {
-            if (!store->addCheckpoint(runId, {checkpointStep, "ckpt/" + std::to_string(checkpointStep), 1, "h", 0}))
+            if (!store->addCheckpoint(runId, { checkpointStep, "ckpt/" + std::to_string(checkpointStep), 1, "h", 0 }))
                 return 5;
             std::printf("checkpoint %lld\n", static_cast<long long>(checkpointStep));
         }
@@ -108,7 +108,7 @@ private Q_SLOTS:
             QVERIFY(view->isReadOnly());
             QVERIFY2(QString::fromStdString(view->readOnlyReason())
                          .startsWith(QStringLiteral("open elsewhere (by process %1 ").arg(child.processId())),
-                     view->readOnlyReason().c_str());
+                view->readOnlyReason().c_str());
             QCOMPARE(view->runs().value().at(0).status, RunStatus::Running);
         }
 
@@ -128,7 +128,7 @@ private Q_SLOTS:
         const auto runs = store->runs().value();
         QCOMPARE(runs.size(), std::size_t(1));
         const engine::RunInfo &run = runs[0];
-        QCOMPARE(store->interruptedOnOpen(), std::vector<std::int64_t>{run.id});
+        QCOMPARE(store->interruptedOnOpen(), std::vector<std::int64_t> { run.id });
         QCOMPARE(run.status, RunStatus::Interrupted);
         QVERIFY(run.endedAtMs.has_value());
 
@@ -149,15 +149,15 @@ private Q_SLOTS:
         const auto checkpoint = store->lastCheckpoint(run.id).value();
         QVERIFY(checkpoint.has_value());
         QVERIFY(checkpoint->step >= lastCheckpoint && checkpoint->step <= loss.steps.back());
-        QCOMPARE(QString::fromStdString(checkpoint->path),
-                 dir.filePath(QStringLiteral("ckpt/%1").arg(checkpoint->step)));
+        QCOMPARE(
+            QString::fromStdString(checkpoint->path), dir.filePath(QStringLiteral("ckpt/%1").arg(checkpoint->step)));
 
         // Resuming continues the same run: steps after the checkpoint are replaced.
         LF_VERIFY_OK(store->resumeRun(run.id));
         QCOMPARE(store->run(run.id).value().status, RunStatus::Running);
         engine::StepRecord redone = recordAt(checkpoint->step + 1);
         redone.scalars["loss"] = -1.0;
-        LF_VERIFY_OK(store->appendMetrics(run.id, {redone}));
+        LF_VERIFY_OK(store->appendMetrics(run.id, { redone }));
         const auto resumed = store->scalarSeries(run.id, "loss").value();
         QCOMPARE(resumed.steps.size(), loss.steps.size());
         QCOMPARE(resumed.values[std::size_t(checkpoint->step + 1)], -1.0);

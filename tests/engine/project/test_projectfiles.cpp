@@ -23,11 +23,11 @@ void makeProject(const QString &path)
     QVERIFY(store.isOk());
     engine::RunSpec spec;
     spec.name = "r";
-    spec.matrixNames = {"a", "b"};
+    spec.matrixNames = { "a", "b" };
     const std::int64_t runId = store->createRun(spec).value();
     std::vector<engine::StepRecord> batch;
     for (int s = 0; s < 400; ++s)
-        batch.push_back({s, {{"loss", 1.0 / (s + 1)}}, {{"dA_norm", {1.0f, 2.0f}}}});
+        batch.push_back({ s, { { "loss", 1.0 / (s + 1) } }, { { "dA_norm", { 1.0f, 2.0f } } } });
     QVERIFY(store->appendMetrics(runId, batch).isOk());
 }
 
@@ -56,7 +56,7 @@ private Q_SLOTS:
             db.exec("PRAGMA user_version = " + std::to_string(engine::kProjectSchemaVersion + 1));
         }
         const QByteArray before = fileBytes(path);
-        for (OpenMode mode : {OpenMode::ReadWrite, OpenMode::ReadOnly})
+        for (OpenMode mode : { OpenMode::ReadWrite, OpenMode::ReadOnly })
             LF_VERIFY_FAILS_WITH(ProjectStore::open(path.toStdString(), mode), "was written by a newer Lorafit");
         QCOMPARE(fileBytes(path), before);
         QVERIFY(!QFile::exists(path + QStringLiteral(".lock")));
@@ -68,11 +68,16 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("kind");
         QTest::addColumn<QString>("message");
-        QTest::newRow("text") << "text" << "not an SQLite database";
-        QTest::newRow("empty") << "empty" << "is empty";
-        QTest::newRow("truncated header") << "truncated" << "not an SQLite database";
-        QTest::newRow("damaged pages") << "damaged" << "damaged";
-        QTest::newRow("another program's database") << "foreign" << "of another program";
+        QTest::newRow("text") << "text"
+                              << "not an SQLite database";
+        QTest::newRow("empty") << "empty"
+                               << "is empty";
+        QTest::newRow("truncated header") << "truncated"
+                                          << "not an SQLite database";
+        QTest::newRow("damaged pages") << "damaged"
+                                       << "damaged";
+        QTest::newRow("another program's database") << "foreign"
+                                                    << "of another program";
     }
 
     void unusableFilesAreRefusedUntouched()
@@ -96,7 +101,7 @@ private Q_SLOTS:
             db.exec("CREATE TABLE notes(text TEXT); INSERT INTO notes VALUES ('hello');");
         }
         const QByteArray before = fileBytes(path);
-        for (OpenMode mode : {OpenMode::ReadWrite, OpenMode::ReadOnly}) {
+        for (OpenMode mode : { OpenMode::ReadWrite, OpenMode::ReadOnly }) {
             const auto store = ProjectStore::open(path.toStdString(), mode);
             LF_VERIFY_FAILS_WITH(store, qPrintable(message));
             QVERIFY2(store.message().find("(hint: ") != std::string::npos, store.message().c_str());
@@ -109,7 +114,8 @@ private Q_SLOTS:
     void missingFileIsExplained()
     {
         LF_VERIFY_FAILS_WITH(ProjectStore::open("/no/such/folder/p.lorafit"), "does not exist");
-        LF_VERIFY_FAILS_WITH(ProjectStore::create("/no/such/folder/p.lorafit"), "the folder '/no/such/folder' does not exist");
+        LF_VERIFY_FAILS_WITH(
+            ProjectStore::create("/no/such/folder/p.lorafit"), "the folder '/no/such/folder' does not exist");
     }
 
     void secondOpenIsAReadOnlyView()
@@ -122,28 +128,29 @@ private Q_SLOTS:
         engine::RunSpec spec;
         spec.name = "live";
         const std::int64_t runId = first->createRun(spec).value();
-        LF_VERIFY_OK(first->appendMetrics(runId, {{0, {{"loss", 3.0}}, {}}}));
+        LF_VERIFY_OK(first->appendMetrics(runId, { { 0, { { "loss", 3.0 } }, {} } }));
 
         auto second = ProjectStore::open(path);
         LF_VERIFY_OK(second);
         QVERIFY(second->isReadOnly());
         const QString reason = QString::fromStdString(second->readOnlyReason());
         const QString pid = QString::number(QCoreApplication::applicationPid());
-        QVERIFY2(reason.startsWith(QStringLiteral("open elsewhere (by process %1 on host ").arg(pid)),
-                 qPrintable(reason));
-        QVERIFY2(reason.contains(QLatin1String(" since ")) && reason.contains(QLatin1String(" UTC)")), qPrintable(reason));
+        QVERIFY2(
+            reason.startsWith(QStringLiteral("open elsewhere (by process %1 on host ").arg(pid)), qPrintable(reason));
+        QVERIFY2(
+            reason.contains(QLatin1String(" since ")) && reason.contains(QLatin1String(" UTC)")), qPrintable(reason));
         // The view reads what the writer committed; the live run stays "running".
         QCOMPARE(second->run(runId).value().status, RunStatus::Running);
-        QCOMPARE(second->scalarSeries(runId, "loss").value().values, std::vector<double>{3.0});
+        QCOMPARE(second->scalarSeries(runId, "loss").value().values, std::vector<double> { 3.0 });
         LF_VERIFY_FAILS_WITH(second->createRun(spec), "open elsewhere");
-        LF_VERIFY_FAILS_WITH(second->setSettingsSection({"lora", 1, "{}"}), "is read-only here");
+        LF_VERIFY_FAILS_WITH(second->setSettingsSection({ "lora", 1, "{}" }), "is read-only here");
 
         firstHolder.reset(); // closes the first store, releasing the lock
         auto third = ProjectStore::open(path);
         LF_VERIFY_OK(third);
         QVERIFY(!third->isReadOnly());
         // Its writer is gone, so the run it left running is interrupted.
-        QCOMPARE(third->interruptedOnOpen(), std::vector<std::int64_t>{runId});
+        QCOMPARE(third->interruptedOnOpen(), std::vector<std::int64_t> { runId });
         QCOMPARE(third->run(runId).value().status, RunStatus::Interrupted);
     }
 
