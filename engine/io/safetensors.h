@@ -6,6 +6,7 @@
 // them into torch tensors is engine/io/safetensorstorch.h's job.
 #pragma once
 
+#include "engine/core/status.h"
 #include "engine/io/mappedfile.h"
 
 #include <cstdint>

@@ -5,6 +5,8 @@
 // engine::AtomicFile, so a failure never leaves half a file. Torch-free.
 #pragma once
 
+#include "engine/core/status.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <map>
