@@ -269,39 +269,32 @@ ModelConfig parseConfig(const std::string &jsonText, const std::string &source)
 
 Status ModelConfig::validate() const
 {
-    auto positive = [&](const char *what, std::int64_t value) -> Status {
-        if (value > 0)
-            return Status::success();
-        return Status::failure("model config (" + modelType + "): " + what + " must be positive, found "
-                               + std::to_string(value) + " (hint: compare with the model's original config.json)");
+    auto fail = [&](const std::string &problem) {
+        return Status::failure("model config (" + modelType + "): " + problem
+                               + " (hint: compare with the model's original config.json)");
     };
     for (const auto &[what, value] : {std::pair<const char *, std::int64_t>{"vocab_size", vocabSize},
                                       {"hidden size", hiddenSize}, {"intermediate size", intermediateSize},
                                       {"number of layers", numLayers}, {"number of heads", numHeads},
                                       {"number of key/value heads", numKvHeads}, {"head_dim", headDim},
                                       {"max positions", maxPositions}})
-        if (Status s = positive(what, value); !s)
-            return s;
+        if (value <= 0)
+            return fail(std::string(what) + " must be positive, found " + std::to_string(value));
     if (numHeads % numKvHeads != 0)
-        return Status::failure("model config (" + modelType + "): " + std::to_string(numHeads)
-                               + " attention heads are not a multiple of " + std::to_string(numKvHeads)
-                               + " key/value heads (hint: num_attention_heads must be divisible by "
-                                 "num_key_value_heads)");
+        return fail(std::to_string(numHeads) + " attention heads are not a multiple of " + std::to_string(numKvHeads)
+                    + " key/value heads; num_attention_heads must be divisible by num_key_value_heads");
     if (modelType == "gpt2" && hiddenSize % numHeads != 0)
-        return Status::failure("model config (gpt2): n_embd " + std::to_string(hiddenSize)
-                               + " is not divisible by n_head " + std::to_string(numHeads));
+        return fail("n_embd " + std::to_string(hiddenSize) + " is not divisible by n_head " + std::to_string(numHeads));
     if (modelType != "gpt2" && headDim % 2 != 0)
-        return Status::failure("model config (" + modelType + "): head_dim " + std::to_string(headDim)
-                               + " must be even for rotary embeddings");
+        return fail("head_dim " + std::to_string(headDim) + " must be even for rotary embeddings");
     if (!(normEps > 0.0))
-        return Status::failure("model config (" + modelType + "): the normalisation epsilon must be positive");
+        return fail("the normalisation epsilon must be positive");
     if (!(ropeTheta > 0.0) || !(ropeScaling.factor > 0.0))
-        return Status::failure("model config (" + modelType + "): rope_theta and the rope scaling factor must be positive");
+        return fail("rope_theta and the rope scaling factor must be positive");
     if (ropeScaling.type == "llama3" && !(ropeScaling.highFreqFactor > ropeScaling.lowFreqFactor))
-        return Status::failure("model config (" + modelType
-                               + "): rope_scaling high_freq_factor must be larger than low_freq_factor");
+        return fail("rope_scaling high_freq_factor must be larger than low_freq_factor");
     if (slidingWindows.size() != static_cast<std::size_t>(numLayers))
-        return Status::failure("model config (" + modelType + "): internal error: sliding windows per layer missing");
+        return fail("there must be one sliding-window entry per layer");
     return Status::success();
 }
 
