@@ -68,11 +68,11 @@ int measure(const std::string &folder)
         weightBytes += p.nbytes();
     const auto forwardStart = std::chrono::steady_clock::now();
     torch::NoGradGuard noGrad;
-    const torch::Tensor logits = model.forward(torch::arange(16, torch::kInt64).view({1, 16})); // (1, 16, V)
+    const torch::Tensor logits = model.forward(torch::arange(16, torch::kInt64).view({ 1, 16 })); // (1, 16, V)
     const double forwardSeconds = secondsSince(forwardStart);
     std::printf("%.4f %llu %llu %.4f %llu %llu %.3f\n", loadSeconds, (unsigned long long)rssBefore,
-                (unsigned long long)hwmLoad, forwardSeconds, (unsigned long long)statusBytes("VmHWM"),
-                (unsigned long long)weightBytes, logits.abs().mean().item<double>());
+        (unsigned long long)hwmLoad, forwardSeconds, (unsigned long long)statusBytes("VmHWM"),
+        (unsigned long long)weightBytes, logits.abs().mean().item<double>());
     return 0;
 }
 
@@ -92,17 +92,17 @@ int runAll(const std::string &keep, const QString &self)
                 "weights_MiB  peak/weights\n");
     for (int run = 1; run <= 3; ++run) {
         QProcess child;
-        child.start(self, {QStringLiteral("--load"), QString::fromStdString(folder)});
+        child.start(self, { QStringLiteral("--load"), QString::fromStdString(folder) });
         if (!child.waitForFinished(300000) || child.exitCode() != 0) {
             std::fprintf(stderr, "measurement failed: %s\n", child.readAllStandardError().constData());
             return 1;
         }
         double load = 0, before = 0, hwmLoad = 0, forward = 0, hwmForward = 0, weights = 0, check = 0;
-        std::sscanf(child.readAllStandardOutput().constData(), "%lf %lf %lf %lf %lf %lf %lf", &load, &before,
-                    &hwmLoad, &forward, &hwmForward, &weights, &check);
+        std::sscanf(child.readAllStandardOutput().constData(), "%lf %lf %lf %lf %lf %lf %lf", &load, &before, &hwmLoad,
+            &forward, &hwmForward, &weights, &check);
         std::printf("%3d  %6.3f  %14.0f  %19.0f  %15.3f  %22.0f  %11.0f  %.2f (after load) %.2f (after forward)\n", run,
-                    load, mib(before), mib(hwmLoad), forward, mib(hwmForward), mib(weights), hwmLoad / weights,
-                    hwmForward / weights);
+            load, mib(before), mib(hwmLoad), forward, mib(hwmForward), mib(weights), hwmLoad / weights,
+            hwmForward / weights);
     }
     return 0;
 }
