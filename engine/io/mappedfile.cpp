@@ -27,13 +27,14 @@ namespace {
 
 #ifdef _WIN32
 
-MappedFile::MappedFile(std::string path) : m_path(std::move(path))
+MappedFile::MappedFile(std::string path)
+    : m_path(std::move(path))
 {
     const int wideLength = MultiByteToWideChar(CP_UTF8, 0, m_path.c_str(), -1, nullptr, 0);
     std::wstring widePath(static_cast<std::size_t>(wideLength > 0 ? wideLength : 1), L'\0');
     MultiByteToWideChar(CP_UTF8, 0, m_path.c_str(), -1, widePath.data(), wideLength);
-    HANDLE file = CreateFileW(widePath.c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING,
-                              FILE_ATTRIBUTE_NORMAL, nullptr);
+    HANDLE file = CreateFileW(
+        widePath.c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
     if (file == INVALID_HANDLE_VALUE)
         failOpen(m_path, "CreateFile failed with error " + std::to_string(GetLastError()));
     m_fileHandle = file;
@@ -71,12 +72,15 @@ MappedFile::~MappedFile()
 
 #else
 
-MappedFile::MappedFile(std::string path) : m_path(std::move(path))
+MappedFile::MappedFile(std::string path)
+    : m_path(std::move(path))
 {
     const int fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         failOpen(m_path, std::strerror(errno));
-    struct stat info {};
+    struct stat info
+    {
+    };
     if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
         ::close(fd);
         failOpen(m_path, "not a regular file");

@@ -84,7 +84,7 @@ std::map<std::string, std::string> readMetadata(const Json &value, const std::st
     for (const auto &[key, entry] : value.items()) {
         if (!entry.is_string())
             fail(file, "__metadata__ value '" + key + "' must be a string, found " + entry.dump(),
-                 "hint: safetensors metadata maps strings to strings; store numbers and lists as text");
+                "hint: safetensors metadata maps strings to strings; store numbers and lists as text");
         metadata[key] = entry.get<std::string>();
     }
     return metadata;
@@ -104,8 +104,9 @@ std::uint64_t expectedBytes(const TensorInfo &tensor, int bits, const std::strin
         fail(file, tensorLabel(tensor.name) + " has a shape whose byte size overflows: " + shapeText(tensor.shape));
     const std::uint64_t totalBits = elements * static_cast<std::uint64_t>(bits);
     if (totalBits % 8 != 0)
-        fail(file, tensorLabel(tensor.name) + " of dtype " + tensor.dtype + " and shape " + shapeText(tensor.shape)
-                       + " does not end on a byte boundary");
+        fail(file,
+            tensorLabel(tensor.name) + " of dtype " + tensor.dtype + " and shape " + shapeText(tensor.shape)
+                + " does not end on a byte boundary");
     return totalBits / 8;
 }
 
@@ -126,7 +127,7 @@ TensorInfo readTensor(const std::string &name, const Json &value, const std::str
         for (const std::string &d : safetensorsDtypes())
             known += (known.empty() ? "" : ", ") + d;
         fail(file, label + " has the unknown dtype '" + tensor.dtype + "'",
-             ("hint: safetensors dtypes are " + known).c_str());
+            ("hint: safetensors dtypes are " + known).c_str());
     }
     const auto shape = value.find("shape");
     if (shape == value.end() || !shape->is_array())
@@ -143,12 +144,14 @@ TensorInfo readTensor(const std::string &name, const Json &value, const std::str
     tensor.begin = readUnsigned((*offsets)[0], file, label + " data_offsets");
     tensor.end = readUnsigned((*offsets)[1], file, label + " data_offsets");
     if (tensor.end < tensor.begin)
-        fail(file, label + " has data_offsets that end before they begin: [" + std::to_string(tensor.begin) + ", "
-                       + std::to_string(tensor.end) + "]");
+        fail(file,
+            label + " has data_offsets that end before they begin: [" + std::to_string(tensor.begin) + ", "
+                + std::to_string(tensor.end) + "]");
     const std::uint64_t bytes = expectedBytes(tensor, bits, file);
     if (tensor.byteSize() != bytes)
-        fail(file, label + " has " + std::to_string(tensor.byteSize()) + " bytes of data but " + tensor.dtype
-                       + " of shape " + shapeText(tensor.shape) + " needs " + std::to_string(bytes));
+        fail(file,
+            label + " has " + std::to_string(tensor.byteSize()) + " bytes of data but " + tensor.dtype + " of shape "
+                + shapeText(tensor.shape) + " needs " + std::to_string(bytes));
     return tensor;
 }
 
@@ -161,9 +164,10 @@ void checkContiguous(std::vector<TensorInfo> &tensors, const std::string &file)
     std::uint64_t expected = 0;
     for (const TensorInfo &tensor : tensors) {
         if (tensor.begin != expected)
-            fail(file, tensorLabel(tensor.name) + " starts at data offset " + std::to_string(tensor.begin)
-                           + " but the previous tensor ends at " + std::to_string(expected)
-                           + (tensor.begin < expected ? " (the data overlaps)" : " (there is a gap)"));
+            fail(file,
+                tensorLabel(tensor.name) + " starts at data offset " + std::to_string(tensor.begin)
+                    + " but the previous tensor ends at " + std::to_string(expected)
+                    + (tensor.begin < expected ? " (the data overlaps)" : " (there is a gap)"));
         expected = tensor.end;
     }
 }
@@ -172,21 +176,19 @@ void checkContiguous(std::vector<TensorInfo> &tensors, const std::string &file)
 
 int safetensorsDtypeBits(std::string_view dtype)
 {
-    static const std::map<std::string, int, std::less<>> bits = {
-        {"BOOL", 8},     {"F4", 4},           {"F6_E2M3", 6},     {"F6_E3M2", 6},     {"U8", 8},
-        {"I8", 8},       {"F8_E5M2", 8},      {"F8_E4M3", 8},     {"F8_E8M0", 8},     {"F8_E4M3FNUZ", 8},
-        {"F8_E5M2FNUZ", 8}, {"I16", 16},      {"U16", 16},        {"F16", 16},        {"BF16", 16},
-        {"I32", 32},     {"U32", 32},         {"F32", 32},        {"C64", 64},        {"F64", 64},
-        {"I64", 64},     {"U64", 64}};
+    static const std::map<std::string, int, std::less<>> bits = { { "BOOL", 8 }, { "F4", 4 }, { "F6_E2M3", 6 },
+        { "F6_E3M2", 6 }, { "U8", 8 }, { "I8", 8 }, { "F8_E5M2", 8 }, { "F8_E4M3", 8 }, { "F8_E8M0", 8 },
+        { "F8_E4M3FNUZ", 8 }, { "F8_E5M2FNUZ", 8 }, { "I16", 16 }, { "U16", 16 }, { "F16", 16 }, { "BF16", 16 },
+        { "I32", 32 }, { "U32", 32 }, { "F32", 32 }, { "C64", 64 }, { "F64", 64 }, { "I64", 64 }, { "U64", 64 } };
     const auto it = bits.find(dtype);
     return it == bits.end() ? 0 : it->second;
 }
 
 const std::vector<std::string> &safetensorsDtypes()
 {
-    static const std::vector<std::string> order = {
-        "BOOL", "F4",  "F6_E2M3", "F6_E3M2", "U8",  "I8",  "F8_E5M2", "F8_E4M3", "F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ",
-        "I16",  "U16", "F16",     "BF16",    "I32", "U32", "F32",     "C64",     "F64",     "I64",         "U64"};
+    static const std::vector<std::string> order
+        = { "BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F8_E4M3FNUZ",
+              "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64", "F64", "I64", "U64" };
     return order;
 }
 
@@ -202,15 +204,17 @@ SafetensorsHeader parseSafetensorsHeader(const std::uint8_t *bytes, std::uint64_
 {
     if (size < 8)
         fail(fileName, "the file has " + std::to_string(size) + " bytes, fewer than the 8-byte header length",
-             "hint: the file is truncated; download or export it again");
+            "hint: the file is truncated; download or export it again");
     const std::uint64_t headerLength = readU64le(bytes);
     if (headerLength > kSafetensorsMaxHeaderBytes)
-        fail(fileName, "the header length " + std::to_string(headerLength) + " exceeds the limit of "
-                           + std::to_string(kSafetensorsMaxHeaderBytes) + " bytes");
+        fail(fileName,
+            "the header length " + std::to_string(headerLength) + " exceeds the limit of "
+                + std::to_string(kSafetensorsMaxHeaderBytes) + " bytes");
     if (headerLength > size - 8)
-        fail(fileName, "the header length " + std::to_string(headerLength) + " reaches beyond the end of the "
-                           + std::to_string(size) + "-byte file",
-             "hint: the file is truncated or is not a safetensors file");
+        fail(fileName,
+            "the header length " + std::to_string(headerLength) + " reaches beyond the end of the "
+                + std::to_string(size) + "-byte file",
+            "hint: the file is truncated or is not a safetensors file");
     if (headerLength == 0 || bytes[8] != '{')
         fail(fileName, "the header does not start with '{'", "hint: this is not a safetensors file");
 
@@ -230,12 +234,14 @@ SafetensorsHeader parseSafetensorsHeader(const std::uint8_t *bytes, std::uint64_
     checkContiguous(header.tensors, fileName);
     const std::uint64_t dataBytes = header.tensors.empty() ? 0 : header.tensors.back().end;
     if (dataBytes > size - header.dataStart)
-        fail(fileName, "the tensors need " + std::to_string(dataBytes) + " bytes of data but the file holds only "
-                           + std::to_string(size - header.dataStart) + " after the header",
-             "hint: the file is truncated; download or export it again");
+        fail(fileName,
+            "the tensors need " + std::to_string(dataBytes) + " bytes of data but the file holds only "
+                + std::to_string(size - header.dataStart) + " after the header",
+            "hint: the file is truncated; download or export it again");
     if (dataBytes < size - header.dataStart)
-        fail(fileName, "the file has " + std::to_string(size - header.dataStart - dataBytes)
-                           + " trailing bytes after the last tensor");
+        fail(fileName,
+            "the file has " + std::to_string(size - header.dataStart - dataBytes)
+                + " trailing bytes after the last tensor");
     return header;
 }
 
@@ -244,7 +250,8 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::string &
     return std::make_shared<const SafetensorsFile>(path);
 }
 
-SafetensorsFile::SafetensorsFile(const std::string &path) : m_file(path)
+SafetensorsFile::SafetensorsFile(const std::string &path)
+    : m_file(path)
 {
     m_header = parseSafetensorsHeader(m_file.data(), m_file.size(), path);
     for (std::size_t i = 0; i < m_header.tensors.size(); ++i)

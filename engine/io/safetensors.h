@@ -32,10 +32,10 @@ const std::vector<std::string> &safetensorsDtypes();
 struct TensorInfo
 {
     std::string name;
-    std::string dtype;                // "F32", "BF16", "I64", ...
-    std::vector<std::int64_t> shape;  // empty = scalar
-    std::uint64_t begin = 0;          // byte offset in the data buffer (after the header)
-    std::uint64_t end = 0;            // exclusive; end - begin = byte size
+    std::string dtype; // "F32", "BF16", "I64", ...
+    std::vector<std::int64_t> shape; // empty = scalar
+    std::uint64_t begin = 0; // byte offset in the data buffer (after the header)
+    std::uint64_t end = 0; // exclusive; end - begin = byte size
 
     std::uint64_t byteSize() const { return end - begin; }
     std::int64_t elementCount() const;
@@ -44,17 +44,16 @@ struct TensorInfo
 // The decoded and validated header of a safetensors file.
 struct SafetensorsHeader
 {
-    std::vector<TensorInfo> tensors;             // sorted by data offset
+    std::vector<TensorInfo> tensors; // sorted by data offset
     std::map<std::string, std::string> metadata; // __metadata__ (string to string)
-    std::uint64_t dataStart = 0;                 // file offset of the data buffer (8 + header length)
+    std::uint64_t dataStart = 0; // file offset of the data buffer (8 + header length)
 };
 
 // Parses and validates the header of a complete safetensors file held in
 // `bytes` (the whole file, needed to check its length). `fileName` only names
 // the file in error messages. Throws engine::Error naming the file, the tensor
 // and the problem, with a hint. Never reads outside `bytes`.
-SafetensorsHeader parseSafetensorsHeader(const std::uint8_t *bytes, std::uint64_t size,
-                                         const std::string &fileName);
+SafetensorsHeader parseSafetensorsHeader(const std::uint8_t *bytes, std::uint64_t size, const std::string &fileName);
 
 // A safetensors file, memory-mapped and validated. Cheap to share: tensors
 // built on its data keep a shared_ptr to it so the mapping outlives them.

@@ -11,15 +11,15 @@ namespace {
 
 const std::map<std::string, torch::Dtype> &dtypeTable()
 {
-    static const std::map<std::string, torch::Dtype> table = {
-        {"BOOL", torch::kBool}, {"U8", torch::kUInt8},  {"I8", torch::kInt8},     {"I16", torch::kInt16},
-        {"F16", torch::kHalf},  {"BF16", torch::kBFloat16}, {"I32", torch::kInt32}, {"F32", torch::kFloat32},
-        {"C64", torch::kComplexFloat}, {"F64", torch::kFloat64}, {"I64", torch::kInt64}};
+    static const std::map<std::string, torch::Dtype> table = { { "BOOL", torch::kBool }, { "U8", torch::kUInt8 },
+        { "I8", torch::kInt8 }, { "I16", torch::kInt16 }, { "F16", torch::kHalf }, { "BF16", torch::kBFloat16 },
+        { "I32", torch::kInt32 }, { "F32", torch::kFloat32 }, { "C64", torch::kComplexFloat },
+        { "F64", torch::kFloat64 }, { "I64", torch::kInt64 } };
     return table;
 }
 
-std::vector<TensorData> describe(const std::vector<std::pair<std::string, torch::Tensor>> &tensors,
-                                 std::vector<torch::Tensor> &keepAlive)
+std::vector<TensorData> describe(
+    const std::vector<std::pair<std::string, torch::Tensor>> &tensors, std::vector<torch::Tensor> &keepAlive)
 {
     std::vector<TensorData> described;
     for (const auto &[name, tensor] : tensors) {
@@ -45,7 +45,7 @@ torch::Dtype torchDtypeOf(const std::string &safetensorsDtype, const std::string
     const auto it = dtypeTable().find(safetensorsDtype);
     if (it == dtypeTable().end())
         throw Error("tensor '" + tensorName + "' has dtype " + safetensorsDtype
-                    + ", which this LibTorch build cannot represent (hint: convert the model to F32, F16 or BF16)");
+            + ", which this LibTorch build cannot represent (hint: convert the model to F32, F16 or BF16)");
     return it->second;
 }
 
@@ -66,8 +66,8 @@ torch::Tensor tensorFromFile(const std::shared_ptr<const SafetensorsFile> &file,
     if (reinterpret_cast<std::uintptr_t>(bytes) % elementSize == 0) {
         // The mapping is copy-on-write, so handing out a mutable pointer is safe.
         auto keepAlive = file;
-        return torch::from_blob(const_cast<std::uint8_t *>(bytes), info.shape,
-                                [keepAlive](void *) mutable { keepAlive.reset(); }, options);
+        return torch::from_blob(
+            const_cast<std::uint8_t *>(bytes), info.shape, [keepAlive](void *) mutable { keepAlive.reset(); }, options);
     }
     torch::Tensor copy = torch::empty(info.shape, options);
     if (info.byteSize() > 0)
@@ -82,7 +82,7 @@ torch::Tensor floatTensorFromFile(const std::shared_ptr<const SafetensorsFile> &
         return stored;
     if (stored.scalar_type() == torch::kComplexFloat || stored.scalar_type() == torch::kBool)
         throw Error("tensor '" + info.name + "' in '" + file->path() + "' has dtype " + info.dtype
-                    + ", which is not a real number type (hint: this tensor cannot be a model weight)");
+            + ", which is not a real number type (hint: this tensor cannot be a model weight)");
     return stored.to(torch::kFloat32);
 }
 
@@ -96,16 +96,15 @@ std::map<std::string, torch::Tensor> loadSafetensors(const std::string &path)
 }
 
 void saveSafetensors(const std::string &path, const std::vector<std::pair<std::string, torch::Tensor>> &tensors,
-                     const std::map<std::string, std::string> &metadata)
+    const std::map<std::string, std::string> &metadata)
 {
     std::vector<torch::Tensor> keepAlive;
     writeSafetensors(path, describe(tensors, keepAlive), metadata);
 }
 
 std::vector<std::string> saveSafetensorsSharded(const std::string &folder,
-                                                const std::vector<std::pair<std::string, torch::Tensor>> &tensors,
-                                                std::uint64_t maxShardBytes,
-                                                const std::map<std::string, std::string> &metadata)
+    const std::vector<std::pair<std::string, torch::Tensor>> &tensors, std::uint64_t maxShardBytes,
+    const std::map<std::string, std::string> &metadata)
 {
     std::vector<torch::Tensor> keepAlive;
     return writeShardedSafetensors(folder, describe(tensors, keepAlive), maxShardBytes, metadata);

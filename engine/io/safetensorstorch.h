@@ -38,12 +38,11 @@ std::map<std::string, torch::Tensor> loadSafetensors(const std::string &path);
 
 // Writes CPU tensors (made contiguous) to `path`; see writeSafetensors().
 void saveSafetensors(const std::string &path, const std::vector<std::pair<std::string, torch::Tensor>> &tensors,
-                     const std::map<std::string, std::string> &metadata = {});
+    const std::map<std::string, std::string> &metadata = {});
 
 // Writes CPU tensors sharded into `folder`; see writeShardedSafetensors().
 std::vector<std::string> saveSafetensorsSharded(const std::string &folder,
-                                                const std::vector<std::pair<std::string, torch::Tensor>> &tensors,
-                                                std::uint64_t maxShardBytes,
-                                                const std::map<std::string, std::string> &metadata = {});
+    const std::vector<std::pair<std::string, torch::Tensor>> &tensors, std::uint64_t maxShardBytes,
+    const std::map<std::string, std::string> &metadata = {});
 
 } // namespace engine

@@ -39,7 +39,7 @@ void checkTensor(const TensorData &tensor)
     const std::uint64_t expected = (elements * static_cast<std::uint64_t>(bits) + 7) / 8;
     if (tensor.bytes != expected || (tensor.bytes > 0 && !tensor.data))
         throw Error("cannot write tensor '" + tensor.name + "': its shape needs " + std::to_string(expected)
-                    + " bytes of " + tensor.dtype + " but " + std::to_string(tensor.bytes) + " were given");
+            + " bytes of " + tensor.dtype + " but " + std::to_string(tensor.bytes) + " were given");
 }
 
 // Tensors in the reference writer's order: alignment descending, then name.
@@ -60,8 +60,8 @@ std::vector<const TensorData *> dataOrder(const std::vector<TensorData> &tensors
     return ordered;
 }
 
-std::string headerText(const std::vector<const TensorData *> &ordered,
-                       const std::map<std::string, std::string> &metadata)
+std::string headerText(
+    const std::vector<const TensorData *> &ordered, const std::map<std::string, std::string> &metadata)
 {
     Json meta = Json::object();
     for (const auto &[key, value] : metadata)
@@ -73,8 +73,8 @@ std::string headerText(const std::vector<const TensorData *> &ordered,
     for (const TensorData *tensor : ordered) {
         const std::uint64_t end = offset + tensor->bytes;
         text += "," + Json(tensor->name).dump() + ":{\"dtype\":" + Json(tensor->dtype).dump()
-              + ",\"shape\":" + Json(tensor->shape).dump() + ",\"data_offsets\":[" + std::to_string(offset) + ","
-              + std::to_string(end) + "]}";
+            + ",\"shape\":" + Json(tensor->shape).dump() + ",\"data_offsets\":[" + std::to_string(offset) + ","
+            + std::to_string(end) + "]}";
         offset = end;
     }
     text += "}";
@@ -99,8 +99,8 @@ std::string shardName(std::size_t index, std::size_t count)
 
 } // namespace
 
-void writeSafetensors(const std::string &path, const std::vector<TensorData> &tensors,
-                      const std::map<std::string, std::string> &metadata)
+void writeSafetensors(
+    const std::string &path, const std::vector<TensorData> &tensors, const std::map<std::string, std::string> &metadata)
 {
     const auto ordered = dataOrder(tensors);
     const std::string header = headerText(ordered, metadata);
@@ -112,8 +112,8 @@ void writeSafetensors(const std::string &path, const std::vector<TensorData> &te
     file.commit();
 }
 
-std::string serializeSafetensors(const std::vector<TensorData> &tensors,
-                                 const std::map<std::string, std::string> &metadata)
+std::string serializeSafetensors(
+    const std::vector<TensorData> &tensors, const std::map<std::string, std::string> &metadata)
 {
     const auto ordered = dataOrder(tensors);
     const std::string header = headerText(ordered, metadata);
@@ -124,8 +124,7 @@ std::string serializeSafetensors(const std::vector<TensorData> &tensors,
 }
 
 std::vector<std::string> writeShardedSafetensors(const std::string &folder, const std::vector<TensorData> &tensors,
-                                                 std::uint64_t maxShardBytes,
-                                                 const std::map<std::string, std::string> &metadata)
+    std::uint64_t maxShardBytes, const std::map<std::string, std::string> &metadata)
 {
     std::vector<std::vector<TensorData>> shards;
     std::uint64_t shardBytes = 0;
@@ -143,7 +142,7 @@ std::vector<std::string> writeShardedSafetensors(const std::string &folder, cons
     const std::filesystem::path root(folder);
     if (shards.size() <= 1) {
         writeSafetensors((root / "model.safetensors").string(), shards.empty() ? tensors : shards.front(), metadata);
-        return {"model.safetensors"};
+        return { "model.safetensors" };
     }
     std::vector<std::string> written;
     Json weightMap = Json::object();
@@ -156,7 +155,7 @@ std::vector<std::string> writeShardedSafetensors(const std::string &folder, cons
             totalSize += tensor.bytes;
         }
     }
-    const Json index = {{"metadata", {{"total_size", totalSize}}}, {"weight_map", weightMap}};
+    const Json index = { { "metadata", { { "total_size", totalSize } } }, { "weight_map", weightMap } };
     writeFileAtomically((root / "model.safetensors.index.json").string(), index.dump(2) + "\n");
     written.push_back("model.safetensors.index.json");
     return written;

@@ -19,21 +19,21 @@ namespace engine {
 struct TensorData
 {
     std::string name;
-    std::string dtype;               // safetensors dtype string, e.g. "F32"
+    std::string dtype; // safetensors dtype string, e.g. "F32"
     std::vector<std::int64_t> shape;
-    const void *data = nullptr;      // `bytes` bytes; must stay valid during the call
-    std::size_t bytes = 0;           // must equal prod(shape) * dtype size
+    const void *data = nullptr; // `bytes` bytes; must stay valid during the call
+    std::size_t bytes = 0; // must equal prod(shape) * dtype size
 };
 
 // Writes one safetensors file. `metadata` is added to {"format": "pt"} (a
 // "format" key in it wins). Throws engine::Error on invalid input (unknown
 // dtype, size mismatch, duplicate or empty name) or an I/O failure.
 void writeSafetensors(const std::string &path, const std::vector<TensorData> &tensors,
-                      const std::map<std::string, std::string> &metadata = {});
+    const std::map<std::string, std::string> &metadata = {});
 
 // The bytes writeSafetensors() would write, in memory (for tests and fuzzing).
-std::string serializeSafetensors(const std::vector<TensorData> &tensors,
-                                 const std::map<std::string, std::string> &metadata = {});
+std::string serializeSafetensors(
+    const std::vector<TensorData> &tensors, const std::map<std::string, std::string> &metadata = {});
 
 // Writes `tensors` into `folder` split into shards of at most `maxShardBytes`
 // (a larger tensor gets a shard of its own), filling shards in the given order:
@@ -42,7 +42,6 @@ std::string serializeSafetensors(const std::vector<TensorData> &tensors,
 // it writes model.safetensors and no index, as Hugging Face does. Returns the
 // file names written (without the folder).
 std::vector<std::string> writeShardedSafetensors(const std::string &folder, const std::vector<TensorData> &tensors,
-                                                 std::uint64_t maxShardBytes,
-                                                 const std::map<std::string, std::string> &metadata = {});
+    std::uint64_t maxShardBytes, const std::map<std::string, std::string> &metadata = {});
 
 } // namespace engine

@@ -14,6 +14,6 @@ namespace engine {
 // and with window > 0 only the `window` most recent (its own included).
 // Returns (B, nh, T, hd).
 torch::Tensor causalAttention(const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v,
-                              std::int64_t start, std::int64_t window = 0);
+    std::int64_t start, std::int64_t window = 0);
 
 } // namespace engine

@@ -22,7 +22,7 @@ std::string shapeText(c10::IntArrayRef shape)
 
 int layerOf(const std::string &name)
 {
-    for (const std::string marker : {".layers.", ".h."}) {
+    for (const std::string marker : { ".layers.", ".h." }) {
         const std::size_t at = name.find(marker);
         if (at != std::string::npos)
             return std::stoi(name.substr(at + marker.size()));
@@ -31,8 +31,8 @@ int layerOf(const std::string &name)
 }
 
 // Fills one parameter from the folder; returns the file tensor name used.
-std::string loadParameter(const SafetensorsFolder &weights, const CausalLmNetImpl &net, const std::string &name,
-                          torch::Tensor &parameter)
+std::string loadParameter(
+    const SafetensorsFolder &weights, const CausalLmNetImpl &net, const std::string &name, torch::Tensor &parameter)
 {
     for (const std::string &fileName : net.fileNamesFor(name)) {
         const SafetensorsFolder::Entry entry = weights.find(fileName);
@@ -41,8 +41,8 @@ std::string loadParameter(const SafetensorsFolder &weights, const CausalLmNetImp
         const std::vector<std::int64_t> &found = entry.info->shape;
         if (c10::IntArrayRef(found) != parameter.sizes())
             throw Error("model folder '" + weights.folder() + "': tensor '" + fileName + "' in '" + entry.file->path()
-                        + "' has shape " + shapeText(found) + " but config.json implies " + shapeText(parameter.sizes())
-                        + " (hint: config.json and the weights belong to different models)");
+                + "' has shape " + shapeText(found) + " but config.json implies " + shapeText(parameter.sizes())
+                + " (hint: config.json and the weights belong to different models)");
         parameter.set_data(floatTensorFromFile(entry.file, *entry.info));
         return fileName;
     }
@@ -50,8 +50,8 @@ std::string loadParameter(const SafetensorsFolder &weights, const CausalLmNetImp
     if (name == "lm_head.weight")
         hint = "hint: this model has no lm_head; if it shares the embedding, config.json should say "
                "\"tie_word_embeddings\": true";
-    throw Error("model folder '" + weights.folder() + "': tensor '" + name + "' is missing from the weights (" + hint
-                + ")");
+    throw Error(
+        "model folder '" + weights.folder() + "': tensor '" + name + "' is missing from the weights (" + hint + ")");
 }
 
 std::vector<std::string> loadWeights(CausalLmNetImpl &net, const SafetensorsFolder &weights)
@@ -70,9 +70,10 @@ std::vector<std::string> loadWeights(CausalLmNetImpl &net, const SafetensorsFold
 } // namespace
 
 CausalLm::CausalLm(std::shared_ptr<CausalLmNetImpl> net, std::string folder, std::vector<std::string> unusedTensors)
-    : m_net(std::move(net)), m_folder(std::move(folder)), m_unused(std::move(unusedTensors))
-{
-}
+    : m_net(std::move(net))
+    , m_folder(std::move(folder))
+    , m_unused(std::move(unusedTensors))
+{ }
 
 torch::Tensor CausalLm::forward(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos) const
 {
@@ -82,13 +83,12 @@ torch::Tensor CausalLm::forward(const torch::Tensor &ids, KvCache *cache, std::i
         const std::int64_t low = ids.min().item<std::int64_t>(), high = ids.max().item<std::int64_t>();
         if (low < 0 || high >= config().vocabSize)
             throw Error("token id " + std::to_string(low < 0 ? low : high) + " is outside the vocabulary of "
-                        + std::to_string(config().vocabSize)
-                        + " (hint: the tokenizer does not belong to this model)");
+                + std::to_string(config().vocabSize) + " (hint: the tokenizer does not belong to this model)");
     }
     if (startPos < 0 || (cache && cache->length() != startPos))
         throw Error("the KV cache holds " + std::to_string(cache ? cache->length() : 0)
-                    + " tokens but the input starts at position " + std::to_string(startPos)
-                    + " (hint: pass startPos = cache length, or clear the cache)");
+            + " tokens but the input starts at position " + std::to_string(startPos)
+            + " (hint: pass startPos = cache length, or clear the cache)");
     return m_net->forward(ids, cache, startPos); // (B, T, V)
 }
 
@@ -97,7 +97,7 @@ std::vector<NamedLinear> CausalLm::linearModules() const
     std::vector<NamedLinear> result;
     for (const auto &item : m_net->named_modules("", false))
         if (auto linear = std::dynamic_pointer_cast<LinearImpl>(item.value()))
-            result.push_back({item.key(), layerOf(item.key()), Linear(linear)});
+            result.push_back({ item.key(), layerOf(item.key()), Linear(linear) });
     return result;
 }
 

@@ -28,7 +28,7 @@ struct CausalLmOptions
 struct NamedLinear
 {
     std::string name; // e.g. "model.layers.3.self_attn.q_proj"
-    int layer = -1;   // decoder layer index, -1 outside the layers (lm_head)
+    int layer = -1; // decoder layer index, -1 outside the layers (lm_head)
     Linear module;
 };
 

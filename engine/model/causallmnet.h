@@ -18,17 +18,16 @@ namespace engine {
 class CausalLmNetImpl : public torch::nn::Module
 {
 public:
-    explicit CausalLmNetImpl(ModelConfig config) : m_config(std::move(config)) {}
+    explicit CausalLmNetImpl(ModelConfig config)
+        : m_config(std::move(config))
+    { }
 
     // ids (B, T) int64 at positions startPos.. -> logits (B, T, V) f32. With a
     // cache, its length must equal startPos and the new keys/values are appended.
     virtual torch::Tensor forward(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos) = 0;
 
     // Names under which a parameter may be stored in a file, preferred first.
-    virtual std::vector<std::string> fileNamesFor(const std::string &parameterName) const
-    {
-        return {parameterName};
-    }
+    virtual std::vector<std::string> fileNamesFor(const std::string &parameterName) const { return { parameterName }; }
     // True for tensors found in files that are buffers, not weights (ignored).
     virtual bool isIgnoredFileTensor(const std::string &name) const = 0;
 

@@ -9,14 +9,14 @@ namespace {
 
 torch::nn::LayerNorm layerNorm(const ModelConfig &config)
 {
-    return torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.hiddenSize}).eps(config.normEps));
+    return torch::nn::LayerNorm(torch::nn::LayerNormOptions({ config.hiddenSize }).eps(config.normEps));
 }
 
 // An embedding whose weight is left uninitialised (the loader fills it), so
 // building a large model touches no memory.
 torch::nn::Embedding uninitialisedEmbedding(std::int64_t rows, std::int64_t width)
 {
-    return torch::nn::Embedding(torch::nn::EmbeddingOptions(rows, width)._weight(torch::empty({rows, width})));
+    return torch::nn::Embedding(torch::nn::EmbeddingOptions(rows, width)._weight(torch::empty({ rows, width })));
 }
 
 bool endsWith(const std::string &text, const std::string &suffix)
@@ -27,7 +27,9 @@ bool endsWith(const std::string &text, const std::string &suffix)
 } // namespace
 
 Gpt2AttentionImpl::Gpt2AttentionImpl(const ModelConfig &config, std::size_t layer)
-    : m_heads(config.numHeads), m_headDim(config.headDim), m_layer(layer)
+    : m_heads(config.numHeads)
+    , m_headDim(config.headDim)
+    , m_layer(layer)
 {
     const std::int64_t C = config.hiddenSize;
     m_cAttn = register_module("c_attn", Linear(C, 3 * C, true, true));
@@ -38,17 +40,18 @@ torch::Tensor Gpt2AttentionImpl::forward(const torch::Tensor &x, KvCache *cache,
 {
     const std::int64_t B = x.size(0), T = x.size(1), C = x.size(2);
     const std::vector<torch::Tensor> qkv = m_cAttn(x).split(C, 2); // 3 x (B, T, C)
-    auto heads = [&](const torch::Tensor &t) { return t.view({B, T, m_heads, m_headDim}).transpose(1, 2); };
+    auto heads = [&](const torch::Tensor &t) { return t.view({ B, T, m_heads, m_headDim }).transpose(1, 2); };
     torch::Tensor q = heads(qkv[0]); // (B, nh, T, hd)
     torch::Tensor k = heads(qkv[1]); // (B, nh, T, hd)
     torch::Tensor v = heads(qkv[2]); // (B, nh, T, hd)
     if (cache)
         std::tie(k, v) = cache->append(m_layer, k, v); // (B, nh, S, hd)
-    const torch::Tensor y = causalAttention(q, k, v, startPos);   // (B, nh, T, hd)
-    return m_cProj(y.transpose(1, 2).contiguous().view({B, T, C})); // (B, T, C)
+    const torch::Tensor y = causalAttention(q, k, v, startPos); // (B, nh, T, hd)
+    return m_cProj(y.transpose(1, 2).contiguous().view({ B, T, C })); // (B, T, C)
 }
 
-Gpt2MlpImpl::Gpt2MlpImpl(const ModelConfig &config) : m_activation(config.hiddenAct)
+Gpt2MlpImpl::Gpt2MlpImpl(const ModelConfig &config)
+    : m_activation(config.hiddenAct)
 {
     m_cFc = register_module("c_fc", Linear(config.hiddenSize, config.intermediateSize, true, true));
     m_cProj = register_module("c_proj", Linear(config.intermediateSize, config.hiddenSize, true, true));
@@ -56,9 +59,9 @@ Gpt2MlpImpl::Gpt2MlpImpl(const ModelConfig &config) : m_activation(config.hidden
 
 torch::Tensor Gpt2MlpImpl::forward(const torch::Tensor &x)
 {
-    const torch::Tensor h = m_cFc(x);                                            // (B, T, I)
+    const torch::Tensor h = m_cFc(x); // (B, T, I)
     const torch::Tensor a = torch::gelu(h, m_activation == "gelu" ? "none" : "tanh"); // (B, T, I)
-    return m_cProj(a);                                                           // (B, T, C)
+    return m_cProj(a); // (B, T, C)
 }
 
 Gpt2BlockImpl::Gpt2BlockImpl(const ModelConfig &config, std::size_t layer)
@@ -72,7 +75,7 @@ Gpt2BlockImpl::Gpt2BlockImpl(const ModelConfig &config, std::size_t layer)
 torch::Tensor Gpt2BlockImpl::forward(const torch::Tensor &x, KvCache *cache, std::int64_t startPos)
 {
     const torch::Tensor h = x + m_attn(m_ln1(x), cache, startPos); // (B, T, C)
-    return h + m_mlp(m_ln2(h));                                    // (B, T, C)
+    return h + m_mlp(m_ln2(h)); // (B, T, C)
 }
 
 Gpt2ModelImpl::Gpt2ModelImpl(const ModelConfig &config)
@@ -90,21 +93,22 @@ torch::Tensor Gpt2ModelImpl::forward(const torch::Tensor &ids, KvCache *cache, s
     const std::int64_t T = ids.size(1);
     if (startPos + T > wpe->weight.size(0))
         throw Error("GPT-2 input reaches position " + std::to_string(startPos + T) + " but the model has "
-                    + std::to_string(wpe->weight.size(0))
-                    + " positions (hint: shorten the text or lower the maximum sequence length)");
+            + std::to_string(wpe->weight.size(0))
+            + " positions (hint: shorten the text or lower the maximum sequence length)");
     const torch::Tensor positions = torch::arange(startPos, startPos + T, ids.options()); // (T)
-    torch::Tensor x = wte(ids) + wpe(positions);                                         // (B, T, C)
+    torch::Tensor x = wte(ids) + wpe(positions); // (B, T, C)
     for (const auto &block : *m_blocks)
         x = block->as<Gpt2Block>()->forward(x, cache, startPos); // (B, T, C)
-    return m_lnF(x);                                            // (B, T, C)
+    return m_lnF(x); // (B, T, C)
 }
 
-Gpt2LmHeadModelImpl::Gpt2LmHeadModelImpl(const ModelConfig &config) : CausalLmNetImpl(config)
+Gpt2LmHeadModelImpl::Gpt2LmHeadModelImpl(const ModelConfig &config)
+    : CausalLmNetImpl(config)
 {
     m_transformer = register_module("transformer", Gpt2Model(config));
-    m_lmHead = register_module("lm_head", config.tieWordEmbeddings
-                                              ? Linear(m_transformer->wte->weight)
-                                              : Linear(config.hiddenSize, config.vocabSize, false));
+    m_lmHead = register_module("lm_head",
+        config.tieWordEmbeddings ? Linear(m_transformer->wte->weight)
+                                 : Linear(config.hiddenSize, config.vocabSize, false));
 }
 
 torch::Tensor Gpt2LmHeadModelImpl::forward(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos)
@@ -116,8 +120,8 @@ std::vector<std::string> Gpt2LmHeadModelImpl::fileNamesFor(const std::string &pa
 {
     const std::string prefix = "transformer.";
     if (parameterName.rfind(prefix, 0) == 0)
-        return {parameterName, parameterName.substr(prefix.size())};
-    return {parameterName};
+        return { parameterName, parameterName.substr(prefix.size()) };
+    return { parameterName };
 }
 
 bool Gpt2LmHeadModelImpl::isIgnoredFileTensor(const std::string &name) const

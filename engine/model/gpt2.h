@@ -22,7 +22,7 @@ public:
     torch::Tensor forward(const torch::Tensor &x, KvCache *cache, std::int64_t startPos); // (B, T, C)
 
 private:
-    Linear m_cAttn{nullptr}, m_cProj{nullptr};
+    Linear m_cAttn { nullptr }, m_cProj { nullptr };
     std::int64_t m_heads, m_headDim;
     std::size_t m_layer;
 };
@@ -35,7 +35,7 @@ public:
     torch::Tensor forward(const torch::Tensor &x); // (B, T, C)
 
 private:
-    Linear m_cFc{nullptr}, m_cProj{nullptr};
+    Linear m_cFc { nullptr }, m_cProj { nullptr };
     std::string m_activation;
 };
 TORCH_MODULE(Gpt2Mlp);
@@ -47,9 +47,9 @@ public:
     torch::Tensor forward(const torch::Tensor &x, KvCache *cache, std::int64_t startPos); // (B, T, C)
 
 private:
-    torch::nn::LayerNorm m_ln1{nullptr}, m_ln2{nullptr};
-    Gpt2Attention m_attn{nullptr};
-    Gpt2Mlp m_mlp{nullptr};
+    torch::nn::LayerNorm m_ln1 { nullptr }, m_ln2 { nullptr };
+    Gpt2Attention m_attn { nullptr };
+    Gpt2Mlp m_mlp { nullptr };
 };
 TORCH_MODULE(Gpt2Block);
 
@@ -60,11 +60,11 @@ public:
     explicit Gpt2ModelImpl(const ModelConfig &config);
     torch::Tensor forward(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos); // (B, T, C)
 
-    torch::nn::Embedding wte{nullptr}, wpe{nullptr};
+    torch::nn::Embedding wte { nullptr }, wpe { nullptr };
 
 private:
     torch::nn::ModuleList m_blocks;
-    torch::nn::LayerNorm m_lnF{nullptr};
+    torch::nn::LayerNorm m_lnF { nullptr };
 };
 TORCH_MODULE(Gpt2Model);
 
@@ -77,8 +77,8 @@ public:
     bool isIgnoredFileTensor(const std::string &name) const override;
 
 private:
-    Gpt2Model m_transformer{nullptr};
-    Linear m_lmHead{nullptr};
+    Gpt2Model m_transformer { nullptr };
+    Linear m_lmHead { nullptr };
 };
 
 } // namespace engine

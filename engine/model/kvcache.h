@@ -14,7 +14,10 @@ namespace engine {
 class KvCache
 {
 public:
-    explicit KvCache(std::size_t layers = 0) : m_keys(layers), m_values(layers) {}
+    explicit KvCache(std::size_t layers = 0)
+        : m_keys(layers)
+        , m_values(layers)
+    { }
 
     // Tokens cached so far (0 when empty).
     std::int64_t length() const;

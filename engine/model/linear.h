@@ -44,7 +44,7 @@ public:
     torch::Tensor weightOutIn() const { return m_conv1d ? weight.t() : weight; }
 
     torch::Tensor weight; // [out, in], or [in, out] when isConv1d()
-    torch::Tensor bias;   // [out] or undefined
+    torch::Tensor bias; // [out] or undefined
 
 private:
     std::int64_t m_in = 0;

@@ -14,12 +14,12 @@ namespace engine {
 
 struct LinearSpec
 {
-    std::string name;         // e.g. "model.layers.3.self_attn.q_proj", "transformer.h.0.attn.c_attn", "lm_head"
-    int layer = -1;           // decoder layer index, -1 for lm_head
+    std::string name; // e.g. "model.layers.3.self_attn.q_proj", "transformer.h.0.attn.c_attn", "lm_head"
+    int layer = -1; // decoder layer index, -1 for lm_head
     std::int64_t inFeatures = 0;
     std::int64_t outFeatures = 0;
     bool bias = false;
-    bool conv1d = false;      // GPT-2 Conv1D layout ([in, out] weight)
+    bool conv1d = false; // GPT-2 Conv1D layout ([in, out] weight)
 };
 
 // Every projection of the model described by `config`, in module order

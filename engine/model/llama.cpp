@@ -5,8 +5,11 @@
 namespace engine {
 
 LlamaAttentionImpl::LlamaAttentionImpl(const ModelConfig &config, std::size_t layer)
-    : m_heads(config.numHeads), m_kvHeads(config.numKvHeads), m_headDim(config.headDim),
-      m_window(config.slidingWindows.at(layer)), m_layer(layer)
+    : m_heads(config.numHeads)
+    , m_kvHeads(config.numKvHeads)
+    , m_headDim(config.headDim)
+    , m_window(config.slidingWindows.at(layer))
+    , m_layer(layer)
 {
     const std::int64_t H = config.hiddenSize;
     m_q = register_module("q_proj", Linear(H, m_heads * m_headDim, config.qkvBias));
@@ -19,24 +22,24 @@ LlamaAttentionImpl::LlamaAttentionImpl(const ModelConfig &config, std::size_t la
     }
 }
 
-torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin,
-                                          KvCache *cache, std::int64_t startPos)
+torch::Tensor LlamaAttentionImpl::forward(
+    const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin, KvCache *cache, std::int64_t startPos)
 {
     const std::int64_t B = x.size(0), T = x.size(1);
-    torch::Tensor q = m_q(x).view({B, T, m_heads, m_headDim});   // (B, T, nh, hd)
-    torch::Tensor k = m_k(x).view({B, T, m_kvHeads, m_headDim}); // (B, T, nkv, hd)
-    torch::Tensor v = m_v(x).view({B, T, m_kvHeads, m_headDim}); // (B, T, nkv, hd)
+    torch::Tensor q = m_q(x).view({ B, T, m_heads, m_headDim }); // (B, T, nh, hd)
+    torch::Tensor k = m_k(x).view({ B, T, m_kvHeads, m_headDim }); // (B, T, nkv, hd)
+    torch::Tensor v = m_v(x).view({ B, T, m_kvHeads, m_headDim }); // (B, T, nkv, hd)
     if (!m_qNorm.is_empty()) {
         q = m_qNorm(q); // (B, T, nh, hd)
         k = m_kNorm(k); // (B, T, nkv, hd)
     }
     q = Rotary::apply(q.transpose(1, 2), cos, sin); // (B, nh, T, hd)
     k = Rotary::apply(k.transpose(1, 2), cos, sin); // (B, nkv, T, hd)
-    v = v.transpose(1, 2);                          // (B, nkv, T, hd)
+    v = v.transpose(1, 2); // (B, nkv, T, hd)
     if (cache)
-        std::tie(k, v) = cache->append(m_layer, k, v);               // (B, nkv, S, hd)
+        std::tie(k, v) = cache->append(m_layer, k, v); // (B, nkv, S, hd)
     const torch::Tensor y = causalAttention(q, k, v, startPos, m_window); // (B, nh, T, hd)
-    return m_o(y.transpose(1, 2).reshape({B, T, m_heads * m_headDim}));   // (B, T, H)
+    return m_o(y.transpose(1, 2).reshape({ B, T, m_heads * m_headDim })); // (B, T, H)
 }
 
 LlamaMlpImpl::LlamaMlpImpl(const ModelConfig &config)
@@ -60,18 +63,19 @@ LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const ModelConfig &config, std::siz
     m_postNorm = register_module("post_attention_layernorm", RmsNorm(config.hiddenSize, config.normEps));
 }
 
-torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor &x, const torch::Tensor &cos,
-                                             const torch::Tensor &sin, KvCache *cache, std::int64_t startPos)
+torch::Tensor LlamaDecoderLayerImpl::forward(
+    const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin, KvCache *cache, std::int64_t startPos)
 {
     const torch::Tensor h = x + m_attn(m_inputNorm(x), cos, sin, cache, startPos); // (B, T, H)
-    return h + m_mlp(m_postNorm(h));                                             // (B, T, H)
+    return h + m_mlp(m_postNorm(h)); // (B, T, H)
 }
 
-LlamaModelImpl::LlamaModelImpl(const ModelConfig &config) : m_rotary(config)
+LlamaModelImpl::LlamaModelImpl(const ModelConfig &config)
+    : m_rotary(config)
 {
     const std::int64_t V = config.vocabSize, H = config.hiddenSize;
     embedTokens = register_module(
-        "embed_tokens", torch::nn::Embedding(torch::nn::EmbeddingOptions(V, H)._weight(torch::empty({V, H}))));
+        "embed_tokens", torch::nn::Embedding(torch::nn::EmbeddingOptions(V, H)._weight(torch::empty({ V, H }))));
     m_layers = register_module("layers", torch::nn::ModuleList());
     for (std::int64_t i = 0; i < config.numLayers; ++i)
         m_layers->push_back(LlamaDecoderLayer(config, static_cast<std::size_t>(i)));
@@ -81,18 +85,19 @@ LlamaModelImpl::LlamaModelImpl(const ModelConfig &config) : m_rotary(config)
 torch::Tensor LlamaModelImpl::forward(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos)
 {
     const auto [cos, sin] = m_rotary.cosSin(startPos, ids.size(1)); // (T, hd) each
-    torch::Tensor x = embedTokens(ids);                              // (B, T, H)
+    torch::Tensor x = embedTokens(ids); // (B, T, H)
     for (const auto &layer : *m_layers)
         x = layer->as<LlamaDecoderLayer>()->forward(x, cos.to(x.device()), sin.to(x.device()), cache, startPos);
     return m_norm(x); // (B, T, H)
 }
 
-LlamaForCausalLmImpl::LlamaForCausalLmImpl(const ModelConfig &config) : CausalLmNetImpl(config)
+LlamaForCausalLmImpl::LlamaForCausalLmImpl(const ModelConfig &config)
+    : CausalLmNetImpl(config)
 {
     m_model = register_module("model", LlamaModel(config));
-    m_lmHead = register_module("lm_head", config.tieWordEmbeddings
-                                              ? Linear(m_model->embedTokens->weight)
-                                              : Linear(config.hiddenSize, config.vocabSize, false));
+    m_lmHead = register_module("lm_head",
+        config.tieWordEmbeddings ? Linear(m_model->embedTokens->weight)
+                                 : Linear(config.hiddenSize, config.vocabSize, false));
 }
 
 torch::Tensor LlamaForCausalLmImpl::forward(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos)
@@ -104,7 +109,7 @@ bool LlamaForCausalLmImpl::isIgnoredFileTensor(const std::string &name) const
 {
     const std::string rotaryBuffer = ".rotary_emb.inv_freq";
     const bool isRotaryBuffer = name.size() >= rotaryBuffer.size()
-                             && name.compare(name.size() - rotaryBuffer.size(), rotaryBuffer.size(), rotaryBuffer) == 0;
+        && name.compare(name.size() - rotaryBuffer.size(), rotaryBuffer.size(), rotaryBuffer) == 0;
     return isRotaryBuffer || (config().tieWordEmbeddings && name == "lm_head.weight");
 }
 

@@ -22,12 +22,12 @@ class LlamaAttentionImpl : public torch::nn::Module
 public:
     LlamaAttentionImpl(const ModelConfig &config, std::size_t layer);
     // x (B, T, H); cos, sin (T, hd) -> (B, T, H)
-    torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin,
-                          KvCache *cache, std::int64_t startPos);
+    torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin, KvCache *cache,
+        std::int64_t startPos);
 
 private:
-    Linear m_q{nullptr}, m_k{nullptr}, m_v{nullptr}, m_o{nullptr};
-    RmsNorm m_qNorm{nullptr}, m_kNorm{nullptr};
+    Linear m_q { nullptr }, m_k { nullptr }, m_v { nullptr }, m_o { nullptr };
+    RmsNorm m_qNorm { nullptr }, m_kNorm { nullptr };
     std::int64_t m_heads, m_kvHeads, m_headDim, m_window;
     std::size_t m_layer;
 };
@@ -40,7 +40,7 @@ public:
     torch::Tensor forward(const torch::Tensor &x); // (B, T, H)
 
 private:
-    Linear m_gate{nullptr}, m_up{nullptr}, m_down{nullptr};
+    Linear m_gate { nullptr }, m_up { nullptr }, m_down { nullptr };
 };
 TORCH_MODULE(LlamaMlp);
 
@@ -48,13 +48,13 @@ class LlamaDecoderLayerImpl : public torch::nn::Module
 {
 public:
     LlamaDecoderLayerImpl(const ModelConfig &config, std::size_t layer);
-    torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin,
-                          KvCache *cache, std::int64_t startPos); // (B, T, H)
+    torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin, KvCache *cache,
+        std::int64_t startPos); // (B, T, H)
 
 private:
-    RmsNorm m_inputNorm{nullptr}, m_postNorm{nullptr};
-    LlamaAttention m_attn{nullptr};
-    LlamaMlp m_mlp{nullptr};
+    RmsNorm m_inputNorm { nullptr }, m_postNorm { nullptr };
+    LlamaAttention m_attn { nullptr };
+    LlamaMlp m_mlp { nullptr };
 };
 TORCH_MODULE(LlamaDecoderLayer);
 
@@ -65,11 +65,11 @@ public:
     explicit LlamaModelImpl(const ModelConfig &config);
     torch::Tensor forward(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos); // (B, T, H)
 
-    torch::nn::Embedding embedTokens{nullptr};
+    torch::nn::Embedding embedTokens { nullptr };
 
 private:
     torch::nn::ModuleList m_layers;
-    RmsNorm m_norm{nullptr};
+    RmsNorm m_norm { nullptr };
     Rotary m_rotary;
 };
 TORCH_MODULE(LlamaModel);
@@ -82,8 +82,8 @@ public:
     bool isIgnoredFileTensor(const std::string &name) const override;
 
 private:
-    LlamaModel m_model{nullptr};
-    Linear m_lmHead{nullptr};
+    LlamaModel m_model { nullptr };
+    Linear m_lmHead { nullptr };
 };
 
 } // namespace engine

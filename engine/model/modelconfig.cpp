@@ -18,7 +18,10 @@ using Json = nlohmann::json;
 class ConfigReader
 {
 public:
-    ConfigReader(const Json &root, std::string source) : m_root(root), m_source(std::move(source)) {}
+    ConfigReader(const Json &root, std::string source)
+        : m_root(root)
+        , m_source(std::move(source))
+    { }
 
     bool has(const char *key) const { return m_root.contains(key) && !m_root.at(key).is_null(); }
 
@@ -71,7 +74,7 @@ public:
             return {};
         const Json &value = m_root.at(key);
         if (value.is_number_integer())
-            return {value.get<std::int64_t>()};
+            return { value.get<std::int64_t>() };
         std::vector<std::int64_t> list;
         if (value.is_array())
             for (const Json &item : value) {
@@ -85,7 +88,7 @@ public:
     }
 
     [[noreturn]] void fail(const std::string &key, const std::string &problem,
-                           const std::string &hint = "hint: compare the file with the model's original config.json") const
+        const std::string &hint = "hint: compare the file with the model's original config.json") const
     {
         throw Error("config '" + m_source + "': \"" + key + "\" " + problem + " (" + hint + ")");
     }
@@ -106,12 +109,12 @@ struct FamilyDefaults
 FamilyDefaults defaultsFor(const std::string &type)
 {
     if (type == "llama")
-        return {"LlamaForCausalLM", 32000, 4096, 11008, 32, 32, 0, 0, 2048};
+        return { "LlamaForCausalLM", 32000, 4096, 11008, 32, 32, 0, 0, 2048 };
     if (type == "mistral")
-        return {"MistralForCausalLM", 32000, 4096, 14336, 32, 32, 8, 0, 4096 * 32};
+        return { "MistralForCausalLM", 32000, 4096, 14336, 32, 32, 8, 0, 4096 * 32 };
     if (type == "qwen2")
-        return {"Qwen2ForCausalLM", 151936, 4096, 22016, 32, 32, 32, 0, 32768};
-    return {"Qwen3ForCausalLM", 151936, 4096, 22016, 32, 32, 32, 128, 32768}; // qwen3
+        return { "Qwen2ForCausalLM", 151936, 4096, 22016, 32, 32, 32, 0, 32768 };
+    return { "Qwen3ForCausalLM", 151936, 4096, 22016, 32, 32, 32, 128, 32768 }; // qwen3
 }
 
 void readGpt2(const ConfigReader &in, ModelConfig &config)
@@ -128,11 +131,11 @@ void readGpt2(const ConfigReader &in, ModelConfig &config)
     config.hiddenAct = in.text("activation_function", "gelu_new");
     if (config.hiddenAct != "gelu_new" && config.hiddenAct != "gelu_pytorch_tanh" && config.hiddenAct != "gelu")
         in.fail("activation_function", "is '" + config.hiddenAct + "', which Lorafit does not implement",
-                "hint: GPT-2 models use gelu_new");
+            "hint: GPT-2 models use gelu_new");
     if (!in.boolean("scale_attn_weights", true) || in.boolean("scale_attn_by_inverse_layer_idx", false)
         || in.boolean("reorder_and_upcast_attn", false))
         in.fail("scale_attn_weights", "or a related attention-scaling option differs from GPT-2's default",
-                "hint: Lorafit implements standard GPT-2 attention only");
+            "hint: Lorafit implements standard GPT-2 attention only");
     config.qkvBias = config.outputBias = config.mlpBias = true;
     config.tieWordEmbeddings = in.boolean("tie_word_embeddings", true);
     config.slidingWindows.assign(static_cast<std::size_t>(std::max<std::int64_t>(config.numLayers, 0)), 0);
@@ -141,7 +144,7 @@ void readGpt2(const ConfigReader &in, ModelConfig &config)
 void readRopeScaling(const ConfigReader &in, const Json &rope, ModelConfig &config)
 {
     std::string type = "default";
-    for (const char *key : {"rope_type", "type"})
+    for (const char *key : { "rope_type", "type" })
         if (rope.contains(key) && rope.at(key).is_string())
             type = rope.at(key).get<std::string>();
     RopeScaling &scaling = config.ropeScaling;
@@ -150,17 +153,18 @@ void readRopeScaling(const ConfigReader &in, const Json &rope, ModelConfig &conf
         return;
     if (type != "linear" && type != "llama3")
         in.fail("rope_scaling", "has the type '" + type + "', which Lorafit does not implement",
-                "hint: supported RoPE types are default, linear and llama3");
+            "hint: supported RoPE types are default, linear and llama3");
     if (!rope.contains("factor"))
         in.fail("rope_scaling", "of type " + type + " needs \"factor\"");
     scaling.factor = in.numberIn(rope, "factor", 1.0);
     if (type == "llama3") {
-        for (const char *key : {"low_freq_factor", "high_freq_factor", "original_max_position_embeddings"})
+        for (const char *key : { "low_freq_factor", "high_freq_factor", "original_max_position_embeddings" })
             if (!rope.contains(key))
                 in.fail("rope_scaling", std::string("of type llama3 needs \"") + key + "\"");
         scaling.lowFreqFactor = in.numberIn(rope, "low_freq_factor", 1.0);
         scaling.highFreqFactor = in.numberIn(rope, "high_freq_factor", 4.0);
-        scaling.originalMaxPositions = static_cast<std::int64_t>(in.numberIn(rope, "original_max_position_embeddings", 8192));
+        scaling.originalMaxPositions
+            = static_cast<std::int64_t>(in.numberIn(rope, "original_max_position_embeddings", 8192));
     }
 }
 
@@ -170,7 +174,8 @@ void readSlidingWindows(const ConfigReader &in, ModelConfig &config)
     config.slidingWindows.assign(layers, 0);
     std::int64_t window = 0;
     if (config.modelType == "mistral")
-        window = in.has("sliding_window") ? in.integer("sliding_window", 4096) : (in.root().contains("sliding_window") ? 0 : 4096);
+        window = in.has("sliding_window") ? in.integer("sliding_window", 4096)
+                                          : (in.root().contains("sliding_window") ? 0 : 4096);
     else if (config.modelType == "qwen2" || config.modelType == "qwen3")
         window = in.boolean("use_sliding_window", false) ? in.integer("sliding_window", 4096) : 0;
     if (window <= 0)
@@ -178,8 +183,8 @@ void readSlidingWindows(const ConfigReader &in, ModelConfig &config)
     if (in.has("layer_types") && in.root().at("layer_types").is_array()) {
         const Json &types = in.root().at("layer_types");
         if (types.size() != layers)
-            in.fail("layer_types", "has " + std::to_string(types.size()) + " entries for "
-                                       + std::to_string(layers) + " layers");
+            in.fail("layer_types",
+                "has " + std::to_string(types.size()) + " entries for " + std::to_string(layers) + " layers");
         for (std::size_t i = 0; i < layers; ++i)
             if (types[i] == "sliding_attention")
                 config.slidingWindows[i] = window;
@@ -200,18 +205,18 @@ void readLlamaFamily(const ConfigReader &in, ModelConfig &config)
     config.numLayers = in.integer("num_hidden_layers", d.layers);
     config.numHeads = in.integer("num_attention_heads", d.heads);
     config.numKvHeads = in.integer("num_key_value_heads", d.kvHeads > 0 ? d.kvHeads : config.numHeads);
-    const std::int64_t defaultHeadDim = d.headDim > 0 ? d.headDim
-                                      : (config.numHeads > 0 ? config.hiddenSize / config.numHeads : 0);
+    const std::int64_t defaultHeadDim
+        = d.headDim > 0 ? d.headDim : (config.numHeads > 0 ? config.hiddenSize / config.numHeads : 0);
     config.headDim = in.integer("head_dim", defaultHeadDim);
     config.maxPositions = in.integer("max_position_embeddings", d.maxPositions);
     config.normEps = in.number("rms_norm_eps", 1e-6);
     config.hiddenAct = in.text("hidden_act", "silu");
     if (config.hiddenAct != "silu")
-        in.fail("hidden_act", "is '" + config.hiddenAct + "', which Lorafit does not implement for "
-                                  + config.modelType, "hint: Llama-family models use silu");
+        in.fail("hidden_act", "is '" + config.hiddenAct + "', which Lorafit does not implement for " + config.modelType,
+            "hint: Llama-family models use silu");
     const Json *ropeParameters = in.object("rope_parameters");
-    config.ropeTheta = in.number("rope_theta", ropeParameters ? in.numberIn(*ropeParameters, "rope_theta", 10000.0)
-                                                              : 10000.0);
+    config.ropeTheta
+        = in.number("rope_theta", ropeParameters ? in.numberIn(*ropeParameters, "rope_theta", 10000.0) : 10000.0);
     if (const Json *scaling = in.object("rope_scaling"))
         readRopeScaling(in, *scaling, config);
     else if (ropeParameters)
@@ -235,7 +240,7 @@ ModelConfig parseConfig(const std::string &jsonText, const std::string &source)
         root = Json::parse(jsonText);
     } catch (const Json::exception &e) {
         throw Error("config '" + source + "' is not valid JSON: " + e.what()
-                    + " (hint: download the model's config.json again)");
+            + " (hint: download the model's config.json again)");
     }
     if (!root.is_object())
         throw Error("config '" + source + "' is not a JSON object (hint: download the model's config.json again)");
@@ -247,8 +252,9 @@ ModelConfig parseConfig(const std::string &jsonText, const std::string &source)
         std::string list;
         for (const std::string &type : supported)
             list += (list.empty() ? "" : ", ") + type;
-        in.fail("model_type", config.modelType.empty() ? "is missing" : "is '" + config.modelType + "', which Lorafit does not support",
-                "hint: supported model types are " + list);
+        in.fail("model_type",
+            config.modelType.empty() ? "is missing" : "is '" + config.modelType + "', which Lorafit does not support",
+            "hint: supported model types are " + list);
     }
     if (config.isGpt2())
         readGpt2(in, config);
@@ -270,19 +276,18 @@ ModelConfig parseConfig(const std::string &jsonText, const std::string &source)
 Status ModelConfig::validate() const
 {
     auto fail = [&](const std::string &problem) {
-        return Status::failure("model config (" + modelType + "): " + problem
-                               + " (hint: compare with the model's original config.json)");
+        return Status::failure(
+            "model config (" + modelType + "): " + problem + " (hint: compare with the model's original config.json)");
     };
-    for (const auto &[what, value] : {std::pair<const char *, std::int64_t>{"vocab_size", vocabSize},
-                                      {"hidden size", hiddenSize}, {"intermediate size", intermediateSize},
-                                      {"number of layers", numLayers}, {"number of heads", numHeads},
-                                      {"number of key/value heads", numKvHeads}, {"head_dim", headDim},
-                                      {"max positions", maxPositions}})
+    for (const auto &[what, value] : { std::pair<const char *, std::int64_t> { "vocab_size", vocabSize },
+             { "hidden size", hiddenSize }, { "intermediate size", intermediateSize },
+             { "number of layers", numLayers }, { "number of heads", numHeads },
+             { "number of key/value heads", numKvHeads }, { "head_dim", headDim }, { "max positions", maxPositions } })
         if (value <= 0)
             return fail(std::string(what) + " must be positive, found " + std::to_string(value));
     if (numHeads % numKvHeads != 0)
         return fail(std::to_string(numHeads) + " attention heads are not a multiple of " + std::to_string(numKvHeads)
-                    + " key/value heads; num_attention_heads must be divisible by num_key_value_heads");
+            + " key/value heads; num_attention_heads must be divisible by num_key_value_heads");
     if (modelType == "gpt2" && hiddenSize % numHeads != 0)
         return fail("n_embd " + std::to_string(hiddenSize) + " is not divisible by n_head " + std::to_string(numHeads));
     if (modelType != "gpt2" && headDim % 2 != 0)
@@ -300,7 +305,7 @@ Status ModelConfig::validate() const
 
 const std::vector<std::string> &supportedModelTypes()
 {
-    static const std::vector<std::string> types = {"gpt2", "llama", "mistral", "qwen2", "qwen3"};
+    static const std::vector<std::string> types = { "gpt2", "llama", "mistral", "qwen2", "qwen3" };
     return types;
 }
 
@@ -320,8 +325,9 @@ Result<ModelConfig> readModelConfig(const std::string &folder)
         const std::string path = (std::filesystem::path(folder) / "config.json").string();
         std::error_code ignored;
         if (!std::filesystem::exists(path, ignored))
-            throw Error("model folder '" + folder + "' has no config.json (hint: choose the folder that contains "
-                        "config.json and the .safetensors weights)");
+            throw Error("model folder '" + folder
+                + "' has no config.json (hint: choose the folder that contains "
+                  "config.json and the .safetensors weights)");
         Result<ModelConfig> parsed = parseModelConfig(readFile(path), path);
         if (!parsed)
             throw Error(parsed.message());

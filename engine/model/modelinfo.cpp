@@ -99,7 +99,7 @@ Result<ModelInfo> inspectModel(const std::string &folder)
 }
 
 MemoryEstimate estimateTrainingMemory(const ModelInfo &info, std::int64_t batch, std::int64_t seqLength,
-                                      std::int64_t rank, const std::string &computeDtype)
+    std::int64_t rank, const std::string &computeDtype)
 {
     const std::uint64_t elementBytes = (computeDtype == "bf16" || computeDtype == "f16") ? 2 : 4;
     MemoryEstimate estimate;
@@ -120,9 +120,10 @@ MemoryEstimate estimateTrainingMemory(const ModelInfo &info, std::int64_t batch,
     const std::int64_t perTokenLayer = 8 * H + 3 * kv + 4 * I + 2 * info.heads * seqLength;
     const std::int64_t tokens = batch * seqLength;
     const std::uint64_t layerBytes = static_cast<std::uint64_t>(tokens) * static_cast<std::uint64_t>(info.layers)
-                                   * static_cast<std::uint64_t>(perTokenLayer) * elementBytes;
+        * static_cast<std::uint64_t>(perTokenLayer) * elementBytes;
     // Logits, their softmax and gradient stay f32.
-    const std::uint64_t logitBytes = static_cast<std::uint64_t>(tokens) * static_cast<std::uint64_t>(info.vocabSize) * 3 * 4;
+    const std::uint64_t logitBytes
+        = static_cast<std::uint64_t>(tokens) * static_cast<std::uint64_t>(info.vocabSize) * 3 * 4;
     const std::uint64_t loraBytes = static_cast<std::uint64_t>(tokens * loraActivationsPerToken) * elementBytes;
     estimate.activationBytes = layerBytes + logitBytes + loraBytes;
     estimate.totalBytes = estimate.baseWeightBytes + estimate.loraStateBytes + estimate.activationBytes;

@@ -17,9 +17,9 @@ namespace engine {
 struct ModelInfo
 {
     std::string folder;
-    ModelConfig config;               // the parsed config.json
-    std::string architecture;         // e.g. "LlamaForCausalLM"
-    std::string modelType;            // e.g. "llama"
+    ModelConfig config; // the parsed config.json
+    std::string architecture; // e.g. "LlamaForCausalLM"
+    std::string modelType; // e.g. "llama"
     std::int64_t layers = 0;
     std::int64_t hiddenSize = 0;
     std::int64_t heads = 0;
@@ -29,24 +29,24 @@ struct ModelInfo
     std::int64_t vocabSize = 0;
     std::int64_t maxPositions = 0;
     bool tiedEmbeddings = false;
-    std::int64_t parameterCount = 0;  // elements of all weight tensors in the files (buffers excluded)
-    std::string storedDtype;          // dtype(s) of the weights in the files, e.g. "BF16" or "F32, F16"
-    std::uint64_t weightBytes = 0;    // bytes of those tensors in the files
+    std::int64_t parameterCount = 0; // elements of all weight tensors in the files (buffers excluded)
+    std::string storedDtype; // dtype(s) of the weights in the files, e.g. "BF16" or "F32, F16"
+    std::uint64_t weightBytes = 0; // bytes of those tensors in the files
     std::vector<std::string> weightFiles; // safetensors file names (one, or the shards)
-    std::vector<LinearSpec> linears;  // every projection (LoRA candidates), in module order
+    std::vector<LinearSpec> linears; // every projection (LoRA candidates), in module order
     std::vector<std::string> linearNames; // distinct short names, e.g. "self_attn.q_proj", "mlp.down_proj", "lm_head"
-    bool hasTokenizerJson = false;    // tokenizer.json present
-    bool hasTokenizerConfig = false;  // tokenizer_config.json present
-    bool hasChatTemplate = false;     // "chat_template" in tokenizer_config.json or chat_template.jinja present
-    std::string chatTemplateSource;   // "chat_template.jinja", "tokenizer_config.json" or ""
+    bool hasTokenizerJson = false; // tokenizer.json present
+    bool hasTokenizerConfig = false; // tokenizer_config.json present
+    bool hasChatTemplate = false; // "chat_template" in tokenizer_config.json or chat_template.jinja present
+    std::string chatTemplateSource; // "chat_template.jinja", "tokenizer_config.json" or ""
 };
 
 // Memory needed to train a LoRA adapter on the model, in bytes (an estimate).
 struct MemoryEstimate
 {
     std::uint64_t baseWeightBytes = 0; // frozen weights held as f32
-    std::int64_t loraParameters = 0;   // rank * (in + out) over the decoder projections
-    std::uint64_t loraStateBytes = 0;  // LoRA weights + gradients + AdamW moments, f32
+    std::int64_t loraParameters = 0; // rank * (in + out) over the decoder projections
+    std::uint64_t loraStateBytes = 0; // LoRA weights + gradients + AdamW moments, f32
     std::uint64_t activationBytes = 0; // activations kept for backward, incl. logits
     std::uint64_t totalBytes = 0;
 };
@@ -59,6 +59,6 @@ Result<ModelInfo> inspectModel(const std::string &folder);
 // (lm_head excluded), `batch` sequences of `seqLength` tokens, activations in
 // `computeDtype` ("f32", "bf16" or "f16"; anything else counts as f32).
 MemoryEstimate estimateTrainingMemory(const ModelInfo &info, std::int64_t batch, std::int64_t seqLength,
-                                      std::int64_t rank, const std::string &computeDtype = "f32");
+    std::int64_t rank, const std::string &computeDtype = "f32");
 
 } // namespace engine

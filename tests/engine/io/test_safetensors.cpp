@@ -44,13 +44,14 @@ std::string folderError(const QString &path)
     return {};
 }
 
-const float kA[2] = {1.5f, -2.0f};
-const std::int64_t kD[1] = {42};
-const std::uint16_t kC[3] = {0x3c00, 0x4000, 0xc000}; // f16 1, 2, -2
+const float kA[2] = { 1.5f, -2.0f };
+const std::int64_t kD[1] = { 42 };
+const std::uint16_t kC[3] = { 0x3c00, 0x4000, 0xc000 }; // f16 1, 2, -2
 
 std::vector<engine::TensorData> sampleTensors()
 {
-    return {{"b", "F32", {2}, kA, 8}, {"a", "F32", {1, 2}, kA, 8}, {"c", "F16", {3}, kC, 6}, {"d", "I64", {1}, kD, 8}};
+    return { { "b", "F32", { 2 }, kA, 8 }, { "a", "F32", { 1, 2 }, kA, 8 }, { "c", "F16", { 3 }, kC, 6 },
+        { "d", "I64", { 1 }, kD, 8 } };
 }
 
 } // namespace
@@ -62,7 +63,7 @@ class TestSafetensors : public QObject
 private Q_SLOTS:
     void writerMatchesTheReferenceLayout()
     {
-        const std::string bytes = engine::serializeSafetensors(sampleTensors(), {{"note", "x"}});
+        const std::string bytes = engine::serializeSafetensors(sampleTensors(), { { "note", "x" } });
         // Alignment descending (I64, F32, F16), then name; compact JSON,
         // __metadata__ first, padded with spaces to a multiple of 8.
         std::string header = R"({"__metadata__":{"format":"pt","note":"x"},)"
@@ -84,21 +85,21 @@ private Q_SLOTS:
         const std::string path = (dir.path() + "/t.safetensors").toStdString();
         const float scalar = 3.0f;
         auto tensors = sampleTensors();
-        tensors.push_back({"scalar", "F32", {}, &scalar, 4});
-        tensors.push_back({"empty", "BF16", {0, 4}, nullptr, 0});
-        engine::writeSafetensors(path, tensors, {{"format", "mlx"}});
+        tensors.push_back({ "scalar", "F32", {}, &scalar, 4 });
+        tensors.push_back({ "empty", "BF16", { 0, 4 }, nullptr, 0 });
+        engine::writeSafetensors(path, tensors, { { "format", "mlx" } });
         const auto file = engine::SafetensorsFile::open(path);
         QCOMPARE(file->tensors().size(), std::size_t(6));
         QCOMPARE(file->metadata().at("format"), std::string("mlx"));
         const engine::TensorInfo *c = file->find("c");
         QVERIFY(c);
         QCOMPARE(c->dtype, std::string("F16"));
-        QCOMPARE(c->shape, std::vector<std::int64_t>{3});
+        QCOMPARE(c->shape, std::vector<std::int64_t> { 3 });
         QCOMPARE(std::memcmp(file->data(*c), kC, 6), 0);
         QCOMPARE(file->find("scalar")->elementCount(), std::int64_t(1));
         QCOMPARE(file->find("empty")->byteSize(), std::uint64_t(0));
         QVERIFY(!file->find("missing"));
-        QVERIFY(!QDir(dir.path()).entryList({"*.tmp-*"}, QDir::Files).size());
+        QVERIFY(!QDir(dir.path()).entryList({ "*.tmp-*" }, QDir::Files).size());
     }
 
     void writerRejectsBadTensors_data()
@@ -106,10 +107,14 @@ private Q_SLOTS:
         QTest::addColumn<QString>("name");
         QTest::addColumn<QString>("dtype");
         QTest::addColumn<int>("bytes");
-        QTest::newRow("size mismatch") << "a" << "F32" << 4;
-        QTest::newRow("unknown dtype") << "a" << "F31" << 8;
-        QTest::newRow("empty name") << "" << "F32" << 8;
-        QTest::newRow("duplicate name") << "b" << "F32" << 8;
+        QTest::newRow("size mismatch") << "a"
+                                       << "F32" << 4;
+        QTest::newRow("unknown dtype") << "a"
+                                       << "F31" << 8;
+        QTest::newRow("empty name") << ""
+                                    << "F32" << 8;
+        QTest::newRow("duplicate name") << "b"
+                                        << "F32" << 8;
     }
 
     void writerRejectsBadTensors()
@@ -118,8 +123,8 @@ private Q_SLOTS:
         QFETCH(QString, dtype);
         QFETCH(int, bytes);
         QTemporaryDir dir;
-        std::vector<engine::TensorData> tensors{{"b", "F32", {2}, kA, 8},
-                                                {name.toStdString(), dtype.toStdString(), {2}, kA, std::size_t(bytes)}};
+        std::vector<engine::TensorData> tensors { { "b", "F32", { 2 }, kA, 8 },
+            { name.toStdString(), dtype.toStdString(), { 2 }, kA, std::size_t(bytes) } };
         const std::string path = (dir.path() + "/t.safetensors").toStdString();
         QVERIFY_THROWS_EXCEPTION(engine::Error, engine::writeSafetensors(path, tensors));
         QVERIFY(QDir(dir.path()).isEmpty()); // no half-written file
@@ -141,14 +146,17 @@ private Q_SLOTS:
         row("invalid JSON", fileBytes("{\"a\": {\"dtype\": ", ""), "not valid JSON");
         row("invalid UTF-8", fileBytes("{\"\xff\xfe\": 1}", ""), "not valid JSON");
         row("overlapping offsets",
-            fileBytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-                      std::string(12, '\0')),
+            fileBytes(
+                R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                std::string(12, '\0')),
             "overlaps");
         row("gapped offsets",
-            fileBytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}})",
-                      std::string(20, '\0')),
+            fileBytes(
+                R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}})",
+                std::string(20, '\0')),
             "gap");
-        row("first tensor not at zero", fileBytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", std::string(12, '\0')),
+        row("first tensor not at zero",
+            fileBytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", std::string(12, '\0')),
             "tensor 'a' starts at data offset 4");
         row("unknown dtype", fileBytes(R"({"a":{"dtype":"F17","shape":[2],"data_offsets":[0,8]}})", eight),
             "unknown dtype 'F17'");
@@ -166,10 +174,12 @@ private Q_SLOTS:
         row("trailing bytes", fileBytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", eight + "xx"),
             "2 trailing bytes");
         row("duplicate tensor key",
-            fileBytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
-                      std::string(16, '\0')),
+            fileBytes(
+                R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
+                std::string(16, '\0')),
             "key 'a' twice");
-        row("duplicate field", fileBytes(R"({"a":{"dtype":"F32","dtype":"F16","shape":[2],"data_offsets":[0,8]}})", eight),
+        row("duplicate field",
+            fileBytes(R"({"a":{"dtype":"F32","dtype":"F16","shape":[2],"data_offsets":[0,8]}})", eight),
             "key 'dtype' twice");
         row("non-string metadata", fileBytes(R"({"__metadata__":{"format":"pt","step":3}})", ""),
             "__metadata__ value 'step' must be a string");
@@ -201,20 +211,19 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         std::vector<float> big(40, 0.25f);
-        std::vector<engine::TensorData> tensors{{"w1", "F32", {40}, big.data(), 160},
-                                                {"w2", "F32", {40}, big.data(), 160},
-                                                {"w3", "F32", {2}, kA, 8},
-                                                {"w4", "F16", {3}, kC, 6}};
+        std::vector<engine::TensorData> tensors { { "w1", "F32", { 40 }, big.data(), 160 },
+            { "w2", "F32", { 40 }, big.data(), 160 }, { "w3", "F32", { 2 }, kA, 8 }, { "w4", "F16", { 3 }, kC, 6 } };
         const auto files = engine::writeShardedSafetensors(dir.path().toStdString(), tensors, 100);
-        QCOMPARE(files, (std::vector<std::string>{"model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
-                                                  "model-00003-of-00003.safetensors", "model.safetensors.index.json"}));
+        QCOMPARE(files,
+            (std::vector<std::string> { "model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
+                "model-00003-of-00003.safetensors", "model.safetensors.index.json" }));
         const std::string index = engine::readFile((dir.path() + "/model.safetensors.index.json").toStdString());
         QVERIFY(index.find("\"total_size\": 334") != std::string::npos);
         QVERIFY(index.find("\"w4\": \"model-00003-of-00003.safetensors\"") != std::string::npos);
         const auto folder = engine::SafetensorsFolder::open(dir.path().toStdString());
         QVERIFY(folder.isSharded());
         QCOMPARE(folder.files().size(), std::size_t(3));
-        QCOMPARE(folder.tensorNames(), (std::vector<std::string>{"w1", "w2", "w3", "w4"}));
+        QCOMPARE(folder.tensorNames(), (std::vector<std::string> { "w1", "w2", "w3", "w4" }));
         QCOMPARE(folder.totalBytes(), std::uint64_t(334));
         const auto w3 = folder.find("w3");
         QCOMPARE(std::memcmp(w3.file->data(*w3.info), kA, 8), 0);
@@ -224,7 +233,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const auto files = engine::writeShardedSafetensors(dir.path().toStdString(), sampleTensors(), 1 << 20);
-        QCOMPARE(files, std::vector<std::string>{"model.safetensors"});
+        QCOMPARE(files, std::vector<std::string> { "model.safetensors" });
         const auto folder = engine::SafetensorsFolder::open(dir.path().toStdString());
         QVERIFY(!folder.isSharded());
         QVERIFY(folder.contains("c"));
@@ -234,15 +243,24 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("setup");
         QTest::addColumn<QString>("fragment");
-        QTest::newRow("pickle only") << "pickle" << "safetensors only";
-        QTest::newRow("pickle index only") << "pickleindex" << "never opens pickles";
-        QTest::newRow("no weights") << "empty" << "has neither model.safetensors";
-        QTest::newRow("not a folder") << "nofolder" << "not a folder";
-        QTest::newRow("shard missing") << "missingshard" << "'model-00002-of-00002.safetensors', which is missing";
-        QTest::newRow("tensor not in shard") << "wrongshard" << "does not contain it";
-        QTest::newRow("shard outside the folder") << "traversal" << "not a plain file name";
-        QTest::newRow("index is not JSON") << "badindex" << "is not valid JSON";
-        QTest::newRow("index without weight_map") << "nomap" << "no \"weight_map\"";
+        QTest::newRow("pickle only") << "pickle"
+                                     << "safetensors only";
+        QTest::newRow("pickle index only") << "pickleindex"
+                                           << "never opens pickles";
+        QTest::newRow("no weights") << "empty"
+                                    << "has neither model.safetensors";
+        QTest::newRow("not a folder") << "nofolder"
+                                      << "not a folder";
+        QTest::newRow("shard missing") << "missingshard"
+                                       << "'model-00002-of-00002.safetensors', which is missing";
+        QTest::newRow("tensor not in shard") << "wrongshard"
+                                             << "does not contain it";
+        QTest::newRow("shard outside the folder") << "traversal"
+                                                  << "not a plain file name";
+        QTest::newRow("index is not JSON") << "badindex"
+                                           << "is not valid JSON";
+        QTest::newRow("index without weight_map") << "nomap"
+                                                  << "no \"weight_map\"";
     }
 
     void badFoldersGiveClearErrors()
@@ -263,13 +281,13 @@ private Q_SLOTS:
         else if (setup == "nofolder")
             folder += "/absent";
         if (setup == "missingshard" || setup == "wrongshard" || setup == "traversal") {
-            engine::writeSafetensors(root + "/" + shard, {{"w1", "F32", {2}, kA, 8}});
+            engine::writeSafetensors(root + "/" + shard, { { "w1", "F32", { 2 }, kA, 8 } });
             const std::string other = setup == "missingshard" ? "model-00002-of-00002.safetensors"
-                                    : setup == "wrongshard"   ? shard
+                : setup == "wrongshard"                       ? shard
                                                               : "../model.safetensors";
             write("model.safetensors.index.json",
-                  "{\"metadata\":{\"total_size\":16},\"weight_map\":{\"w1\":\"" + shard + "\",\"w2\":\"" + other
-                      + "\"}}");
+                "{\"metadata\":{\"total_size\":16},\"weight_map\":{\"w1\":\"" + shard + "\",\"w2\":\"" + other
+                    + "\"}}");
         }
         if (setup == "badindex")
             write("model.safetensors.index.json", "{\"weight_map\": ");

@@ -20,8 +20,8 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const std::string path = (dir.path() + "/t.safetensors").toStdString();
-        const torch::Tensor original = torch::arange(12, torch::kFloat32).view({3, 4});
-        engine::saveSafetensors(path, {{"w", original}});
+        const torch::Tensor original = torch::arange(12, torch::kFloat32).view({ 3, 4 });
+        engine::saveSafetensors(path, { { "w", original } });
         torch::Tensor loaded;
         const std::uint8_t *mapped = nullptr;
         {
@@ -41,7 +41,7 @@ private Q_SLOTS:
         const std::string header = R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
         std::string bytes(8, '\0');
         bytes[0] = static_cast<char>(header.size());
-        const float values[2] = {0.5f, -4.0f};
+        const float values[2] = { 0.5f, -4.0f };
         bytes += header + std::string(reinterpret_cast<const char *>(values), 8);
         QVERIFY((8 + header.size()) % 4 != 0);
         QTemporaryDir dir;
@@ -49,8 +49,9 @@ private Q_SLOTS:
         engine::writeFileAtomically(path, bytes);
         const auto file = engine::SafetensorsFile::open(path);
         const torch::Tensor loaded = engine::floatTensorFromFile(file, *file->find("w"));
-        QVERIFY(static_cast<const void *>(loaded.data_ptr()) != static_cast<const void *>(file->data(*file->find("w"))));
-        QVERIFY(torch::equal(loaded, torch::tensor({0.5f, -4.0f})));
+        QVERIFY(
+            static_cast<const void *>(loaded.data_ptr()) != static_cast<const void *>(file->data(*file->find("w"))));
+        QVERIFY(torch::equal(loaded, torch::tensor({ 0.5f, -4.0f })));
     }
 
     void halfPrecisionConvertsToFloat_data()
@@ -67,24 +68,26 @@ private Q_SLOTS:
         QFETCH(int, dtype);
         QTemporaryDir dir;
         const std::string path = (dir.path() + "/h.safetensors").toStdString();
-        const torch::Tensor values = torch::tensor({1.0f, -2.0f, 3.0f, 1024.0f}).to(static_cast<torch::ScalarType>(dtype));
-        engine::saveSafetensors(path, {{"h", values}});
+        const torch::Tensor values
+            = torch::tensor({ 1.0f, -2.0f, 3.0f, 1024.0f }).to(static_cast<torch::ScalarType>(dtype));
+        engine::saveSafetensors(path, { { "h", values } });
         const auto file = engine::SafetensorsFile::open(path);
         const torch::Tensor stored = engine::tensorFromFile(file, *file->find("h"));
         QCOMPARE(stored.scalar_type(), values.scalar_type());
         const torch::Tensor asFloat = engine::floatTensorFromFile(file, *file->find("h"));
         QCOMPARE(asFloat.scalar_type(), torch::kFloat32);
-        QVERIFY(torch::equal(asFloat, torch::tensor({1.0f, -2.0f, 3.0f, 1024.0f})));
+        QVERIFY(torch::equal(asFloat, torch::tensor({ 1.0f, -2.0f, 3.0f, 1024.0f })));
     }
 
     void integerTypesRoundTrip()
     {
         QTemporaryDir dir;
         const std::string path = (dir.path() + "/i.safetensors").toStdString();
-        const std::vector<std::pair<std::string, torch::Tensor>> tensors{
-            {"u8", torch::tensor({1, 255}).to(torch::kUInt8)}, {"i8", torch::tensor({-3, 7}).to(torch::kInt8)},
-            {"i16", torch::tensor({-300, 7}).to(torch::kInt16)}, {"i64", torch::tensor({int64_t(1) << 40})},
-            {"bool", torch::tensor({true, false})}};
+        const std::vector<std::pair<std::string, torch::Tensor>> tensors {
+            { "u8", torch::tensor({ 1, 255 }).to(torch::kUInt8) }, { "i8", torch::tensor({ -3, 7 }).to(torch::kInt8) },
+            { "i16", torch::tensor({ -300, 7 }).to(torch::kInt16) }, { "i64", torch::tensor({ int64_t(1) << 40 }) },
+            { "bool", torch::tensor({ true, false }) }
+        };
         engine::saveSafetensors(path, tensors);
         const auto loaded = engine::loadSafetensors(path);
         for (const auto &[name, tensor] : tensors) {
@@ -96,10 +99,10 @@ private Q_SLOTS:
 
     void dtypesLibTorchLacksAreErrors()
     {
-        const std::uint16_t raw[2] = {1, 2};
+        const std::uint16_t raw[2] = { 1, 2 };
         QTemporaryDir dir;
         const std::string path = (dir.path() + "/u16.safetensors").toStdString();
-        engine::writeSafetensors(path, {{"u", "U16", {2}, raw, 4}});
+        engine::writeSafetensors(path, { { "u", "U16", { 2 }, raw, 4 } });
         const auto file = engine::SafetensorsFile::open(path);
         try {
             engine::tensorFromFile(file, *file->find("u"));

@@ -36,8 +36,8 @@ std::string loadError(const QString &dir)
 
 tiny::NamedTensors withoutTensor(tiny::NamedTensors weights, const std::string &name)
 {
-    weights.erase(std::remove_if(weights.begin(), weights.end(), [&](const auto &w) { return w.first == name; }),
-                  weights.end());
+    weights.erase(
+        std::remove_if(weights.begin(), weights.end(), [&](const auto &w) { return w.first == name; }), weights.end());
     return weights;
 }
 
@@ -55,9 +55,11 @@ private Q_SLOTS:
         QTest::addColumn<QString>("modelType");
         QTest::addColumn<QString>("extra");
         QTest::addColumn<int>("dtype");
-        QTest::newRow("gpt2 tied") << "gpt2" << "{}" << int(torch::kFloat32);
-        QTest::newRow("gpt2 untied lm_head") << "gpt2" << R"({"tie_word_embeddings": false, "n_inner": 40})"
-                                             << int(torch::kFloat32);
+        QTest::newRow("gpt2 tied") << "gpt2"
+                                   << "{}" << int(torch::kFloat32);
+        QTest::newRow("gpt2 untied lm_head")
+            << "gpt2"
+            << R"({"tie_word_embeddings": false, "n_inner": 40})" << int(torch::kFloat32);
         QTest::newRow("llama gqa llama3-rope") << "llama" << kLlama3Rope << int(torch::kFloat32);
         QTest::newRow("llama rope_parameters v5")
             << "llama"
@@ -69,10 +71,12 @@ private Q_SLOTS:
             << R"({"rope_scaling": {"type": "linear", "factor": 2.0}, "attention_bias": true, "mlp_bias": true,
                  "head_dim": 12, "num_key_value_heads": 4, "tie_word_embeddings": true})"
             << int(torch::kFloat32);
-        QTest::newRow("mistral sliding window") << "mistral" << R"({"sliding_window": 5})" << int(torch::kFloat32);
-        QTest::newRow("qwen2 f16 tied") << "qwen2" << R"({"tie_word_embeddings": true})" << int(torch::kHalf);
-        QTest::newRow("qwen3 bf16") << "qwen3" << R"({"head_dim": 16, "num_key_value_heads": 1})"
-                                    << int(torch::kBFloat16);
+        QTest::newRow("mistral sliding window") << "mistral"
+                                                << R"({"sliding_window": 5})" << int(torch::kFloat32);
+        QTest::newRow("qwen2 f16 tied") << "qwen2"
+                                        << R"({"tie_word_embeddings": true})" << int(torch::kHalf);
+        QTest::newRow("qwen3 bf16") << "qwen3"
+                                    << R"({"head_dim": 16, "num_key_value_heads": 1})" << int(torch::kBFloat16);
     }
 
     void matchesReference()
@@ -101,10 +105,13 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("modelType");
         QTest::addColumn<QString>("extra");
-        QTest::newRow("gpt2") << "gpt2" << "{}";
+        QTest::newRow("gpt2") << "gpt2"
+                              << "{}";
         QTest::newRow("llama") << "llama" << kLlama3Rope;
-        QTest::newRow("mistral window") << "mistral" << R"({"sliding_window": 3})";
-        QTest::newRow("qwen3") << "qwen3" << R"({"head_dim": 8})";
+        QTest::newRow("mistral window") << "mistral"
+                                        << R"({"sliding_window": 3})";
+        QTest::newRow("qwen3") << "qwen3"
+                               << R"({"head_dim": 8})";
     }
 
     void laterTokensDoNotChangeEarlierLogits()
@@ -136,7 +143,7 @@ private Q_SLOTS:
         const torch::Tensor ids = tiny::randomIds(2, 11, model.config().vocabSize);
         const torch::Tensor full = model.forward(ids); // (B, T, V)
         engine::KvCache cache = model.makeCache();
-        std::vector<torch::Tensor> pieces{model.forward(ids.slice(1, 0, 4), &cache, 0)}; // prompt
+        std::vector<torch::Tensor> pieces { model.forward(ids.slice(1, 0, 4), &cache, 0) }; // prompt
         for (std::int64_t t = 4; t < ids.size(1); ++t)
             pieces.push_back(model.forward(ids.slice(1, t, t + 1), &cache, t)); // one token at a time
         QCOMPARE(cache.length(), ids.size(1));
@@ -151,9 +158,9 @@ private Q_SLOTS:
         tiny::writeModel(dir.path(), config, tiny::randomWeights(config));
         const engine::CausalLm model = engine::loadCausalLm(dir.path().toStdString());
         engine::KvCache cache = model.makeCache();
-        QVERIFY_THROWS_EXCEPTION(engine::Error, model.forward(torch::zeros({1, 2}, torch::kInt64), &cache, 3));
-        QVERIFY_THROWS_EXCEPTION(engine::Error, model.forward(torch::full({1, 2}, 61, torch::kInt64)));
-        QVERIFY_THROWS_EXCEPTION(engine::Error, model.forward(torch::zeros({1, 2}, torch::kInt32)));
+        QVERIFY_THROWS_EXCEPTION(engine::Error, model.forward(torch::zeros({ 1, 2 }, torch::kInt64), &cache, 3));
+        QVERIFY_THROWS_EXCEPTION(engine::Error, model.forward(torch::full({ 1, 2 }, 61, torch::kInt64)));
+        QVERIFY_THROWS_EXCEPTION(engine::Error, model.forward(torch::zeros({ 1, 2 }, torch::kInt32)));
     }
 
     void shardedCopyLoadsIdentically()
@@ -183,7 +190,7 @@ private Q_SLOTS:
             hubWeights.emplace_back(name.substr(std::string("transformer.").size()), tensor);
         for (int layer = 0; layer < 2; ++layer) { // the causal-mask buffers of the original checkpoint
             const std::string prefix = "h." + std::to_string(layer) + ".attn.";
-            hubWeights.emplace_back(prefix + "bias", torch::ones({1, 1, 24, 24}).tril());
+            hubWeights.emplace_back(prefix + "bias", torch::ones({ 1, 1, 24, 24 }).tril());
             hubWeights.emplace_back(prefix + "masked_bias", torch::tensor(-1e4));
         }
         tiny::writeModel(hub.path(), config, hubWeights);
@@ -200,23 +207,29 @@ private Q_SLOTS:
         QTest::addColumn<QString>("extra");
         QTest::addColumn<QStringList>("expected");
         QTest::addColumn<QStringList>("absent");
-        QTest::newRow("gpt2") << "gpt2" << "{}"
-                              << QStringList{"transformer.wte.weight", "transformer.wpe.weight",
-                                             "transformer.h.0.attn.c_attn.weight", "transformer.h.1.mlp.c_proj.bias",
-                                             "transformer.ln_f.bias"}
-                              << QStringList{"lm_head.weight"};
-        QTest::newRow("llama") << "llama" << "{}"
-                               << QStringList{"model.embed_tokens.weight", "model.layers.1.self_attn.q_proj.weight",
-                                              "model.layers.0.mlp.down_proj.weight",
-                                              "model.layers.0.post_attention_layernorm.weight", "model.norm.weight",
-                                              "lm_head.weight"}
-                               << QStringList{"model.layers.0.self_attn.q_proj.bias"};
-        QTest::newRow("qwen2") << "qwen2" << R"({"tie_word_embeddings": true})"
-                               << QStringList{"model.layers.0.self_attn.q_proj.bias", "model.layers.0.self_attn.v_proj.bias"}
-                               << QStringList{"model.layers.0.self_attn.o_proj.bias", "lm_head.weight"};
-        QTest::newRow("qwen3") << "qwen3" << R"({"head_dim": 8})"
-                               << QStringList{"model.layers.1.self_attn.q_norm.weight", "model.layers.1.self_attn.k_norm.weight"}
-                               << QStringList{"model.layers.0.self_attn.q_proj.bias"};
+        QTest::newRow("gpt2") << "gpt2"
+                              << "{}"
+                              << QStringList { "transformer.wte.weight", "transformer.wpe.weight",
+                                     "transformer.h.0.attn.c_attn.weight", "transformer.h.1.mlp.c_proj.bias",
+                                     "transformer.ln_f.bias" }
+                              << QStringList { "lm_head.weight" };
+        QTest::newRow("llama") << "llama"
+                               << "{}"
+                               << QStringList { "model.embed_tokens.weight", "model.layers.1.self_attn.q_proj.weight",
+                                      "model.layers.0.mlp.down_proj.weight",
+                                      "model.layers.0.post_attention_layernorm.weight", "model.norm.weight",
+                                      "lm_head.weight" }
+                               << QStringList { "model.layers.0.self_attn.q_proj.bias" };
+        QTest::newRow("qwen2") << "qwen2"
+                               << R"({"tie_word_embeddings": true})"
+                               << QStringList { "model.layers.0.self_attn.q_proj.bias",
+                                      "model.layers.0.self_attn.v_proj.bias" }
+                               << QStringList { "model.layers.0.self_attn.o_proj.bias", "lm_head.weight" };
+        QTest::newRow("qwen3") << "qwen3"
+                               << R"({"head_dim": 8})"
+                               << QStringList { "model.layers.1.self_attn.q_norm.weight",
+                                      "model.layers.1.self_attn.k_norm.weight" }
+                               << QStringList { "model.layers.0.self_attn.q_proj.bias" };
     }
 
     void parametersHaveHuggingFaceNamesAndAreFrozen()
@@ -262,7 +275,7 @@ private Q_SLOTS:
             QCOMPARE(linears[i].module->hasBias(), specs[i].bias);
             QCOMPARE(linears[i].module->isConv1d(), specs[i].conv1d);
             QCOMPARE(linears[i].module->weightOutIn().sizes(),
-                     (std::vector<std::int64_t>{specs[i].outFeatures, specs[i].inFeatures}));
+                (std::vector<std::int64_t> { specs[i].outFeatures, specs[i].inFeatures }));
         }
     }
 
@@ -287,7 +300,7 @@ private Q_SLOTS:
         auto adapter = std::make_shared<AddOne>();
         head->setAdapter(adapter);
         QVERIFY(torch::allclose(model.forward(ids), before + 1.0, 0, 1e-5));
-        QCOMPARE(adapter->lastInput.sizes(), (std::vector<std::int64_t>{1, 5, 32}));
+        QCOMPARE(adapter->lastInput.sizes(), (std::vector<std::int64_t> { 1, 5, 32 }));
         head->setAdapter(nullptr);
         QVERIFY(torch::equal(model.forward(ids), before));
     }
@@ -296,13 +309,15 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("caseName");
         QTest::addColumn<QStringList>("fragments");
-        QTest::newRow("missing tensor") << "missing" << QStringList{"model.layers.1.mlp.up_proj.weight", "missing"};
-        QTest::newRow("missing lm_head") << "nohead" << QStringList{"lm_head.weight", "tie_word_embeddings"};
+        QTest::newRow("missing tensor") << "missing" << QStringList { "model.layers.1.mlp.up_proj.weight", "missing" };
+        QTest::newRow("missing lm_head") << "nohead" << QStringList { "lm_head.weight", "tie_word_embeddings" };
         QTest::newRow("shape disagrees with config")
-            << "shape" << QStringList{"model.layers.0.self_attn.k_proj.weight", "[8, 32]", "[16, 32]", "config.json"};
-        QTest::newRow("unsupported model_type") << "bert" << QStringList{"bert", "gpt2, llama, mistral, qwen2, qwen3"};
-        QTest::newRow("pickle only") << "pickle" << QStringList{"pytorch_model.bin", "safetensors only"};
-        QTest::newRow("no config") << "noconfig" << QStringList{"config.json"};
+            << "shape"
+            << QStringList { "model.layers.0.self_attn.k_proj.weight", "[8, 32]", "[16, 32]", "config.json" };
+        QTest::newRow("unsupported model_type")
+            << "bert" << QStringList { "bert", "gpt2, llama, mistral, qwen2, qwen3" };
+        QTest::newRow("pickle only") << "pickle" << QStringList { "pytorch_model.bin", "safetensors only" };
+        QTest::newRow("no config") << "noconfig" << QStringList { "config.json" };
     }
 
     void loadErrorsNameTheProblem()
@@ -319,7 +334,7 @@ private Q_SLOTS:
         } else if (caseName == "shape") {
             for (auto &[name, tensor] : weights)
                 if (name == "model.layers.0.self_attn.k_proj.weight")
-                    tensor = torch::zeros({8, 32});
+                    tensor = torch::zeros({ 8, 32 });
             tiny::writeModel(dir.path(), config, weights);
         } else if (caseName == "bert") {
             tiny::writeModel(dir.path(), R"({"model_type": "bert", "hidden_size": 32})", weights);

@@ -30,11 +30,11 @@ private Q_SLOTS:
         QCOMPARE(c.hiddenSize, std::int64_t(64));
         QCOMPARE(c.intermediateSize, std::int64_t(256)); // n_inner null -> 4 * n_embd
         QCOMPARE(c.headDim, std::int64_t(16));
-        QCOMPARE(c.maxPositions, std::int64_t(128));     // n_ctx when n_positions is absent
+        QCOMPARE(c.maxPositions, std::int64_t(128)); // n_ctx when n_positions is absent
         QCOMPARE(c.vocabSize, std::int64_t(50257));
         QVERIFY(c.tieWordEmbeddings);
         QCOMPARE(c.hiddenAct, std::string("gelu_new"));
-        QCOMPARE(c.eosTokenIds, std::vector<std::int64_t>{50256});
+        QCOMPARE(c.eosTokenIds, std::vector<std::int64_t> { 50256 });
         QCOMPARE(c.storedDtype, std::string("float32"));
         QVERIFY(c.qkvBias && c.outputBias && c.mlpBias);
     }
@@ -46,10 +46,14 @@ private Q_SLOTS:
         QTest::addColumn<bool>("qkvBias");
         QTest::addColumn<bool>("qkNorm");
         QTest::addColumn<int>("kvHeads");
-        QTest::newRow("llama") << "llama" << "LlamaForCausalLM" << false << false << 32; // = heads
-        QTest::newRow("mistral") << "mistral" << "MistralForCausalLM" << false << false << 8;
-        QTest::newRow("qwen2") << "qwen2" << "Qwen2ForCausalLM" << true << false << 32;
-        QTest::newRow("qwen3") << "qwen3" << "Qwen3ForCausalLM" << false << true << 32;
+        QTest::newRow("llama") << "llama"
+                               << "LlamaForCausalLM" << false << false << 32; // = heads
+        QTest::newRow("mistral") << "mistral"
+                                 << "MistralForCausalLM" << false << false << 8;
+        QTest::newRow("qwen2") << "qwen2"
+                               << "Qwen2ForCausalLM" << true << false << 32;
+        QTest::newRow("qwen3") << "qwen3"
+                               << "Qwen3ForCausalLM" << false << true << 32;
     }
 
     void llamaFamilyDefaults()
@@ -60,7 +64,7 @@ private Q_SLOTS:
         QFETCH(bool, qkNorm);
         QFETCH(int, kvHeads);
         const auto c = parse(R"({"model_type": ")" + type.toStdString()
-                             + R"(", "hidden_size": 256, "intermediate_size": 96, "num_hidden_layers": 2,
+            + R"(", "hidden_size": 256, "intermediate_size": 96, "num_hidden_layers": 2,
                                  "num_attention_heads": 32, "head_dim": 8, "vocab_size": 100})");
         QCOMPARE(QString::fromStdString(c.architecture), architecture);
         QCOMPARE(c.qkvBias, qkvBias);
@@ -80,7 +84,7 @@ private Q_SLOTS:
                                  "num_key_value_heads": 2, "head_dim": 32, "num_hidden_layers": 1,
                                  "intermediate_size": 8, "vocab_size": 10, "sliding_window": null})");
         QCOMPARE(c.headDim, std::int64_t(32));
-        QCOMPARE(c.slidingWindows, std::vector<std::int64_t>{0});
+        QCOMPARE(c.slidingWindows, std::vector<std::int64_t> { 0 });
     }
 
     void ropeThetaFromEitherLocation_data()
@@ -99,7 +103,8 @@ private Q_SLOTS:
             << R"("rope_parameters": {"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0,
                   "high_freq_factor": 4.0, "original_max_position_embeddings": 8192})"
             << 500000.0 << "llama3";
-        QTest::newRow("old linear key") << R"("rope_scaling": {"type": "linear", "factor": 4.0})" << 10000.0 << "linear";
+        QTest::newRow("old linear key") << R"("rope_scaling": {"type": "linear", "factor": 4.0})" << 10000.0
+                                        << "linear";
         QTest::newRow("absent") << R"("bos_token_id": 1)" << 10000.0 << "default";
     }
 
@@ -110,7 +115,7 @@ private Q_SLOTS:
         QFETCH(QString, type);
         const auto c = parse(R"({"model_type": "llama", "hidden_size": 32, "num_attention_heads": 4,
                                  "num_hidden_layers": 1, "intermediate_size": 8, "vocab_size": 10, )"
-                             + keys.toStdString() + "}");
+            + keys.toStdString() + "}");
         QCOMPARE(c.ropeTheta, theta);
         QCOMPARE(QString::fromStdString(c.ropeScaling.type), type);
         if (type == "llama3") {
@@ -125,7 +130,7 @@ private Q_SLOTS:
                                  "num_hidden_layers": 1, "intermediate_size": 8, "vocab_size": 200000,
                                  "bos_token_id": 128000, "eos_token_id": [128001, 128008, 128009],
                                  "tie_word_embeddings": true, "attention_bias": true, "mlp_bias": true})");
-        QCOMPARE(c.eosTokenIds, (std::vector<std::int64_t>{128001, 128008, 128009}));
+        QCOMPARE(c.eosTokenIds, (std::vector<std::int64_t> { 128001, 128008, 128009 }));
         QCOMPARE(c.bosTokenId, std::int64_t(128000));
         QVERIFY(c.tieWordEmbeddings && c.qkvBias && c.outputBias && c.mlpBias);
     }
@@ -135,11 +140,11 @@ private Q_SLOTS:
         const auto c = parse(R"({"model_type": "qwen2", "hidden_size": 32, "num_attention_heads": 4,
                                  "num_hidden_layers": 4, "intermediate_size": 8, "vocab_size": 10, "num_key_value_heads": 2,
                                  "use_sliding_window": true, "sliding_window": 16, "max_window_layers": 2})");
-        QCOMPARE(c.slidingWindows, (std::vector<std::int64_t>{0, 0, 16, 16}));
+        QCOMPARE(c.slidingWindows, (std::vector<std::int64_t> { 0, 0, 16, 16 }));
         const auto off = parse(R"({"model_type": "qwen2", "hidden_size": 32, "num_attention_heads": 4,
                                    "num_hidden_layers": 2, "intermediate_size": 8, "vocab_size": 10, "num_key_value_heads": 2,
                                    "use_sliding_window": false, "sliding_window": 16})");
-        QCOMPARE(off.slidingWindows, (std::vector<std::int64_t>{0, 0}));
+        QCOMPARE(off.slidingWindows, (std::vector<std::int64_t> { 0, 0 }));
     }
 
     void badConfigsGiveClearErrors_data()
@@ -148,26 +153,32 @@ private Q_SLOTS:
         QTest::addColumn<QString>("fragment");
         const QString base = R"("hidden_size": 32, "num_attention_heads": 4, "num_hidden_layers": 1,
                                 "intermediate_size": 8, "vocab_size": 10)";
-        QTest::newRow("invalid JSON") << "{\"model_type\": " << "not valid JSON";
-        QTest::newRow("not an object") << "[1]" << "not a JSON object";
-        QTest::newRow("no model_type") << "{}" << "\"model_type\" is missing";
+        QTest::newRow("invalid JSON") << "{\"model_type\": "
+                                      << "not valid JSON";
+        QTest::newRow("not an object") << "[1]"
+                                       << "not a JSON object";
+        QTest::newRow("no model_type") << "{}"
+                                       << "\"model_type\" is missing";
         QTest::newRow("unsupported type") << R"({"model_type": "bert"})"
                                           << "supported model types are gpt2, llama, mistral, qwen2, qwen3";
         QTest::newRow("wrong type of value") << R"({"model_type": "llama", "hidden_size": "big"})"
                                              << "\"hidden_size\" must be an integer";
-        QTest::newRow("heads not divisible")
-            << R"({"model_type": "llama", "num_key_value_heads": 3, )" + base + "}" << "not a multiple of 3";
-        QTest::newRow("yarn rope") << R"({"model_type": "llama", "rope_scaling": {"rope_type": "yarn", "factor": 4.0}, )"
-                                          + base + "}"
-                                   << "'yarn'";
+        QTest::newRow("heads not divisible") << R"({"model_type": "llama", "num_key_value_heads": 3, )" + base + "}"
+                                             << "not a multiple of 3";
+        QTest::newRow("yarn rope")
+            << R"({"model_type": "llama", "rope_scaling": {"rope_type": "yarn", "factor": 4.0}, )" + base + "}"
+            << "'yarn'";
         QTest::newRow("llama3 without keys")
             << R"({"model_type": "llama", "rope_scaling": {"rope_type": "llama3", "factor": 8.0}, )" + base + "}"
             << "low_freq_factor";
-        QTest::newRow("zero layers") << R"({"model_type": "gpt2", "n_layer": 0})" << "number of layers must be positive";
-        QTest::newRow("odd head_dim") << R"({"model_type": "llama", "head_dim": 7, )" + base + "}" << "must be even";
+        QTest::newRow("zero layers") << R"({"model_type": "gpt2", "n_layer": 0})"
+                                     << "number of layers must be positive";
+        QTest::newRow("odd head_dim") << R"({"model_type": "llama", "head_dim": 7, )" + base + "}"
+                                      << "must be even";
         QTest::newRow("other activation") << R"({"model_type": "llama", "hidden_act": "relu", )" + base + "}"
                                           << "\"hidden_act\" is 'relu'";
-        QTest::newRow("eos not integer") << R"({"model_type": "gpt2", "eos_token_id": "x"})" << "eos_token_id";
+        QTest::newRow("eos not integer") << R"({"model_type": "gpt2", "eos_token_id": "x"})"
+                                         << "eos_token_id";
     }
 
     void badConfigsGiveClearErrors()

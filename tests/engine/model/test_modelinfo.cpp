@@ -20,8 +20,8 @@ private Q_SLOTS:
         const std::string config = tiny::configJson("llama", R"({"torch_dtype": "bfloat16"})");
         tiny::writeModel(dir.path(), config, tiny::randomWeights(config), torch::kBFloat16);
         engine::writeFileAtomically((dir.path() + "/tokenizer.json").toStdString(), "{}");
-        engine::writeFileAtomically((dir.path() + "/tokenizer_config.json").toStdString(),
-                                    R"({"chat_template": "{{ messages }}"})");
+        engine::writeFileAtomically(
+            (dir.path() + "/tokenizer_config.json").toStdString(), R"({"chat_template": "{{ messages }}"})");
         const auto info = engine::inspectModel(dir.path().toStdString());
         QVERIFY2(info, info.message().c_str());
         QCOMPARE(info->architecture, std::string("LlamaForCausalLM"));
@@ -31,10 +31,10 @@ private Q_SLOTS:
         QCOMPARE(info->storedDtype, std::string("BF16"));
         QVERIFY(info->hasTokenizerJson && info->hasTokenizerConfig && info->hasChatTemplate);
         QCOMPARE(info->chatTemplateSource, std::string("tokenizer_config.json"));
-        QCOMPARE(info->weightFiles, std::vector<std::string>{"model.safetensors"});
-        QCOMPARE(info->linearNames, (std::vector<std::string>{"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-                                                              "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj",
-                                                              "mlp.down_proj", "lm_head"}));
+        QCOMPARE(info->weightFiles, std::vector<std::string> { "model.safetensors" });
+        QCOMPARE(info->linearNames,
+            (std::vector<std::string> { "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj", "lm_head" }));
         const engine::CausalLm model = engine::loadCausalLm(dir.path().toStdString());
         std::int64_t parameters = 0;
         for (const auto &p : model.module().parameters())
@@ -51,7 +51,7 @@ private Q_SLOTS:
         std::int64_t parameters = 0;
         for (const auto &w : weights)
             parameters += w.second.numel();
-        weights.emplace_back("transformer.h.0.attn.bias", torch::ones({1, 1, 24, 24}));
+        weights.emplace_back("transformer.h.0.attn.bias", torch::ones({ 1, 1, 24, 24 }));
         tiny::writeModel(dir.path(), config, weights);
         engine::writeFileAtomically((dir.path() + "/chat_template.jinja").toStdString(), "{{ x }}");
         const auto info = engine::inspectModel(dir.path().toStdString());

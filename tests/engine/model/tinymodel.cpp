@@ -21,14 +21,14 @@ using Json = nlohmann::json;
 Json defaults(const std::string &modelType)
 {
     if (modelType == "gpt2")
-        return {{"model_type", "gpt2"}, {"architectures", {"GPT2LMHeadModel"}}, {"vocab_size", 53},
-                {"n_embd", 32}, {"n_layer", 2}, {"n_head", 4}, {"n_positions", 24}, {"n_inner", nullptr},
-                {"activation_function", "gelu_new"}, {"layer_norm_epsilon", 1e-5}, {"bos_token_id", 50},
-                {"eos_token_id", 50}};
-    return {{"model_type", modelType}, {"vocab_size", 61}, {"hidden_size", 32}, {"intermediate_size", 48},
-            {"num_hidden_layers", 2}, {"num_attention_heads", 4}, {"num_key_value_heads", 2},
-            {"max_position_embeddings", 64}, {"rms_norm_eps", 1e-6}, {"rope_theta", 10000.0},
-            {"hidden_act", "silu"}, {"tie_word_embeddings", false}, {"bos_token_id", 1}, {"eos_token_id", 2}};
+        return { { "model_type", "gpt2" }, { "architectures", { "GPT2LMHeadModel" } }, { "vocab_size", 53 },
+            { "n_embd", 32 }, { "n_layer", 2 }, { "n_head", 4 }, { "n_positions", 24 }, { "n_inner", nullptr },
+            { "activation_function", "gelu_new" }, { "layer_norm_epsilon", 1e-5 }, { "bos_token_id", 50 },
+            { "eos_token_id", 50 } };
+    return { { "model_type", modelType }, { "vocab_size", 61 }, { "hidden_size", 32 }, { "intermediate_size", 48 },
+        { "num_hidden_layers", 2 }, { "num_attention_heads", 4 }, { "num_key_value_heads", 2 },
+        { "max_position_embeddings", 64 }, { "rms_norm_eps", 1e-6 }, { "rope_theta", 10000.0 },
+        { "hidden_act", "silu" }, { "tie_word_embeddings", false }, { "bos_token_id", 1 }, { "eos_token_id", 2 } };
 }
 
 bool isNormWeight(const std::string &name)
@@ -59,7 +59,7 @@ NamedTensors randomWeights(const std::string &configText, std::uint64_t seed)
         if (isNormWeight(name))
             value = 1.0 + 0.2 * value;
         else if (name.find("embed") != std::string::npos || name.find("wte") != std::string::npos
-                 || name.find("wpe") != std::string::npos)
+            || name.find("wpe") != std::string::npos)
             value = 0.5 * value;
         else
             value = 0.15 * value;
@@ -68,8 +68,7 @@ NamedTensors randomWeights(const std::string &configText, std::uint64_t seed)
     return weights;
 }
 
-void writeModel(const QString &dir, const std::string &configText, const NamedTensors &weights,
-                torch::ScalarType dtype)
+void writeModel(const QString &dir, const std::string &configText, const NamedTensors &weights, torch::ScalarType dtype)
 {
     QDir().mkpath(dir);
     engine::writeFileAtomically((dir + QStringLiteral("/config.json")).toStdString(), configText);
@@ -88,7 +87,7 @@ torch::Tensor referenceLogits(const QString &dir, const torch::Tensor &ids, QStr
     }
     static const bool hasTorch = [&] {
         QProcess probe;
-        probe.start(python, {QStringLiteral("-c"), QStringLiteral("import torch")});
+        probe.start(python, { QStringLiteral("-c"), QStringLiteral("import torch") });
         return probe.waitForFinished(60000) && probe.exitCode() == 0;
     }();
     if (!hasTorch) {
@@ -104,16 +103,18 @@ torch::Tensor referenceLogits(const QString &dir, const torch::Tensor &ids, QStr
     }
     engine::writeFileAtomically((dir + QStringLiteral("/ids.json")).toStdString(), rows.dump());
     QProcess script;
-    script.start(python, {QStringLiteral(LF_SOURCE_DIR "/tests/reference/ref_causal_lm.py"), dir});
+    script.start(python, { QStringLiteral(LF_SOURCE_DIR "/tests/reference/ref_causal_lm.py"), dir });
     if (!script.waitForFinished(120000) || script.exitCode() != 0)
         throw std::runtime_error("reference script failed: " + script.readAllStandardError().toStdString());
-    return engine::loadSafetensors((dir + QStringLiteral("/ref_logits.safetensors")).toStdString()).at("logits").clone();
+    return engine::loadSafetensors((dir + QStringLiteral("/ref_logits.safetensors")).toStdString())
+        .at("logits")
+        .clone();
 }
 
 torch::Tensor randomIds(std::int64_t batch, std::int64_t length, std::int64_t vocab, std::uint64_t seed)
 {
     torch::manual_seed(seed);
-    return torch::randint(0, vocab, {batch, length}, torch::kInt64);
+    return torch::randint(0, vocab, { batch, length }, torch::kInt64);
 }
 
 } // namespace tiny

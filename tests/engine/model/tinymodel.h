@@ -22,7 +22,7 @@ NamedTensors randomWeights(const std::string &configText, std::uint64_t seed = 1
 
 // Writes config.json and model.safetensors (tensors cast to `dtype`) into dir.
 void writeModel(const QString &dir, const std::string &configText, const NamedTensors &weights,
-                torch::ScalarType dtype = torch::kFloat32);
+    torch::ScalarType dtype = torch::kFloat32);
 
 // Runs tests/reference/ref_causal_lm.py on dir with ids; returns the logits,
 // or an undefined tensor and sets `skipReason` when /usr/bin/python3 with
