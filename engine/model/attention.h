@@ -1,0 +1,19 @@
+// Internal (Torch): scaled dot-product attention with a causal (and optionally
+// sliding-window) mask, shared by the GPT-2 and Llama-family networks. Handles
+// grouped-query attention by repeating each key/value head, and queries that
+// start after cached keys. Computes in the input dtype.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace engine {
+
+// q (B, nh, T, hd), k and v (B, nkv, S, hd) with nh a multiple of nkv. The
+// queries sit at absolute positions start .. start+T-1, the keys at the last S
+// positions ending with start+T-1. A query sees keys at positions <= its own,
+// and with window > 0 only the `window` most recent (its own included).
+// Returns (B, nh, T, hd).
+torch::Tensor causalAttention(const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v,
+    std::int64_t start, std::int64_t window = 0);
+
+} // namespace engine

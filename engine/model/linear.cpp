@@ -1,0 +1,37 @@
+#include "engine/model/linear.h"
+
+namespace engine {
+
+LinearImpl::LinearImpl(std::int64_t in, std::int64_t out, bool withBias, bool conv1d)
+    : m_in(in)
+    , m_out(out)
+    , m_conv1d(conv1d)
+{
+    weight = register_parameter("weight", conv1d ? torch::empty({ in, out }) : torch::empty({ out, in }), false);
+    if (withBias)
+        bias = register_parameter("bias", torch::empty({ out }), false);
+}
+
+LinearImpl::LinearImpl(torch::Tensor tiedWeight)
+    : weight(std::move(tiedWeight))
+    , m_in(weight.size(1))
+    , m_out(weight.size(0))
+    , m_tied(true)
+{ }
+
+torch::Tensor LinearImpl::baseForward(const torch::Tensor &x) const
+{
+    if (m_conv1d) { // y = x W + b with W [in, out]
+        const torch::Tensor y = torch::matmul(x, weight); // (..., out)
+        return bias.defined() ? y + bias : y; // (..., out)
+    }
+    return torch::nn::functional::linear(x, weight, bias); // (..., out)
+}
+
+torch::Tensor LinearImpl::forward(const torch::Tensor &x)
+{
+    torch::Tensor out = baseForward(x); // (..., out)
+    return m_adapter ? m_adapter->apply(x, out) : out;
+}
+
+} // namespace engine

@@ -1,0 +1,57 @@
+#include "engine/model/rotary.h"
+
+#include <cmath>
+
+namespace engine {
+
+namespace {
+
+// Llama 3.1 frequency rescaling: long wavelengths are divided by `factor`,
+// short ones kept, the band in between interpolated smoothly.
+torch::Tensor llama3Scaled(const torch::Tensor &invFreq, const RopeScaling &s)
+{
+    const double lowWavelength = static_cast<double>(s.originalMaxPositions) / s.lowFreqFactor;
+    const double highWavelength = static_cast<double>(s.originalMaxPositions) / s.highFreqFactor;
+    const torch::Tensor wavelength = 2.0 * M_PI / invFreq;
+    torch::Tensor scaled = torch::where(wavelength > lowWavelength, invFreq / s.factor, invFreq);
+    const torch::Tensor smooth = (static_cast<double>(s.originalMaxPositions) / wavelength - s.lowFreqFactor)
+        / (s.highFreqFactor - s.lowFreqFactor);
+    const torch::Tensor smoothed = (1.0 - smooth) * scaled / s.factor + smooth * scaled;
+    const torch::Tensor medium = (wavelength >= highWavelength) & (wavelength <= lowWavelength);
+    return torch::where(medium, smoothed, scaled);
+}
+
+torch::Tensor rotateHalf(const torch::Tensor &x)
+{
+    const std::int64_t half = x.size(-1) / 2;
+    return torch::cat({ -x.slice(-1, half), x.slice(-1, 0, half) }, -1);
+}
+
+} // namespace
+
+Rotary::Rotary(const ModelConfig &config)
+{
+    const std::int64_t dim = config.headDim;
+    const torch::Tensor exponents
+        = torch::arange(0, dim, 2, torch::kInt64).to(torch::kFloat32) / static_cast<double>(dim);
+    m_invFreq = 1.0 / torch::pow(config.ropeTheta, exponents); // (hd/2)
+    if (config.ropeScaling.type == "linear")
+        m_invFreq = m_invFreq / config.ropeScaling.factor;
+    else if (config.ropeScaling.type == "llama3")
+        m_invFreq = llama3Scaled(m_invFreq, config.ropeScaling);
+}
+
+std::pair<torch::Tensor, torch::Tensor> Rotary::cosSin(std::int64_t start, std::int64_t count) const
+{
+    const torch::Tensor positions = torch::arange(start, start + count, torch::kInt64).to(torch::kFloat32); // (T)
+    const torch::Tensor freqs = torch::outer(positions, m_invFreq); // (T, hd/2)
+    const torch::Tensor angles = torch::cat({ freqs, freqs }, -1); // (T, hd)
+    return { angles.cos(), angles.sin() };
+}
+
+torch::Tensor Rotary::apply(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin)
+{
+    return x * cos + rotateHalf(x) * sin; // (B, h, T, hd)
+}
+
+} // namespace engine

@@ -1,0 +1,210 @@
+// LoRA adapters on tiny GPT-2 (Conv1D) and Llama models: identity at init,
+// gradients only on adapters, the forward against a hand-written reference,
+// merge/unmerge, DoRA and PiSSA invariants, and target selection errors.
+#include "engine/lora/loramodel.h"
+#include "engine/model/causallm.h"
+#include "tests/engine/model/tinymodel.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+namespace {
+
+constexpr double kTolerance = 1e-5; // relative, f32
+
+double relativeError(const torch::Tensor &a, const torch::Tensor &b)
+{
+    return ((a - b).abs().max() / b.abs().max().clamp_min(1e-12)).item<double>();
+}
+
+engine::CausalLm tinyModel(const QTemporaryDir &dir, const std::string &type)
+{
+    const std::string config = tiny::configJson(type);
+    tiny::writeModel(dir.path(), config, tiny::randomWeights(config, 3));
+    return engine::loadCausalLm(dir.path().toStdString());
+}
+
+void randomizeAdapters(const engine::LoraModel &lora, double scale = 0.05)
+{
+    torch::NoGradGuard noGrad;
+    torch::manual_seed(11);
+    for (auto &[name, tensor] : lora.namedParameters())
+    {
+        const torch::Tensor noise = torch::randn_like(tensor) * scale;
+        tensor.copy_(name.find("magnitude") != std::string::npos ? tensor + noise : noise);
+    }
+}
+
+} // namespace
+
+class TestLora : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void identityAtInit_data()
+    {
+        QTest::addColumn<QString>("type");
+        QTest::addColumn<QString>("init");
+        QTest::addColumn<bool>("dora");
+        QTest::newRow("gpt2 kaiming") << "gpt2" << "kaiming" << false;
+        QTest::newRow("llama kaiming") << "llama" << "kaiming" << false;
+        QTest::newRow("llama gaussian") << "llama" << "gaussian" << false;
+        QTest::newRow("llama reversed") << "llama" << "reversed" << false;
+        QTest::newRow("gpt2 dora") << "gpt2" << "kaiming" << true;
+        QTest::newRow("llama pissa") << "llama" << "pissa" << false;
+        QTest::newRow("gpt2 pissa") << "gpt2" << "pissa" << false;
+    }
+
+    void identityAtInit()
+    {
+        QFETCH(QString, type);
+        QFETCH(QString, init);
+        QFETCH(bool, dora);
+        QTemporaryDir dir;
+        engine::CausalLm model = tinyModel(dir, type.toStdString());
+        const torch::Tensor ids = tiny::randomIds(2, 9, model.config().vocabSize);
+        const torch::Tensor before = model.forward(ids);
+        auto config = engine::LoraConfig::fromJson("{\"target_mode\": \"all-linear\", \"init\": \"" + init.toStdString()
+                                                   + "\", \"rank\": 4}");
+        QVERIFY2(config.isOk(), config.message().c_str());
+        config->dora = dora;
+        engine::LoraModel lora = engine::LoraModel::inject(model, config.value(), 5);
+        QVERIFY(!lora.matrices().empty());
+        lora.setTraining(false);
+        const torch::Tensor after = model.forward(ids);
+        QVERIFY2(relativeError(after, before) < (init == "pissa" ? 1e-4 : kTolerance),
+                 qPrintable(QString::number(relativeError(after, before))));
+    }
+
+    void forwardMatchesHandWrittenReference()
+    {
+        QTemporaryDir dir;
+        engine::CausalLm model = tinyModel(dir, "gpt2");
+        engine::LoraConfig config;
+        config.targetModules = {"c_attn"};
+        config.rank = 3;
+        config.alpha = 6;
+        engine::LoraModel lora = engine::LoraModel::inject(model, config, 1);
+        randomizeAdapters(lora);
+        lora.setTraining(false);
+        const engine::AdaptedMatrix &m = lora.matrices().front();
+        QCOMPARE(QString::fromStdString(m.name), QStringLiteral("transformer.h.0.attn.c_attn"));
+        const engine::Linear &base = m.lora->base();
+        torch::NoGradGuard noGrad;
+        const torch::Tensor x = torch::randn({2, 5, base->inFeatures()}); // (B, T, I)
+        // Reference: Conv1D y = x·W + b with W [in, out]; LoRA adds (α/r)·x·Aᵀ·Bᵀ.
+        const torch::Tensor expected = torch::matmul(x, base->weight) + base->bias
+            + 2.0 * torch::matmul(torch::matmul(x, m.lora->A.t()), m.lora->B.t());
+        QVERIFY(relativeError(base.ptr()->forward(x), expected) < kTolerance);
+    }
+
+    void gradientsReachOnlyAdapters()
+    {
+        QTemporaryDir dir;
+        engine::CausalLm model = tinyModel(dir, "llama");
+        engine::LoraConfig config;
+        config.init = engine::LoraInit::Reversed; // A = 0, B random: both get gradients
+        engine::LoraModel lora = engine::LoraModel::inject(model, config, 2);
+        const torch::Tensor ids = tiny::randomIds(2, 7, model.config().vocabSize);
+        model.forward(ids).logsumexp(-1).mean().backward();
+        for (const auto &p : model.module().named_parameters())
+            QVERIFY2(!p.value().grad().defined(), p.key().c_str());
+        for (const auto &[name, tensor] : lora.namedParameters()) {
+            QVERIFY2(tensor.grad().defined(), name.c_str());
+            if (name.find("lora_A") != std::string::npos)
+                QVERIFY2(tensor.grad().abs().sum().item<double>() > 0, name.c_str());
+        }
+        QCOMPARE(lora.matrices().size(), std::size_t(2 * model.config().numLayers)); // q_proj, v_proj per layer
+    }
+
+    void mergeEqualsUnmerged_data()
+    {
+        QTest::addColumn<QString>("type");
+        QTest::addColumn<bool>("dora");
+        QTest::newRow("gpt2") << "gpt2" << false;
+        QTest::newRow("llama") << "llama" << false;
+        QTest::newRow("qwen2 dora") << "qwen2" << true;
+        QTest::newRow("gpt2 dora") << "gpt2" << true;
+    }
+
+    void mergeEqualsUnmerged()
+    {
+        QFETCH(QString, type);
+        QFETCH(bool, dora);
+        QTemporaryDir dir;
+        engine::CausalLm model = tinyModel(dir, type.toStdString());
+        const torch::Tensor original = model.linearModules().front().module->weight.clone();
+        engine::LoraConfig config;
+        config.targetMode = engine::TargetMode::AllLinear;
+        config.dora = dora;
+        engine::LoraModel lora = engine::LoraModel::inject(model, config, 4);
+        randomizeAdapters(lora);
+        lora.setTraining(false);
+        const torch::Tensor ids = tiny::randomIds(1, 8, model.config().vocabSize);
+        const torch::Tensor unmerged = model.forward(ids);
+        lora.merge();
+        QVERIFY(relativeError(model.forward(ids), unmerged) < 1e-4);
+        lora.unmerge();
+        QVERIFY(relativeError(model.linearModules().front().module->weight, original) < 1e-5);
+        QVERIFY(relativeError(model.forward(ids), unmerged) < kTolerance);
+    }
+
+    void targetsAndPatterns()
+    {
+        QTemporaryDir dir;
+        engine::CausalLm model = tinyModel(dir, "llama");
+        engine::LoraConfig config;
+        config.targetModules = {"q_proj", "down_proj"};
+        config.layersToTransform = {1};
+        config.rankPattern = {{"down_proj", 2}};
+        engine::LoraModel lora = engine::LoraModel::inject(model, config, 1);
+        QCOMPARE(lora.matrices().size(), std::size_t(2));
+        for (const auto &m : lora.matrices()) {
+            QCOMPARE(m.layer, 1);
+            QCOMPARE(m.lora->rank(), m.kind == "down_proj" ? 2 : 8);
+        }
+        QCOMPARE(lora.namedParameters().front().first, std::string("model.layers.1.self_attn.q_proj.lora_A.weight"));
+        lora.detach();
+        QVERIFY(!model.linearModules().front().module->adapter());
+    }
+
+    void targetMatchingNothingNamesTheModelsProjections()
+    {
+        QTemporaryDir dir;
+        engine::CausalLm model = tinyModel(dir, "gpt2");
+        engine::LoraConfig config;
+        config.targetModules = {"q_proj"};
+        try {
+            engine::LoraModel::inject(model, config, 1);
+            QFAIL("expected an error");
+        } catch (const engine::Error &e) {
+            const QString message = QString::fromUtf8(e.what());
+            QVERIFY2(message.contains("LoRA target 'q_proj' matched no module"), e.what());
+            QVERIFY2(message.contains("c_attn"), e.what());
+        }
+        config.targetModules = {};
+        config.targetMode = engine::TargetMode::Regex;
+        config.targetRegex = ".*nothing.*";
+        QVERIFY_THROWS_EXCEPTION(engine::Error, engine::LoraModel::inject(model, config, 1));
+    }
+
+    void loadTensorsChecksNamesAndShapes()
+    {
+        QTemporaryDir dir;
+        engine::CausalLm model = tinyModel(dir, "llama");
+        engine::LoraModel lora = engine::LoraModel::inject(model, engine::LoraConfig{}, 1);
+        auto tensors = lora.namedParameters();
+        for (auto &[name, tensor] : tensors)
+            tensor = torch::ones_like(tensor);
+        lora.loadTensors(tensors);
+        QCOMPARE(lora.matrices().front().lora->B.sum().item<double>(), double(lora.matrices().front().lora->B.numel()));
+        tensors.front().second = torch::ones({1, 1});
+        QVERIFY_THROWS_EXCEPTION(engine::Error, lora.loadTensors(tensors));
+        tensors.pop_back();
+        QVERIFY_THROWS_EXCEPTION(engine::Error, lora.loadTensors(tensors));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLora)
+#include "test_lora.moc"

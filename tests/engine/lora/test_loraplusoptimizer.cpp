@@ -1,0 +1,85 @@
+// LoRA+ parameter groups exactly as methods.md §1.4 prescribes, schedule
+// factors applied to every group, and one AdamW step against the closed form.
+#include "engine/train/loraplusoptimizer.h"
+
+#include <QTest>
+
+#include <cmath>
+
+class TestLoraPlusOptimizer : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void groupMembershipAndRates()
+    {
+        auto p = [](std::vector<std::int64_t> shape) { return torch::zeros(shape).requires_grad_(true); };
+        const std::vector<std::pair<std::string, torch::Tensor>> named = {
+            {"model.layers.0.self_attn.q_proj.lora_A.weight", p({4, 16})},
+            {"model.layers.0.self_attn.q_proj.lora_B.weight", p({16, 4})},
+            {"model.layers.0.self_attn.q_proj.lora_magnitude_vector", p({16})},
+            {"score.weight", p({2, 16})},
+            {"score.bias", p({2})},
+            {"model.norm.weight", p({16})},
+            {"model.embed_tokens.lora_embedding_A", p({4, 100})},
+            {"model.embed_tokens.lora_embedding_B", p({16, 4})},
+            {"frozen.weight", torch::zeros({3, 3})},
+        };
+        engine::OptimizerConfig config;
+        config.learningRate = 1e-4;
+        config.loraPlusRatio = 16;
+        config.weightDecay = 0.01;
+        engine::LoraPlusOptimizer optimizer(named, config);
+        const auto &groups = optimizer.groups();
+        QCOMPARE(groups.size(), std::size_t(4));
+        auto names = [&](int i) { return groups[i].names; };
+        QCOMPARE(names(0), (std::vector<std::string>{"model.layers.0.self_attn.q_proj.lora_A.weight", "score.weight"}));
+        QCOMPARE(names(1), (std::vector<std::string>{"model.embed_tokens.lora_embedding_A",
+                                                     "model.embed_tokens.lora_embedding_B"}));
+        QCOMPARE(names(2), (std::vector<std::string>{"model.layers.0.self_attn.q_proj.lora_B.weight",
+                                                     "model.layers.0.self_attn.q_proj.lora_magnitude_vector"}));
+        QCOMPARE(names(3), (std::vector<std::string>{"score.bias", "model.norm.weight"}));
+        QCOMPARE(groups[0].baseLearningRate, 1e-4);
+        QCOMPARE(groups[1].baseLearningRate, 1e-6);
+        QCOMPARE(groups[2].baseLearningRate, 1.6e-3);
+        QCOMPARE(groups[3].baseLearningRate, 1.6e-3);
+        QCOMPARE(groups[2].weightDecay, 0.01);
+        QCOMPARE(groups[3].weightDecay, 0.0);
+
+        optimizer.setScheduleFactor(0.5);
+        const auto rates = optimizer.learningRates();
+        QCOMPARE(rates.size(), std::size_t(4));
+        QCOMPARE(rates[0].group, std::string("A"));
+        QCOMPARE(rates[0].lr, 5e-5);
+        QCOMPARE(rates[2].group, std::string("B"));
+        QCOMPARE(rates[2].lr / rates[0].lr, 16.0); // λ survives the schedule
+    }
+
+    void oneAdamWStepMatchesClosedForm()
+    {
+        // First AdamW step: p ← p·(1 − lr·wd) − lr·g/(|g| + ε) (bias corrections cancel).
+        torch::Tensor a = torch::full({2, 3}, 1.0).requires_grad_(true);
+        torch::Tensor b = torch::full({3, 2}, 1.0).requires_grad_(true);
+        engine::OptimizerConfig config;
+        config.learningRate = 0.01;
+        config.loraPlusRatio = 4;
+        config.weightDecay = 0.1;
+        engine::LoraPlusOptimizer optimizer({{"x.lora_A.weight", a}, {"x.lora_B.weight", b}}, config);
+        a.mutable_grad() = torch::full({2, 3}, 2.0);
+        b.mutable_grad() = torch::full({3, 2}, -3.0);
+        optimizer.step();
+        const double expectA = 1.0 * (1 - 0.01 * 0.1) - 0.01 * 2.0 / (2.0 + 1e-8);
+        const double expectB = 1.0 * (1 - 0.04 * 0.1) + 0.04 * 3.0 / (3.0 + 1e-8);
+        QVERIFY(std::abs(a[0][0].item<double>() - expectA) < 1e-6);
+        QVERIFY(std::abs(b[0][0].item<double>() - expectB) < 1e-6);
+    }
+
+    void nothingTrainableIsAnError()
+    {
+        QVERIFY_THROWS_EXCEPTION(engine::Error,
+                                 engine::LoraPlusOptimizer({{"w", torch::zeros({2, 2})}}, engine::OptimizerConfig{}));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLoraPlusOptimizer)
+#include "test_loraplusoptimizer.moc"
