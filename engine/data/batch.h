@@ -11,6 +11,8 @@
 
 namespace engine::data {
 
+constexpr TokenId kIgnoreIndex = -100; // label of positions without loss (transformers' IGNORE_INDEX)
+
 struct Batch
 {
     int rows = 0;                            // B: sequences in this batch

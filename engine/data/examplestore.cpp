@@ -13,9 +13,9 @@ void ExampleStore::add(const TokenizedExample &example, std::int32_t classLabel)
         m_trained += trained;
     }
     m_offsets.push_back(m_tokens.size());
-    if (classLabel >= 0 && m_classes.empty())
-        m_classes.assign(size() - 1, -1);
-    if (!m_classes.empty())
+    if (classLabel >= 0 && m_classes.size() + 1 < size())
+        m_classes.assign(size() - 1, -1); // earlier examples had no class
+    if (classLabel >= 0 || !m_classes.empty())
         m_classes.push_back(classLabel);
 }
 

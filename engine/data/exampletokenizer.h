@@ -6,14 +6,13 @@
 // length. Qt-free and Torch-free.
 #pragma once
 
+#include "engine/data/batch.h"
 #include "engine/data/samplerenderer.h"
 #include "engine/tokenizer/tokenizer.h"
 
 #include <vector>
 
 namespace engine::data {
-
-constexpr TokenId kIgnoreIndex = -100; // label of positions without loss
 
 struct TokenizedExample
 {
