@@ -34,11 +34,6 @@ DelimitedReader::DelimitedReader(const std::string &path, Dialect dialect, const
 {
 }
 
-std::vector<std::string> DelimitedReader::header() const
-{
-    return m_header;
-}
-
 void DelimitedReader::checkUtf8(std::string_view text, std::int64_t line) const
 {
     const std::size_t bad = firstInvalidUtf8(text);

@@ -18,7 +18,6 @@ public:
     DelimitedReader(const std::string &path, Dialect dialect, const ReaderOptions &options);
 
     bool next(Record &out) override;
-    std::vector<std::string> header() const override;
     std::uint64_t bytesRead() const override { return m_lines.bytesRead(); }
     std::uint64_t totalBytes() const override { return m_lines.fileSize(); }
 

@@ -42,11 +42,6 @@ bool FolderReader::next(Record &out)
     }
 }
 
-std::vector<std::string> FolderReader::header() const
-{
-    return m_current ? m_current->header() : std::vector<std::string>{};
-}
-
 std::uint64_t FolderReader::bytesRead() const
 {
     return m_doneBytes + (m_current ? m_current->bytesRead() : 0);

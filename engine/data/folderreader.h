@@ -13,7 +13,6 @@ public:
     FolderReader(const std::string &folder, const ReaderOptions &options); // throws if no dataset files
 
     bool next(Record &out) override;
-    std::vector<std::string> header() const override;
     std::uint64_t bytesRead() const override;
     std::uint64_t totalBytes() const override { return m_total; }
 

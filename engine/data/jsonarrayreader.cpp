@@ -5,6 +5,7 @@
 #include "engine/data/jsonrecord.h"
 #include "engine/data/recorderror.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -46,15 +47,8 @@ void JsonArrayReader::fail(const std::string &problem, std::int64_t line) const
 
 int JsonArrayReader::get()
 {
-    if (m_pos == m_end) {
-        m_end = std::fread(m_buffer.data(), 1, m_buffer.size(), m_file);
-        m_pos = 0;
-        if (m_end == 0) {
-            if (std::ferror(m_file))
-                throw Error("cannot read dataset file '" + m_path + "': " + std::strerror(errno));
-            return -1;
-        }
-    }
+    if (m_pos == m_end && !refill())
+        return -1;
     ++m_consumed;
     const int c = static_cast<unsigned char>(m_buffer[m_pos++]);
     if (c == '\n')
@@ -92,11 +86,22 @@ void JsonArrayReader::open()
              m_line);
 }
 
+bool JsonArrayReader::refill()
+{
+    m_end = std::fread(m_buffer.data(), 1, m_buffer.size(), m_file);
+    m_pos = 0;
+    if (m_end == 0 && std::ferror(m_file))
+        throw Error("cannot read dataset file '" + m_path + "': " + std::strerror(errno));
+    return m_end > 0;
+}
+
+// Scans the buffer in place (no per-byte calls) until the element ends at a
+// top-level ',' or at the array's closing ']'.
 bool JsonArrayReader::cutElement()
 {
     m_element.clear();
-    int c = peekNonSpace();
-    if (c == ']' && m_records == 0) {
+    const int first = peekNonSpace();
+    if (first == ']' && m_records == 0) {
         get();
         m_closed = true;
         return false;
@@ -106,32 +111,44 @@ bool JsonArrayReader::cutElement()
     bool inString = false;
     bool escape = false;
     bool tooLong = false;
-    while ((c = get()) >= 0) {
-        if (inString) {
-            inString = escape || c != '"';
-            escape = !escape && c == '\\';
-        } else if (c == '"') {
-            inString = true;
-        } else if (c == '{' || c == '[') {
-            ++depth;
-        } else if (c == '}' || c == ']') {
-            if (depth == 0) {
-                m_closed = true; // the array's own ']'
+    bool done = false;
+    while (!done) {
+        if (m_pos == m_end && !refill())
+            fail("the file ends inside the JSON array (the element starting at line " + std::to_string(m_elementLine)
+                     + " is not closed) (hint: check for a missing ']' or '}')",
+                 m_line);
+        const char *begin = m_buffer.data() + m_pos;
+        const char *end = m_buffer.data() + m_end;
+        const char *q = begin;
+        for (; q < end; ++q) {
+            const char c = *q;
+            if (inString) {
+                inString = escape || c != '"';
+                escape = !escape && c == '\\';
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '{' || c == '[') {
+                ++depth;
+            } else if (c == '}' || c == ']') {
+                if (depth == 0) {
+                    m_closed = true; // the array's own ']'
+                    done = true;
+                    break;
+                }
+                --depth;
+            } else if (c == ',' && depth == 0) {
+                done = true;
                 break;
             }
-            --depth;
-        } else if (c == ',' && depth == 0) {
-            break;
         }
-        if (!tooLong && m_element.size() >= m_maxRecord)
-            tooLong = true;
+        m_line += std::count(begin, q, '\n');
+        tooLong = tooLong || m_element.size() + static_cast<std::size_t>(q - begin) > m_maxRecord;
         if (!tooLong)
-            m_element.push_back(static_cast<char>(c));
+            m_element.append(begin, q);
+        const std::size_t used = static_cast<std::size_t>(q - begin) + (done ? 1 : 0);
+        m_pos += used;
+        m_consumed += used;
     }
-    if (c < 0)
-        fail("the file ends inside the JSON array (the element starting at line " + std::to_string(m_elementLine)
-                 + " is not closed) (hint: check for a missing ']' or '}')",
-             m_line);
     if (tooLong)
         throw RecordError(m_path + ":" + std::to_string(m_elementLine) + ": the record is longer than "
                           + std::to_string(m_maxRecord >> 20)

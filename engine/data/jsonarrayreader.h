@@ -24,6 +24,7 @@ public:
     std::uint64_t totalBytes() const override { return m_size; }
 
 private:
+    bool refill();                // reads the next block; false at end of file
     int get();                    // next byte or -1; counts lines
     int peekNonSpace();           // skips whitespace, returns the next byte without consuming it
     void open();                  // reads the BOM and '['

@@ -32,8 +32,6 @@ public:
     // cannot be read further. Messages start with "<file>:<line>: ".
     virtual bool next(Record &out) = 0;
 
-    // Column names of the CSV/TSV file being read (empty for other formats).
-    virtual std::vector<std::string> header() const { return {}; }
     virtual std::uint64_t bytesRead() const = 0;  // for progress
     virtual std::uint64_t totalBytes() const = 0;
 };

@@ -64,12 +64,4 @@ std::size_t firstInvalidUtf8(std::string_view text)
     return kValidUtf8;
 }
 
-std::size_t countCodePoints(std::string_view text)
-{
-    std::size_t count = 0;
-    for (const char c : text)
-        count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-    return count;
-}
-
 } // namespace engine::data

@@ -14,7 +14,4 @@ constexpr std::size_t kValidUtf8 = static_cast<std::size_t>(-1);
 // Byte offset of the first invalid sequence in `text`, or kValidUtf8.
 std::size_t firstInvalidUtf8(std::string_view text);
 
-// Number of code points in valid UTF-8 text (continuation bytes are not counted).
-std::size_t countCodePoints(std::string_view text);
-
 } // namespace engine::data
