@@ -56,6 +56,8 @@ private Q_SLOTS:
     void folder();
     void textWholeFile();
     void overrideAndFieldMap();
+    void templateChoice();
+    void glueTestSplit();
     void badInput_data();
     void badInput();
     void skipBadRecords();
@@ -204,6 +206,47 @@ void TestDataReaders::overrideAndFieldMap()
     preview = previewOf(path, config);
     QVERIFY2(preview.isOk(), preview.message().c_str());
     QCOMPARE(joined(preview->examples[0]), std::string("ignored</s>"));
+}
+
+// Alpaca records through a chosen chat template, the settings' system prompt, and the model's
+// detected template (Qwen2's ChatML inserts its default system prompt).
+void TestDataReaders::templateChoice()
+{
+    DatasetConfig config;
+    config.chatTemplate = TemplateKind::Llama3;
+    auto preview = previewOf(kFixtures + "alpaca.json", config);
+    QVERIFY2(preview.isOk(), preview.message().c_str());
+    QCOMPARE(joined(preview->examples[1]),
+             std::string("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nTranslate to French.\n\nGood "
+                         "morning<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nBonjour<|eot_id|>"));
+
+    config = DatasetConfig();
+    config.systemPrompt = "Be nice.";
+    preview = previewOf(kFixtures + "messages.jsonl", config);
+    QVERIFY2(preview.isOk(), preview.message().c_str());
+    QVERIFY(joined(preview->examples[1]).rfind("<|im_start|>system\nBe nice.<|im_end|>\n<|im_start|>user\n", 0) == 0);
+    QVERIFY(joined(preview->examples[0]).rfind("<|im_start|>system\nYou are terse.", 0) == 0); // has its own
+
+    const TemplateDetection qwen = detectChatTemplate(
+        "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\n"
+        "You are a helpful assistant.<|im_end|>\\n' }}{% endif %}{{'<|im_start|>' + message['role'] }}{% endfor %}");
+    config = DatasetConfig();
+    config.trainPath = (kFixtures + "messages.jsonl").toStdString();
+    preview = previewDataset(config, nullptr, &qwen, 2);
+    QVERIFY2(preview.isOk(), preview.message().c_str());
+    QVERIFY(preview->warnings.empty());
+    QCOMPARE(joined(preview->examples[1]).substr(0, 58),
+             std::string("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"));
+}
+
+// GLUE's SST-2 test.tsv has no label: plain text from the 'sentence' column.
+void TestDataReaders::glueTestSplit()
+{
+    QTemporaryDir dir;
+    const auto preview = previewOf(writeFile(dir, "test.tsv", "index\tsentence\n0\tuneasy mishmash of styles \"and\" genres .\n"));
+    QVERIFY2(preview.isOk(), preview.message().c_str());
+    QCOMPARE(preview->shape, Shape::Text);
+    QCOMPARE(joined(preview->examples[0]), std::string("uneasy mishmash of styles \"and\" genres .</s>"));
 }
 
 void TestDataReaders::badInput_data()
