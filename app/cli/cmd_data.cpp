@@ -13,7 +13,7 @@ namespace {
 
 using namespace engine::data;
 
-const char kMaskOpen[] = "\u27E6";  // ⟦ masked text ⟧
+const char kMaskOpen[] = "\u27E6"; // ⟦ masked text ⟧
 const char kMaskClose[] = "\u27E7";
 
 QString text(const std::string &s)
@@ -25,9 +25,10 @@ void printSummary(const QString &file, const DatasetPreview &p, const DatasetCon
 {
     const QString unit = p.tokenized ? QStringLiteral("tokens") : QStringLiteral("bytes");
     cli::printLine(QStringLiteral("Dataset:    %1").arg(file));
-    cli::printLine(QStringLiteral("Shape:      %1 (%2)").arg(QString::fromLatin1(shapeName(p.shape)), text(p.shapeReason)));
+    cli::printLine(
+        QStringLiteral("Shape:      %1 (%2)").arg(QString::fromLatin1(shapeName(p.shape)), text(p.shapeReason)));
     const bool chat = p.shape == Shape::Messages || p.shape == Shape::ShareGpt || p.shape == Shape::PromptCompletion
-                      || p.shape == Shape::Alpaca;
+        || p.shape == Shape::Alpaca;
     if (chat)
         cli::printLine(QStringLiteral("Template:   %1").arg(QString::fromLatin1(templateName(p.chatTemplate.kind))));
     for (const std::string &warning : p.warnings)
@@ -55,22 +56,24 @@ void printSummary(const QString &file, const DatasetPreview &p, const DatasetCon
     for (std::size_t i = 0; i < p.histogram.counts.size(); ++i) {
         if (p.histogram.counts[i] == 0)
             continue;
-        const QString range = i + 1 == p.histogram.counts.size() ? QStringLiteral(">= %1").arg(i * w)
-                                                                 : QStringLiteral("%1-%2").arg(i * w).arg((i + 1) * w - 1);
+        const QString range = i + 1 == p.histogram.counts.size()
+            ? QStringLiteral(">= %1").arg(i * w)
+            : QStringLiteral("%1-%2").arg(i * w).arg((i + 1) * w - 1);
         cli::printLine(QStringLiteral("  %1  %2").arg(range, 14).arg(p.histogram.counts[i]));
     }
 }
 
 void printExample(std::size_t index, const ExamplePreview &example, bool tokenized)
 {
-    cli::printLine(QStringLiteral("\nExample %1 (%2:%3, %4 %5%6%7):")
-                       .arg(index + 1)
-                       .arg(text(example.source))
-                       .arg(example.line)
-                       .arg(example.length)
-                       .arg(tokenized ? QStringLiteral("tokens") : QStringLiteral("bytes"))
-                       .arg(example.truncated ? QStringLiteral(", truncated") : QString())
-                       .arg(example.label.empty() ? QString() : QStringLiteral(", label '%1'").arg(text(example.label))));
+    cli::printLine(
+        QStringLiteral("\nExample %1 (%2:%3, %4 %5%6%7):")
+            .arg(index + 1)
+            .arg(text(example.source))
+            .arg(example.line)
+            .arg(example.length)
+            .arg(tokenized ? QStringLiteral("tokens") : QStringLiteral("bytes"))
+            .arg(example.truncated ? QStringLiteral(", truncated") : QString())
+            .arg(example.label.empty() ? QString() : QStringLiteral(", label '%1'").arg(text(example.label))));
     std::string body;
     for (const SpanPreview &span : example.spans)
         body += span.trained ? span.text : kMaskOpen + span.text + kMaskClose;
@@ -83,7 +86,8 @@ bool applyOptions(const QCommandLineParser &parser, DatasetConfig &config, QStri
         const auto shape = shapeFromName(parser.value(QStringLiteral("shape")).toStdString());
         if (!shape) {
             error = QStringLiteral("unknown shape '%1' (hint: text, prompt_completion, alpaca, messages, sharegpt, "
-                                   "classification)").arg(parser.value(QStringLiteral("shape")));
+                                   "classification)")
+                        .arg(parser.value(QStringLiteral("shape")));
             return false;
         }
         config.shape = *shape;
@@ -115,13 +119,14 @@ int runData(const QStringList &arguments)
     parser.addPositionalArgument(QStringLiteral("inspect"), QStringLiteral("The sub-command (inspect)."));
     parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Dataset file or folder."));
     parser.addOptions({
-        {QStringLiteral("shape"), QStringLiteral("Record shape instead of detecting it."), QStringLiteral("shape")},
-        {QStringLiteral("template"), QStringLiteral("Chat template (default: ChatML)."), QStringLiteral("name")},
-        {QStringLiteral("max-length"), QStringLiteral("Maximum sequence length (default 1024)."), QStringLiteral("n")},
-        {QStringLiteral("examples"), QStringLiteral("Rendered examples to show (default 2)."), QStringLiteral("n")},
-        {QStringLiteral("packing"), QStringLiteral("Count sequences with packing.")},
-        {QStringLiteral("skip-bad"), QStringLiteral("Skip malformed records (they are counted).")},
-        {QStringLiteral("loss-on-all"), QStringLiteral("Train on all tokens, not only completions.")},
+        { QStringLiteral("shape"), QStringLiteral("Record shape instead of detecting it."), QStringLiteral("shape") },
+        { QStringLiteral("template"), QStringLiteral("Chat template (default: ChatML)."), QStringLiteral("name") },
+        { QStringLiteral("max-length"), QStringLiteral("Maximum sequence length (default 1024)."),
+            QStringLiteral("n") },
+        { QStringLiteral("examples"), QStringLiteral("Rendered examples to show (default 2)."), QStringLiteral("n") },
+        { QStringLiteral("packing"), QStringLiteral("Count sequences with packing.") },
+        { QStringLiteral("skip-bad"), QStringLiteral("Skip malformed records (they are counted).") },
+        { QStringLiteral("loss-on-all"), QStringLiteral("Train on all tokens, not only completions.") },
     });
     parser.process(arguments);
     const QStringList positional = parser.positionalArguments();
@@ -132,7 +137,8 @@ int runData(const QStringList &arguments)
     QString error;
     if (!applyOptions(parser, config, error))
         return cli::fail(error);
-    const int examples = parser.isSet(QStringLiteral("examples")) ? parser.value(QStringLiteral("examples")).toInt() : 2;
+    const int examples
+        = parser.isSet(QStringLiteral("examples")) ? parser.value(QStringLiteral("examples")).toInt() : 2;
     const auto preview = previewDataset(config, nullptr, nullptr, examples);
     if (!preview.isOk())
         return cli::fail(text(preview.message()));
@@ -145,7 +151,7 @@ int runData(const QStringList &arguments)
     return cli::kExitOk;
 }
 
-const cli::CommandRegistration registration({"data", "inspect a dataset: shape, template, statistics, examples",
-                                             runData});
+const cli::CommandRegistration registration(
+    { "data", "inspect a dataset: shape, template, statistics, examples", runData });
 
 } // namespace

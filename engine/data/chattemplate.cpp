@@ -12,8 +12,8 @@ namespace {
 
 const char kAlpacaWithInput[] = "Below is an instruction that describes a task, paired with an input that provides "
                                 "further context. Write a response that appropriately completes the request.\n\n";
-const char kAlpacaNoInput[] =
-    "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n";
+const char kAlpacaNoInput[]
+    = "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n";
 
 // Appends text to segments, merging neighbours with the same flag.
 class SegmentWriter
@@ -24,7 +24,7 @@ public:
         if (text.empty())
             return;
         if (m_segments.empty() || m_segments.back().trained != trained)
-            m_segments.push_back({std::string(), trained});
+            m_segments.push_back({ std::string(), trained });
         m_segments.back().text.append(text);
     }
     void masked(std::string_view text) { add(text, false); }
@@ -82,8 +82,8 @@ void requireAlternation(const std::vector<Message> &messages, std::size_t first)
     for (std::size_t i = first; i < messages.size(); ++i)
         if ((messages[i].role == "user") != ((i - first) % 2 == 0))
             throw Error("Conversation roles must alternate user/assistant/user/assistant/... (message "
-                        + std::to_string(i + 1) + " is '" + messages[i].role
-                        + "') (hint: this template takes no system message and needs user/assistant turns)");
+                + std::to_string(i + 1) + " is '" + messages[i].role
+                + "') (hint: this template takes no system message and needs user/assistant turns)");
 }
 
 std::vector<Segment> renderChatMl(const ChatTemplate &t, const std::vector<Message> &messages, bool generation)
@@ -215,29 +215,40 @@ std::vector<Segment> renderRaw(const ChatTemplate &t, const std::vector<Message>
 ChatTemplate builtinTemplate(TemplateKind kind)
 {
     switch (kind) {
-    case TemplateKind::Llama3: return {kind, "<|begin_of_text|>", "<|eot_id|>", {}};
+    case TemplateKind::Llama3:
+        return { kind, "<|begin_of_text|>", "<|eot_id|>", {} };
     case TemplateKind::Llama2:
     case TemplateKind::Mistral:
-    case TemplateKind::Zephyr: return {kind, "<s>", "</s>", {}};
+    case TemplateKind::Zephyr:
+        return { kind, "<s>", "</s>", {} };
     case TemplateKind::Alpaca:
-    case TemplateKind::Raw: return {kind, {}, "</s>", {}};
+    case TemplateKind::Raw:
+        return { kind, {}, "</s>", {} };
     case TemplateKind::Auto:
-    case TemplateKind::ChatML: break;
+    case TemplateKind::ChatML:
+        break;
     }
-    return {TemplateKind::ChatML, {}, "<|im_end|>", {}};
+    return { TemplateKind::ChatML, {}, "<|im_end|>", {} };
 }
 
 std::vector<Segment> renderChat(const ChatTemplate &t, const std::vector<Message> &messages, bool addGenerationPrompt)
 {
     switch (t.kind) {
-    case TemplateKind::Llama3: return renderLlama3(t, messages, addGenerationPrompt);
-    case TemplateKind::Llama2: return renderLlama2(t, messages);
-    case TemplateKind::Mistral: return renderMistral(t, messages);
-    case TemplateKind::Zephyr: return renderZephyr(t, messages, addGenerationPrompt);
-    case TemplateKind::Alpaca: return renderAlpaca(t, messages, addGenerationPrompt);
-    case TemplateKind::Raw: return renderRaw(t, messages);
+    case TemplateKind::Llama3:
+        return renderLlama3(t, messages, addGenerationPrompt);
+    case TemplateKind::Llama2:
+        return renderLlama2(t, messages);
+    case TemplateKind::Mistral:
+        return renderMistral(t, messages);
+    case TemplateKind::Zephyr:
+        return renderZephyr(t, messages, addGenerationPrompt);
+    case TemplateKind::Alpaca:
+        return renderAlpaca(t, messages, addGenerationPrompt);
+    case TemplateKind::Raw:
+        return renderRaw(t, messages);
     case TemplateKind::Auto:
-    case TemplateKind::ChatML: break;
+    case TemplateKind::ChatML:
+        break;
     }
     return renderChatMl(t, messages, addGenerationPrompt);
 }

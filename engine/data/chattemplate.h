@@ -24,8 +24,8 @@ struct Segment
 struct ChatTemplate
 {
     TemplateKind kind = TemplateKind::ChatML; // never Auto once resolved
-    std::string bosToken;      // what the template writes as bos_token (Llama-3/2, Mistral); empty: none
-    std::string eosToken;      // eos_token (Llama-2, Mistral, Zephyr; appended after Alpaca/raw answers)
+    std::string bosToken; // what the template writes as bos_token (Llama-3/2, Mistral); empty: none
+    std::string eosToken; // eos_token (Llama-2, Mistral, Zephyr; appended after Alpaca/raw answers)
     std::string defaultSystem; // ChatML: system prompt inserted when a conversation has none (Qwen2); empty: none
 };
 
@@ -41,8 +41,8 @@ ChatTemplate builtinTemplate(TemplateKind kind);
 // template does). Throws engine::Error for conversations the template refuses
 // (Llama-2 / Mistral: roles must alternate user/assistant; Mistral v0.1: no
 // system message), with the template's own wording.
-std::vector<Segment> renderChat(const ChatTemplate &chatTemplate, const std::vector<Message> &messages,
-                                bool addGenerationPrompt = false);
+std::vector<Segment> renderChat(
+    const ChatTemplate &chatTemplate, const std::vector<Message> &messages, bool addGenerationPrompt = false);
 
 // The original Stanford Alpaca prompt (tatsu-lab/stanford_alpaca PROMPT_DICT),
 // ending in "### Response:"; the answer follows directly.

@@ -20,17 +20,17 @@ bool has(std::string_view text, std::string_view marker)
 
 TemplateDetection exact(TemplateKind kind)
 {
-    return {builtinTemplate(kind), true, {}, {}};
+    return { builtinTemplate(kind), true, {}, {} };
 }
 
 TemplateDetection approximate(TemplateKind kind, std::string warning)
 {
-    return {builtinTemplate(kind), true, std::move(warning), {}};
+    return { builtinTemplate(kind), true, std::move(warning), {} };
 }
 
 TemplateDetection fallback(std::string warning)
 {
-    return {builtinTemplate(TemplateKind::ChatML), false, std::move(warning), {}};
+    return { builtinTemplate(TemplateKind::ChatML), false, std::move(warning), {} };
 }
 
 TemplateDetection detectChatMl(std::string_view jinja)
@@ -53,17 +53,20 @@ TemplateDetection detectChatMl(std::string_view jinja)
 TemplateDetection detectInst(std::string_view jinja)
 {
     if (has(jinja, "[SYSTEM_PROMPT]"))
-        return approximate(TemplateKind::Mistral, "the model's template is Mistral v7 ([SYSTEM_PROMPT]); rendering "
-                                                  "as Mistral v0.1, whose spacing and system handling differ");
+        return approximate(TemplateKind::Mistral,
+            "the model's template is Mistral v7 ([SYSTEM_PROMPT]); rendering "
+            "as Mistral v0.1, whose spacing and system handling differ");
     if (has(jinja, "<<SYS>>"))
         return has(jinja, "content.strip()") || has(jinja, "| trim")
-                   ? exact(TemplateKind::Llama2)
-                   : approximate(TemplateKind::Llama2, "the model's Llama-2 template does not strip contents; "
-                                                       "rendering with Llama-2's stripping");
+            ? exact(TemplateKind::Llama2)
+            : approximate(TemplateKind::Llama2,
+                "the model's Llama-2 template does not strip contents; "
+                "rendering with Llama-2's stripping");
     if (has(jinja, "'[INST] ' + message['content'] + ' [/INST]'") && has(jinja, "message['content'] + eos_token"))
         return exact(TemplateKind::Mistral);
-    return approximate(TemplateKind::Mistral, "the model's [INST] template is a later Mistral variant; rendering as "
-                                              "Mistral v0.1, whose spacing may differ");
+    return approximate(TemplateKind::Mistral,
+        "the model's [INST] template is a later Mistral variant; rendering as "
+        "Mistral v0.1, whose spacing may differ");
 }
 
 } // namespace
@@ -77,9 +80,10 @@ TemplateDetection detectChatTemplate(std::string_view jinja)
         return detectChatMl(jinja);
     if (has(jinja, "<|start_header_id|>") && has(jinja, "<|end_header_id|>")) {
         if (has(jinja, "Cutting Knowledge Date"))
-            return approximate(TemplateKind::Llama3, "the model's template is Llama-3.1 or later; its dated system "
-                                                     "header and tool handling are not reproduced (rendering as "
-                                                     "Llama-3.0)");
+            return approximate(TemplateKind::Llama3,
+                "the model's template is Llama-3.1 or later; its dated system "
+                "header and tool handling are not reproduced (rendering as "
+                "Llama-3.0)");
         return exact(TemplateKind::Llama3);
     }
     if (has(jinja, "[INST]"))
@@ -135,8 +139,9 @@ std::string templateFromConfig(const Json &config, const std::string &path)
             if (entry.is_object() && entry.value("name", "") == "default" && entry.contains("template")
                 && entry["template"].is_string())
                 return entry["template"].get<std::string>();
-        throw Error(path + ": 'chat_template' is a list without a \"default\" entry (hint: choose a template in the "
-                           "dataset settings)");
+        throw Error(path
+            + ": 'chat_template' is a list without a \"default\" entry (hint: choose a template in the "
+              "dataset settings)");
     }
     throw Error(path + ": 'chat_template' must be a string or a list");
 }
@@ -167,8 +172,8 @@ TemplateDetection detectInFolder(const std::string &folder)
     if (tokenizerConfig.is_object()) {
         if (std::string bos = tokenText(tokenizerConfig, "bos_token"); !bos.empty() && !d.chatTemplate.bosToken.empty())
             d.chatTemplate.bosToken = bos;
-        if (std::string eos = tokenText(tokenizerConfig, "eos_token"); !eos.empty()
-            && d.chatTemplate.kind != TemplateKind::ChatML && d.chatTemplate.kind != TemplateKind::Llama3)
+        if (std::string eos = tokenText(tokenizerConfig, "eos_token");
+            !eos.empty() && d.chatTemplate.kind != TemplateKind::ChatML && d.chatTemplate.kind != TemplateKind::Llama3)
             d.chatTemplate.eosToken = eos;
     }
     return d;

@@ -17,9 +17,9 @@ namespace engine::data {
 struct TemplateDetection
 {
     ChatTemplate chatTemplate; // the built-in template to render with
-    bool recognised = false;   // false: the fallback (ChatML) is used
-    std::string warning;       // why the match is missing or approximate; empty when exact
-    std::string source;        // the file the template came from (model folders); empty otherwise
+    bool recognised = false; // false: the fallback (ChatML) is used
+    std::string warning; // why the match is missing or approximate; empty when exact
+    std::string source; // the file the template came from (model folders); empty otherwise
 };
 
 // Recognises a chat_template string (empty: the model has none).

@@ -23,8 +23,8 @@ struct Cancelled
 };
 
 // Row starts (into `order`) of the sequences the packer makes; one extra end entry.
-std::vector<std::uint32_t> planRows(const ExampleStore &store, const std::vector<std::uint32_t> &order,
-                                    const DatasetConfig &config)
+std::vector<std::uint32_t> planRows(
+    const ExampleStore &store, const std::vector<std::uint32_t> &order, const DatasetConfig &config)
 {
     SequencePacker packer(static_cast<std::size_t>(config.maxLength), config.packing);
     std::vector<std::uint32_t> starts;
@@ -57,7 +57,7 @@ std::vector<std::string> classNames(const std::map<std::string, std::int32_t> &s
     }
     if (numeric)
         std::sort(names.begin(), names.end(),
-                  [](const std::string &a, const std::string &b) { return std::stoll(a) < std::stoll(b); });
+            [](const std::string &a, const std::string &b) { return std::stoll(a) < std::stoll(b); });
     return names;
 }
 
@@ -73,23 +73,22 @@ struct DataLoader::Impl
     std::uint64_t fingerprint = 0;
     std::int64_t epoch = 0;
     std::int64_t position = 0;
-    std::vector<std::uint32_t> order;     // this epoch's example order
+    std::vector<std::uint32_t> order; // this epoch's example order
     std::vector<std::uint32_t> rowStarts; // sequences of this epoch, as starts into order
     std::vector<std::uint32_t> validationOrder;
     std::vector<std::uint32_t> validationRows;
 
     void read(const std::string &path, const Tokenizer &tokenizer, const TemplateDetection *modelTemplate,
-              const DataProgress &progress, ExampleStore &store, std::map<std::string, std::int32_t> &labels);
+        const DataProgress &progress, ExampleStore &store, std::map<std::string, std::int32_t> &labels);
     void load(const Tokenizer &tokenizer, const TemplateDetection *modelTemplate, const DataProgress &progress);
     void split();
     void planEpoch();
     Batch batchOf(const ExampleStore &store, const std::vector<std::uint32_t> &rowOrder,
-                  const std::vector<std::uint32_t> &starts, std::int64_t first, std::int64_t count) const;
+        const std::vector<std::uint32_t> &starts, std::int64_t first, std::int64_t count) const;
 };
 
-void DataLoader::Impl::read(const std::string &path, const Tokenizer &tokenizer,
-                            const TemplateDetection *modelTemplate, const DataProgress &progress,
-                            ExampleStore &store, std::map<std::string, std::int32_t> &labels)
+void DataLoader::Impl::read(const std::string &path, const Tokenizer &tokenizer, const TemplateDetection *modelTemplate,
+    const DataProgress &progress, ExampleStore &store, std::map<std::string, std::int32_t> &labels)
 {
     DatasetConfig readConfig = config;
     if (&store == &validation)
@@ -111,7 +110,7 @@ void DataLoader::Impl::read(const std::string &path, const Tokenizer &tokenizer,
             const auto known = std::find(config.labels.begin(), config.labels.end(), rendered.label);
             if (!config.labels.empty() && known == config.labels.end())
                 throw Error(rendered.source + ":" + std::to_string(rendered.line) + ": label '" + rendered.label
-                            + "' is not one of the labels in the dataset settings");
+                    + "' is not one of the labels in the dataset settings");
             classId = labels.emplace(rendered.label, static_cast<std::int32_t>(labels.size())).first->second;
         }
         store.add(tokenized, classId);
@@ -134,7 +133,7 @@ void DataLoader::Impl::split()
         return;
     if (k >= n)
         throw Error("dataset '" + config.trainPath + "' has " + std::to_string(n)
-                    + " records, too few to hold out a validation share (hint: lower the validation fraction)");
+            + " records, too few to hold out a validation share (hint: lower the validation fraction)");
     const std::vector<std::uint32_t> perm = shuffledIndices(n, mixSeed(config.seed, kSplitSalt));
     std::vector<std::uint32_t> held(perm.begin(), perm.begin() + static_cast<std::ptrdiff_t>(k));
     std::vector<std::uint32_t> kept(perm.begin() + static_cast<std::ptrdiff_t>(k), perm.end());
@@ -144,8 +143,8 @@ void DataLoader::Impl::split()
     train = train.subset(kept);
 }
 
-void DataLoader::Impl::load(const Tokenizer &tokenizer, const TemplateDetection *modelTemplate,
-                            const DataProgress &progress)
+void DataLoader::Impl::load(
+    const Tokenizer &tokenizer, const TemplateDetection *modelTemplate, const DataProgress &progress)
 {
     std::map<std::string, std::int32_t> labels;
     read(config.trainPath, tokenizer, modelTemplate, progress, train, labels);
@@ -190,23 +189,24 @@ void DataLoader::Impl::planEpoch()
 }
 
 Batch DataLoader::Impl::batchOf(const ExampleStore &store, const std::vector<std::uint32_t> &rowOrder,
-                                const std::vector<std::uint32_t> &starts, std::int64_t first,
-                                std::int64_t count) const
+    const std::vector<std::uint32_t> &starts, std::int64_t first, std::int64_t count) const
 {
     std::vector<std::vector<std::uint32_t>> sequences(static_cast<std::size_t>(count));
     for (std::int64_t r = 0; r < count; ++r) {
         const auto row = static_cast<std::size_t>(first + r);
-        sequences[static_cast<std::size_t>(r)].assign(rowOrder.begin() + starts[row], rowOrder.begin() + starts[row + 1]);
+        sequences[static_cast<std::size_t>(r)].assign(
+            rowOrder.begin() + starts[row], rowOrder.begin() + starts[row + 1]);
     }
     return store.assemble(sequences, padId);
 }
 
-DataLoader::DataLoader(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+DataLoader::DataLoader(std::unique_ptr<Impl> impl)
+    : m_impl(std::move(impl))
+{ }
 DataLoader::~DataLoader() = default;
 
 Result<std::unique_ptr<DataLoader>> DataLoader::open(const DatasetConfig &config, const Tokenizer &tokenizer,
-                                                     const TemplateDetection *modelTemplate,
-                                                     const DataProgress &progress)
+    const TemplateDetection *modelTemplate, const DataProgress &progress)
 {
     try {
         return guard([&] {
@@ -238,7 +238,7 @@ Batch DataLoader::nextBatch(int batchSize)
 
 DataCursor DataLoader::cursor() const
 {
-    return {m_impl->epoch, m_impl->position, m_impl->fingerprint};
+    return { m_impl->epoch, m_impl->position, m_impl->fingerprint };
 }
 
 Status DataLoader::restore(const DataCursor &cursor)

@@ -25,18 +25,18 @@ using DataProgress = std::function<bool(std::uint64_t done, std::uint64_t total)
 struct DataStats
 {
     Shape shape = Shape::Text;
-    std::string shapeReason;               // why this shape was chosen
-    ChatTemplate chatTemplate;             // the template conversations were rendered with
-    std::vector<std::string> warnings;     // template fallbacks and the like
+    std::string shapeReason; // why this shape was chosen
+    ChatTemplate chatTemplate; // the template conversations were rendered with
+    std::vector<std::string> warnings; // template fallbacks and the like
     std::int64_t trainExamples = 0;
     std::int64_t validationExamples = 0;
-    std::int64_t skippedRecords = 0;       // bad records skipped (skipBadRecords)
+    std::int64_t skippedRecords = 0; // bad records skipped (skipBadRecords)
     std::vector<std::string> skippedMessages; // the first few of their messages
-    std::int64_t truncatedRecords = 0;     // examples longer than maxLength (train + validation)
-    std::uint64_t trainTokens = 0;         // per epoch, after truncation
-    std::uint64_t trainedTokens = 0;       // of those, tokens that carry loss
-    std::int64_t sequencesPerEpoch = 0;    // training sequences (rows) per epoch
-    std::vector<std::string> classNames;   // classification: label names in id order
+    std::int64_t truncatedRecords = 0; // examples longer than maxLength (train + validation)
+    std::uint64_t trainTokens = 0; // per epoch, after truncation
+    std::uint64_t trainedTokens = 0; // of those, tokens that carry loss
+    std::int64_t sequencesPerEpoch = 0; // training sequences (rows) per epoch
+    std::vector<std::string> classNames; // classification: label names in id order
 };
 
 class DataLoader
@@ -47,8 +47,7 @@ public:
     // only during open(). Fails with a message naming the file and line of the
     // first bad record (unless skipping), or "cancelled" when progress said so.
     static Result<std::unique_ptr<DataLoader>> open(const DatasetConfig &config, const Tokenizer &tokenizer,
-                                                    const TemplateDetection *modelTemplate = nullptr,
-                                                    const DataProgress &progress = {});
+        const TemplateDetection *modelTemplate = nullptr, const DataProgress &progress = {});
     ~DataLoader();
     DataLoader(const DataLoader &) = delete;
     DataLoader &operator=(const DataLoader &) = delete;

@@ -12,29 +12,19 @@ namespace {
 
 using Json = nlohmann::json;
 
-template <typename E, std::size_t N>
-using NameTable = std::array<std::pair<E, const char *>, N>;
+template<typename E, std::size_t N> using NameTable = std::array<std::pair<E, const char *>, N>;
 
-constexpr NameTable<Shape, 7> kShapes{{{Shape::Auto, "auto"},
-                                       {Shape::Text, "text"},
-                                       {Shape::PromptCompletion, "prompt_completion"},
-                                       {Shape::Alpaca, "alpaca"},
-                                       {Shape::Messages, "messages"},
-                                       {Shape::ShareGpt, "sharegpt"},
-                                       {Shape::Classification, "classification"}}};
-constexpr NameTable<TemplateKind, 8> kTemplates{{{TemplateKind::Auto, "auto"},
-                                                 {TemplateKind::ChatML, "chatml"},
-                                                 {TemplateKind::Llama3, "llama3"},
-                                                 {TemplateKind::Llama2, "llama2"},
-                                                 {TemplateKind::Mistral, "mistral"},
-                                                 {TemplateKind::Zephyr, "zephyr"},
-                                                 {TemplateKind::Alpaca, "alpaca"},
-                                                 {TemplateKind::Raw, "raw"}}};
-constexpr NameTable<LossOn, 3> kLossOn{{{LossOn::Auto, "auto"}, {LossOn::Completion, "completion"}, {LossOn::All, "all"}}};
-constexpr NameTable<TextUnit, 2> kTextUnits{{{TextUnit::Paragraph, "paragraph"}, {TextUnit::File, "file"}}};
+constexpr NameTable<Shape, 7> kShapes { { { Shape::Auto, "auto" }, { Shape::Text, "text" },
+    { Shape::PromptCompletion, "prompt_completion" }, { Shape::Alpaca, "alpaca" }, { Shape::Messages, "messages" },
+    { Shape::ShareGpt, "sharegpt" }, { Shape::Classification, "classification" } } };
+constexpr NameTable<TemplateKind, 8> kTemplates { { { TemplateKind::Auto, "auto" }, { TemplateKind::ChatML, "chatml" },
+    { TemplateKind::Llama3, "llama3" }, { TemplateKind::Llama2, "llama2" }, { TemplateKind::Mistral, "mistral" },
+    { TemplateKind::Zephyr, "zephyr" }, { TemplateKind::Alpaca, "alpaca" }, { TemplateKind::Raw, "raw" } } };
+constexpr NameTable<LossOn, 3> kLossOn { { { LossOn::Auto, "auto" }, { LossOn::Completion, "completion" },
+    { LossOn::All, "all" } } };
+constexpr NameTable<TextUnit, 2> kTextUnits { { { TextUnit::Paragraph, "paragraph" }, { TextUnit::File, "file" } } };
 
-template <typename E, std::size_t N>
-const char *nameOf(const NameTable<E, N> &table, E value)
+template<typename E, std::size_t N> const char *nameOf(const NameTable<E, N> &table, E value)
 {
     for (const auto &[e, name] : table)
         if (e == value)
@@ -42,8 +32,7 @@ const char *nameOf(const NameTable<E, N> &table, E value)
     return "?";
 }
 
-template <typename E, std::size_t N>
-std::optional<E> valueOf(const NameTable<E, N> &table, std::string_view name)
+template<typename E, std::size_t N> std::optional<E> valueOf(const NameTable<E, N> &table, std::string_view name)
 {
     for (const auto &[e, n] : table)
         if (name == n)
@@ -51,8 +40,7 @@ std::optional<E> valueOf(const NameTable<E, N> &table, std::string_view name)
     return std::nullopt;
 }
 
-template <typename E, std::size_t N>
-std::string namesOf(const NameTable<E, N> &table)
+template<typename E, std::size_t N> std::string namesOf(const NameTable<E, N> &table)
 {
     std::string names;
     for (const auto &[e, n] : table)
@@ -65,8 +53,7 @@ std::string namesOf(const NameTable<E, N> &table)
     throw Error("dataset settings: '" + key + "' " + problem);
 }
 
-template <typename T>
-void readValue(const Json &json, const char *key, T &out)
+template<typename T> void readValue(const Json &json, const char *key, T &out)
 {
     const auto it = json.find(key);
     if (it == json.end() || it->is_null())
@@ -78,7 +65,7 @@ void readValue(const Json &json, const char *key, T &out)
     }
 }
 
-template <typename E, std::size_t N>
+template<typename E, std::size_t N>
 void readEnum(const Json &json, const char *key, const NameTable<E, N> &table, E &out)
 {
     std::string name;
@@ -105,7 +92,7 @@ DatasetConfig parseConfig(std::string_view text)
     readValue(json, "version", version);
     if (version > DatasetConfig::kVersion)
         throw Error("dataset settings: version " + std::to_string(version)
-                    + " is newer than this Lorafit understands (hint: update Lorafit)");
+            + " is newer than this Lorafit understands (hint: update Lorafit)");
     DatasetConfig c;
     readValue(json, "train_path", c.trainPath);
     readValue(json, "validation_path", c.validationPath);
@@ -128,20 +115,19 @@ DatasetConfig parseConfig(std::string_view text)
     return c;
 }
 
-const char *const kCanonicalFields[] = {"text",   "text_pair", "label",    "prompt",        "completion",
-                                        "instruction", "input", "output", "messages", "conversations",
-                                        "role",   "content",   "system"};
+const char *const kCanonicalFields[] = { "text", "text_pair", "label", "prompt", "completion", "instruction", "input",
+    "output", "messages", "conversations", "role", "content", "system" };
 
 } // namespace
 
 Status DatasetConfig::validate() const
 {
     if (!(validationFraction >= 0.0 && validationFraction <= 0.5))
-        return Status::failure("dataset settings: validation fraction " + std::to_string(validationFraction)
-                               + " is outside [0, 0.5]");
+        return Status::failure(
+            "dataset settings: validation fraction " + std::to_string(validationFraction) + " is outside [0, 0.5]");
     if (maxLength < 2 || maxLength > (1 << 20))
-        return Status::failure("dataset settings: maximum length " + std::to_string(maxLength)
-                               + " is outside [2, 1048576] tokens");
+        return Status::failure(
+            "dataset settings: maximum length " + std::to_string(maxLength) + " is outside [2, 1048576] tokens");
     if (maxRecordBytes < 1024)
         return Status::failure("dataset settings: maximum record size must be at least 1024 bytes");
     for (const auto &[canonical, name] : fieldMap) {
@@ -150,15 +136,15 @@ Status DatasetConfig::validate() const
             known = known || canonical == k;
         if (!known)
             return Status::failure("dataset settings: field map names unknown field '" + canonical
-                                   + "' (hint: map text, text_pair, label, prompt, completion, instruction, input, "
-                                     "output, messages, conversations, role, content or system)");
+                + "' (hint: map text, text_pair, label, prompt, completion, instruction, input, "
+                  "output, messages, conversations, role, content or system)");
         if (name.empty())
             return Status::failure("dataset settings: field map gives '" + canonical + "' an empty name");
     }
     for (const auto &[from, to] : roleMap)
         if (to != "system" && to != "user" && to != "assistant")
             return Status::failure("dataset settings: role map sends '" + from + "' to '" + to
-                                   + "' (hint: map roles to system, user or assistant)");
+                + "' (hint: map roles to system, user or assistant)");
     return Status::success();
 }
 
@@ -170,25 +156,14 @@ std::string DatasetConfig::fieldName(const std::string &canonical) const
 
 std::string toJson(const DatasetConfig &c)
 {
-    Json json = {{"version", DatasetConfig::kVersion},
-                 {"train_path", c.trainPath},
-                 {"validation_path", c.validationPath},
-                 {"validation_fraction", c.validationFraction},
-                 {"shape", shapeName(c.shape)},
-                 {"field_map", c.fieldMap},
-                 {"role_map", c.roleMap},
-                 {"chat_template", templateName(c.chatTemplate)},
-                 {"system_prompt", c.systemPrompt},
-                 {"loss_on", lossOnName(c.lossOn)},
-                 {"max_length", c.maxLength},
-                 {"packing", c.packing},
-                 {"shuffle", c.shuffle},
-                 {"seed", c.seed},
-                 {"skip_bad_records", c.skipBadRecords},
-                 {"text_unit", textUnitName(c.textUnit)},
-                 {"pair_separator", c.pairSeparator},
-                 {"labels", c.labels},
-                 {"max_record_bytes", c.maxRecordBytes}};
+    Json json = { { "version", DatasetConfig::kVersion }, { "train_path", c.trainPath },
+        { "validation_path", c.validationPath }, { "validation_fraction", c.validationFraction },
+        { "shape", shapeName(c.shape) }, { "field_map", c.fieldMap }, { "role_map", c.roleMap },
+        { "chat_template", templateName(c.chatTemplate) }, { "system_prompt", c.systemPrompt },
+        { "loss_on", lossOnName(c.lossOn) }, { "max_length", c.maxLength }, { "packing", c.packing },
+        { "shuffle", c.shuffle }, { "seed", c.seed }, { "skip_bad_records", c.skipBadRecords },
+        { "text_unit", textUnitName(c.textUnit) }, { "pair_separator", c.pairSeparator }, { "labels", c.labels },
+        { "max_record_bytes", c.maxRecordBytes } };
     return json.dump(2);
 }
 
@@ -197,13 +172,37 @@ Result<DatasetConfig> datasetConfigFromJson(std::string_view json)
     return guard([&] { return parseConfig(json); });
 }
 
-const char *shapeName(Shape shape) { return nameOf(kShapes, shape); }
-const char *templateName(TemplateKind kind) { return nameOf(kTemplates, kind); }
-const char *lossOnName(LossOn lossOn) { return nameOf(kLossOn, lossOn); }
-const char *textUnitName(TextUnit unit) { return nameOf(kTextUnits, unit); }
-std::optional<Shape> shapeFromName(std::string_view name) { return valueOf(kShapes, name); }
-std::optional<TemplateKind> templateFromName(std::string_view name) { return valueOf(kTemplates, name); }
-std::optional<LossOn> lossOnFromName(std::string_view name) { return valueOf(kLossOn, name); }
-std::optional<TextUnit> textUnitFromName(std::string_view name) { return valueOf(kTextUnits, name); }
+const char *shapeName(Shape shape)
+{
+    return nameOf(kShapes, shape);
+}
+const char *templateName(TemplateKind kind)
+{
+    return nameOf(kTemplates, kind);
+}
+const char *lossOnName(LossOn lossOn)
+{
+    return nameOf(kLossOn, lossOn);
+}
+const char *textUnitName(TextUnit unit)
+{
+    return nameOf(kTextUnits, unit);
+}
+std::optional<Shape> shapeFromName(std::string_view name)
+{
+    return valueOf(kShapes, name);
+}
+std::optional<TemplateKind> templateFromName(std::string_view name)
+{
+    return valueOf(kTemplates, name);
+}
+std::optional<LossOn> lossOnFromName(std::string_view name)
+{
+    return valueOf(kLossOn, name);
+}
+std::optional<TextUnit> textUnitFromName(std::string_view name)
+{
+    return valueOf(kTextUnits, name);
+}
 
 } // namespace engine::data

@@ -19,8 +19,8 @@ struct Cancelled
 };
 
 // Spans with token (or byte) ranges; a BOS the tokenizer added becomes its own masked span.
-ExamplePreview previewOf(const RenderedExample &rendered, const TokenizedExample *tokenized,
-                         const Tokenizer *tokenizer, std::size_t length, std::size_t maxLength)
+ExamplePreview previewOf(const RenderedExample &rendered, const TokenizedExample *tokenized, const Tokenizer *tokenizer,
+    std::size_t length, std::size_t maxLength)
 {
     ExamplePreview p;
     p.source = rendered.source;
@@ -30,20 +30,20 @@ ExamplePreview previewOf(const RenderedExample &rendered, const TokenizedExample
     p.truncated = length > maxLength;
     std::size_t at = 0;
     if (tokenized && tokenized->addedBos) {
-        p.spans.push_back({tokenizer->specialTokens().bosText, false, 0, 1});
+        p.spans.push_back({ tokenizer->specialTokens().bosText, false, 0, 1 });
         at = 1;
     }
     for (std::size_t i = 0; i < rendered.segments.size(); ++i) {
         const Segment &s = rendered.segments[i];
         const std::size_t end = tokenized ? tokenized->segmentEnds[i] : at + s.text.size();
-        p.spans.push_back({s.text, s.trained, at, end});
+        p.spans.push_back({ s.text, s.trained, at, end });
         at = end;
     }
     return p;
 }
 
-DatasetPreview preview(const DatasetConfig &config, const Tokenizer *tokenizer,
-                       const TemplateDetection *modelTemplate, int exampleCount, const DataProgress &progress)
+DatasetPreview preview(const DatasetConfig &config, const Tokenizer *tokenizer, const TemplateDetection *modelTemplate,
+    int exampleCount, const DataProgress &progress)
 {
     ExampleSource source(config.trainPath, config, modelTemplate, tokenizer);
     DatasetPreview out;
@@ -65,8 +65,8 @@ DatasetPreview preview(const DatasetConfig &config, const Tokenizer *tokenizer,
         if (tokenizer) {
             tokenizeExample(rendered, *tokenizer, maxLength, tokenized);
             length = tokenized.fullLength;
-            trained = static_cast<std::size_t>(
-                std::count_if(tokenized.labels.begin(), tokenized.labels.end(), [](TokenId l) { return l != kIgnoreIndex; }));
+            trained = static_cast<std::size_t>(std::count_if(
+                tokenized.labels.begin(), tokenized.labels.end(), [](TokenId l) { return l != kIgnoreIndex; }));
         } else {
             std::size_t kept = 0;
             for (const Segment &s : rendered.segments) {
@@ -101,8 +101,7 @@ DatasetPreview preview(const DatasetConfig &config, const Tokenizer *tokenizer,
 } // namespace
 
 Result<DatasetPreview> previewDataset(const DatasetConfig &config, const Tokenizer *tokenizer,
-                                      const TemplateDetection *modelTemplate, int exampleCount,
-                                      const DataProgress &progress)
+    const TemplateDetection *modelTemplate, int exampleCount, const DataProgress &progress)
 {
     try {
         return guard([&] { return preview(config, tokenizer, modelTemplate, exampleCount, progress); });

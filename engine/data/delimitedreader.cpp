@@ -30,16 +30,17 @@ void splitTabs(std::string_view line, std::vector<std::string> &cells)
 } // namespace
 
 DelimitedReader::DelimitedReader(const std::string &path, Dialect dialect, const ReaderOptions &options)
-    : m_lines(path, options.maxRecordBytes), m_dialect(dialect), m_maxRecord(options.maxRecordBytes)
-{
-}
+    : m_lines(path, options.maxRecordBytes)
+    , m_dialect(dialect)
+    , m_maxRecord(options.maxRecordBytes)
+{ }
 
 void DelimitedReader::checkUtf8(std::string_view text, std::int64_t line) const
 {
     const std::size_t bad = firstInvalidUtf8(text);
     if (bad != kValidUtf8)
         throw RecordError(m_lines.path() + ":" + std::to_string(line) + ": invalid UTF-8 (byte "
-                          + std::to_string(bad + 1) + " of the line) (hint: save the file as UTF-8)");
+            + std::to_string(bad + 1) + " of the line) (hint: save the file as UTF-8)");
 }
 
 // Splits the CSV row that starts with m_pending (the current line), reading more lines while a quote is open.
@@ -47,7 +48,7 @@ void DelimitedReader::splitCsv(std::vector<std::string> &cells, std::int64_t lin
 {
     std::size_t rowBytes = m_pending.size();
     cells.assign(1, std::string());
-    bool quoted = false;    // inside "..."
+    bool quoted = false; // inside "..."
     bool fieldStart = true; // no character of this field read yet
     std::string_view rest = m_pending;
     for (;;) {
@@ -80,13 +81,13 @@ void DelimitedReader::splitCsv(std::vector<std::string> &cells, std::int64_t lin
         std::string_view more;
         if (!m_lines.next(more))
             throw RecordError(m_lines.path() + ":" + std::to_string(line)
-                              + ": a quoted field is not closed before the end of the file (hint: check the '\"' "
-                                "characters of this row)");
+                + ": a quoted field is not closed before the end of the file (hint: check the '\"' "
+                  "characters of this row)");
         rowBytes += more.size();
         if (rowBytes > m_maxRecord)
             throw RecordError(m_lines.path() + ":" + std::to_string(line)
-                              + ": the row is absurdly long (a quoted field may not be closed) (hint: check the '\"' "
-                                "characters of this row)");
+                + ": the row is absurdly long (a quoted field may not be closed) (hint: check the '\"' "
+                  "characters of this row)");
         checkUtf8(more, m_lines.lineNumber());
         cells.back() += m_lines.lineEndedWithCr() ? "\r\n" : "\n";
         m_pending.assign(more);
@@ -118,7 +119,7 @@ void DelimitedReader::readHeader()
     std::int64_t line = 0;
     if (!readRow(m_header, line))
         throw Error(m_lines.path() + ": the file is empty (hint: the first row must name the columns, e.g. "
-                    + std::string(m_dialect == Dialect::Tsv ? "sentence<TAB>label" : "text,label") + ")");
+            + std::string(m_dialect == Dialect::Tsv ? "sentence<TAB>label" : "text,label") + ")");
 }
 
 bool DelimitedReader::next(Record &out)
@@ -135,10 +136,10 @@ bool DelimitedReader::next(Record &out)
     ++m_rows;
     if (cells.size() != m_header.size())
         throw RecordError(m_lines.path() + ":" + std::to_string(line) + ": the row has " + std::to_string(cells.size())
-                          + " columns, the header has " + std::to_string(m_header.size()) + " (hint: "
-                          + (m_dialect == Dialect::Tsv ? "TSV cells are separated by tabs and cannot contain tabs"
-                                                       : "quote fields that contain commas: \"a, b\"")
-                          + ")");
+            + " columns, the header has " + std::to_string(m_header.size()) + " (hint: "
+            + (m_dialect == Dialect::Tsv ? "TSV cells are separated by tabs and cannot contain tabs"
+                                         : "quote fields that contain commas: \"a, b\"")
+            + ")");
     out.source = m_lines.path();
     out.line = line;
     out.fields.resize(cells.size());

@@ -21,7 +21,7 @@ bool templateUsesEos(TemplateKind kind)
 } // namespace
 
 ExampleSource::ExampleSource(const std::string &path, const DatasetConfig &config,
-                             const TemplateDetection *modelTemplate, const Tokenizer *tokenizer)
+    const TemplateDetection *modelTemplate, const Tokenizer *tokenizer)
     : m_skipBad(config.skipBadRecords)
 {
     if (const Status valid = config.validate(); !valid)
@@ -33,7 +33,7 @@ ExampleSource::ExampleSource(const std::string &path, const DatasetConfig &confi
     m_reader = openRecordReader(path, readerOptions);
     if (!readRecord())
         throw Error(path + ": no readable records (hint: " + std::to_string(m_skipped)
-                    + " bad records were skipped; see the messages)");
+            + " bad records were skipped; see the messages)");
     m_parser = std::make_unique<ShapeParser>(m_record, config);
     m_pending = true;
     resolveOptions(config, modelTemplate, tokenizer);
@@ -51,8 +51,8 @@ const std::string &ExampleSource::shapeReason() const
     return m_parser->reason();
 }
 
-void ExampleSource::resolveOptions(const DatasetConfig &config, const TemplateDetection *modelTemplate,
-                                   const Tokenizer *tokenizer)
+void ExampleSource::resolveOptions(
+    const DatasetConfig &config, const TemplateDetection *modelTemplate, const Tokenizer *tokenizer)
 {
     const Shape shape = m_parser->shape();
     TemplateKind kind = config.chatTemplate;

@@ -32,7 +32,7 @@ public:
     // Throws engine::Error (missing file, unknown shape, preference data, or
     // a bad first record when not skipping).
     ExampleSource(const std::string &path, const DatasetConfig &config, const TemplateDetection *modelTemplate,
-                  const Tokenizer *tokenizer);
+        const Tokenizer *tokenizer);
     ~ExampleSource();
 
     // The next rendered example; false at the end. Throws RecordError for a
@@ -50,9 +50,9 @@ public:
     std::uint64_t totalBytes() const { return m_reader->totalBytes(); }
 
 private:
-    bool readRecord();                         // into m_record; handles skipping
-    void resolveOptions(const DatasetConfig &config, const TemplateDetection *modelTemplate,
-                        const Tokenizer *tokenizer);
+    bool readRecord(); // into m_record; handles skipping
+    void resolveOptions(
+        const DatasetConfig &config, const TemplateDetection *modelTemplate, const Tokenizer *tokenizer);
 
     bool m_skipBad;
     std::unique_ptr<RecordReader> m_reader;
@@ -61,7 +61,7 @@ private:
     std::vector<std::string> m_warnings;
     Record m_record;
     Sample m_sample;
-    bool m_pending = false;                    // m_record holds the first record, not yet returned
+    bool m_pending = false; // m_record holds the first record, not yet returned
     std::int64_t m_records = 0;
     std::int64_t m_skipped = 0;
     std::vector<std::string> m_skipMessages;

@@ -41,9 +41,9 @@ private:
     const std::int32_t *data(std::size_t index) const;
 
     std::vector<std::vector<std::int32_t>> m_chunks; // examples never straddle two chunks
-    std::vector<std::uint32_t> m_chunkOf;            // per example
-    std::vector<std::uint32_t> m_offset;             // per example, within its chunk
-    std::vector<std::uint32_t> m_length;             // per example
+    std::vector<std::uint32_t> m_chunkOf; // per example
+    std::vector<std::uint32_t> m_offset; // per example, within its chunk
+    std::vector<std::uint32_t> m_length; // per example
     std::uint64_t m_tokens = 0;
     std::vector<std::int32_t> m_classes; // empty unless some example has a class
     std::uint64_t m_trained = 0;

@@ -12,8 +12,8 @@ bool startsWith(const std::vector<Segment> &segments, const std::string &prefix)
 
 } // namespace
 
-void tokenizeExample(const RenderedExample &example, const Tokenizer &tokenizer, std::size_t maxLength,
-                     TokenizedExample &out)
+void tokenizeExample(
+    const RenderedExample &example, const Tokenizer &tokenizer, std::size_t maxLength, TokenizedExample &out)
 {
     out.ids.clear();
     out.labels.clear();

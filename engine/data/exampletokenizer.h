@@ -17,15 +17,15 @@ namespace engine::data {
 struct TokenizedExample
 {
     std::vector<TokenId> ids;
-    std::vector<TokenId> labels;          // same length as ids; kIgnoreIndex where masked
+    std::vector<TokenId> labels; // same length as ids; kIgnoreIndex where masked
     std::vector<std::size_t> segmentEnds; // token index where each rendered segment ends (before truncation)
-    std::size_t fullLength = 0;           // tokens before truncation
-    bool truncated = false;               // fullLength > maxLength
-    bool addedBos = false;                // a BOS was prepended (it is not part of any segment)
+    std::size_t fullLength = 0; // tokens before truncation
+    bool truncated = false; // fullLength > maxLength
+    bool addedBos = false; // a BOS was prepended (it is not part of any segment)
 };
 
 // Throws engine::Error from the tokenizer (e.g. invalid UTF-8).
-void tokenizeExample(const RenderedExample &example, const Tokenizer &tokenizer, std::size_t maxLength,
-                     TokenizedExample &out);
+void tokenizeExample(
+    const RenderedExample &example, const Tokenizer &tokenizer, std::size_t maxLength, TokenizedExample &out);
 
 } // namespace engine::data

@@ -10,7 +10,8 @@ namespace engine::data {
 
 namespace fs = std::filesystem;
 
-FolderReader::FolderReader(const std::string &folder, const ReaderOptions &options) : m_options(options)
+FolderReader::FolderReader(const std::string &folder, const ReaderOptions &options)
+    : m_options(options)
 {
     std::error_code ec;
     for (fs::recursive_directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
@@ -23,7 +24,7 @@ FolderReader::FolderReader(const std::string &folder, const ReaderOptions &optio
         throw Error("cannot list dataset folder '" + folder + "': " + ec.message());
     if (m_files.empty())
         throw Error("dataset folder '" + folder
-                    + "' holds no dataset files (hint: Lorafit reads .jsonl, .json, .csv, .tsv and .txt files)");
+            + "' holds no dataset files (hint: Lorafit reads .jsonl, .json, .csv, .tsv and .txt files)");
     std::sort(m_files.begin(), m_files.end());
 }
 

@@ -24,12 +24,13 @@ bool isSpace(int c)
 } // namespace
 
 JsonArrayReader::JsonArrayReader(const std::string &path, const ReaderOptions &options)
-    : m_path(path), m_maxRecord(options.maxRecordBytes)
+    : m_path(path)
+    , m_maxRecord(options.maxRecordBytes)
 {
     m_file = std::fopen(path.c_str(), "rb");
     if (!m_file)
         throw Error("cannot open dataset file '" + path + "': " + std::strerror(errno)
-                    + " (hint: check the path and its permissions)");
+            + " (hint: check the path and its permissions)");
     std::error_code ec;
     m_size = std::filesystem::file_size(path, ec);
     m_buffer.resize(kBlock);
@@ -83,7 +84,7 @@ void JsonArrayReader::open()
     if (c != '[')
         fail("expected a JSON array of records (hint: a .json dataset holds [{...}, {...}]; use .jsonl for one "
              "object per line)",
-             m_line);
+            m_line);
 }
 
 bool JsonArrayReader::refill()
@@ -115,8 +116,8 @@ bool JsonArrayReader::cutElement()
     while (!done) {
         if (m_pos == m_end && !refill())
             fail("the file ends inside the JSON array (the element starting at line " + std::to_string(m_elementLine)
-                     + " is not closed) (hint: check for a missing ']' or '}')",
-                 m_line);
+                    + " is not closed) (hint: check for a missing ']' or '}')",
+                m_line);
         const char *begin = m_buffer.data() + m_pos;
         const char *end = m_buffer.data() + m_end;
         const char *q = begin;
@@ -151,8 +152,8 @@ bool JsonArrayReader::cutElement()
     }
     if (tooLong)
         throw RecordError(m_path + ":" + std::to_string(m_elementLine) + ": the record is longer than "
-                          + std::to_string(m_maxRecord >> 20)
-                          + " MB (hint: split it, or raise the maximum record size in the dataset settings)");
+            + std::to_string(m_maxRecord >> 20)
+            + " MB (hint: split it, or raise the maximum record size in the dataset settings)");
     while (!m_element.empty() && isSpace(static_cast<unsigned char>(m_element.back())))
         m_element.pop_back();
     return true;
@@ -167,8 +168,8 @@ bool JsonArrayReader::next(Record &out)
             break;
         ++m_records;
         if (m_element.empty())
-            throw RecordError(m_path + ":" + std::to_string(m_elementLine)
-                              + ": empty array element (hint: remove the extra ',')");
+            throw RecordError(
+                m_path + ":" + std::to_string(m_elementLine) + ": empty array element (hint: remove the extra ',')");
         parseJsonRecord(m_element, m_path, m_elementLine, out);
         return true;
     }

@@ -24,11 +24,11 @@ public:
     std::uint64_t totalBytes() const override { return m_size; }
 
 private:
-    bool refill();                // reads the next block; false at end of file
-    int get();                    // next byte or -1; counts lines
-    int peekNonSpace();           // skips whitespace, returns the next byte without consuming it
-    void open();                  // reads the BOM and '['
-    bool cutElement();            // fills m_element; false when the array ends
+    bool refill(); // reads the next block; false at end of file
+    int get(); // next byte or -1; counts lines
+    int peekNonSpace(); // skips whitespace, returns the next byte without consuming it
+    void open(); // reads the BOM and '['
+    bool cutElement(); // fills m_element; false when the array ends
     [[noreturn]] void fail(const std::string &problem, std::int64_t line) const;
 
     std::string m_path;
@@ -41,7 +41,7 @@ private:
     std::uint64_t m_consumed = 0;
     std::uint64_t m_size = 0;
     bool m_opened = false;
-    bool m_closed = false;        // the closing ']' was read
+    bool m_closed = false; // the closing ']' was read
     std::string m_element;
     std::int64_t m_elementLine = 0;
     std::int64_t m_records = 0;

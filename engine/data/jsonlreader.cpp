@@ -16,8 +16,7 @@ bool isBlank(std::string_view line)
 
 JsonlReader::JsonlReader(const std::string &path, const ReaderOptions &options)
     : m_lines(path, options.maxRecordBytes)
-{
-}
+{ }
 
 bool JsonlReader::next(Record &out)
 {
@@ -30,7 +29,8 @@ bool JsonlReader::next(Record &out)
         return true;
     }
     if (m_records == 0)
-        throw Error(m_lines.path() + ": the file has no records (hint: JSON Lines files hold one JSON object per line)");
+        throw Error(
+            m_lines.path() + ": the file has no records (hint: JSON Lines files hold one JSON object per line)");
     return false;
 }
 

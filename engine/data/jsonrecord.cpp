@@ -74,19 +74,18 @@ void parseJsonRecord(std::string_view text, const std::string &source, std::int6
     const std::size_t bad = firstInvalidUtf8(text);
     if (bad != kValidUtf8)
         throw RecordError(source + ":" + std::to_string(lineAt(text, bad, line)) + ": invalid UTF-8 (byte "
-                          + std::to_string(bad + 1) + " of the record)"
-                          + " (hint: save the file as UTF-8)");
+            + std::to_string(bad + 1) + " of the record)" + " (hint: save the file as UTF-8)");
     Json json;
     try {
         json = Json::parse(text.begin(), text.end());
     } catch (const Json::parse_error &e) {
         const std::size_t at = e.byte > 0 ? e.byte - 1 : 0;
-        throw RecordError(source + ":" + std::to_string(lineAt(text, at, line)) + ": invalid JSON: "
-                          + plainMessage(e.what()) + " (hint: each record must be one JSON object)");
+        throw RecordError(source + ":" + std::to_string(lineAt(text, at, line))
+            + ": invalid JSON: " + plainMessage(e.what()) + " (hint: each record must be one JSON object)");
     }
     if (!json.is_object())
         throw RecordError(source + ":" + std::to_string(line) + ": the record is a JSON " + json.type_name()
-                          + ", expected an object (hint: write records as {\"text\": ...})");
+            + ", expected an object (hint: write records as {\"text\": ...})");
     out.source = source;
     out.line = line;
     out.fields.clear();

@@ -21,12 +21,14 @@ std::string megabytes(std::size_t bytes)
 
 } // namespace
 
-LineReader::LineReader(std::string path, std::size_t maxLineBytes) : m_path(std::move(path)), m_maxLine(maxLineBytes)
+LineReader::LineReader(std::string path, std::size_t maxLineBytes)
+    : m_path(std::move(path))
+    , m_maxLine(maxLineBytes)
 {
     m_file = std::fopen(m_path.c_str(), "rb");
     if (!m_file)
         throw Error("cannot open dataset file '" + m_path + "': " + std::strerror(errno)
-                    + " (hint: check the path and its permissions)");
+            + " (hint: check the path and its permissions)");
     std::error_code ec;
     m_size = std::filesystem::file_size(m_path, ec);
     m_buffer.resize(kBlock);
@@ -80,7 +82,7 @@ void LineReader::skipRestOfLine()
 void LineReader::refuseLongLine()
 {
     throw RecordError(m_path + ":" + std::to_string(m_line) + ": the record is longer than " + megabytes(m_maxLine)
-                      + " (hint: split it, or raise the maximum record size in the dataset settings)");
+        + " (hint: split it, or raise the maximum record size in the dataset settings)");
 }
 
 bool LineReader::emit(std::size_t stop, std::size_t next, std::string_view &line)

@@ -26,13 +26,13 @@ public:
     bool next(std::string_view &line);
 
     std::int64_t lineNumber() const { return m_line; } // of the line next() returned
-    bool lineEndedWithCr() const { return m_cr; }      // the line ended with "\r\n"
+    bool lineEndedWithCr() const { return m_cr; } // the line ended with "\r\n"
     std::uint64_t bytesRead() const { return m_consumed; }
     std::uint64_t fileSize() const { return m_size; }
     const std::string &path() const { return m_path; }
 
 private:
-    bool fill();              // reads more bytes; false at end of file
+    bool fill(); // reads more bytes; false at end of file
     void skipRestOfLine();
     bool emit(std::size_t stop, std::size_t next, std::string_view &line);
     [[noreturn]] void refuseLongLine();
@@ -41,8 +41,8 @@ private:
     std::size_t m_maxLine;
     std::FILE *m_file = nullptr;
     std::string m_buffer;
-    std::size_t m_begin = 0;  // first unread byte in m_buffer
-    std::size_t m_end = 0;    // one past the last valid byte
+    std::size_t m_begin = 0; // first unread byte in m_buffer
+    std::size_t m_end = 0; // one past the last valid byte
     bool m_eof = false;
     bool m_first = true;
     bool m_cr = false;

@@ -23,12 +23,18 @@ const Field *Field::member(std::string_view key) const
 const char *kindName(Field::Kind kind)
 {
     switch (kind) {
-    case Field::Kind::String: return "string";
-    case Field::Kind::Number: return "number";
-    case Field::Kind::Bool: return "boolean";
-    case Field::Kind::Null: return "null";
-    case Field::Kind::Array: return "array";
-    case Field::Kind::Object: return "object";
+    case Field::Kind::String:
+        return "string";
+    case Field::Kind::Number:
+        return "number";
+    case Field::Kind::Bool:
+        return "boolean";
+    case Field::Kind::Null:
+        return "null";
+    case Field::Kind::Array:
+        return "array";
+    case Field::Kind::Object:
+        return "object";
     }
     return "value";
 }

@@ -17,9 +17,9 @@ struct Field
 {
     enum class Kind { String, Number, Bool, Null, Array, Object };
 
-    std::string name;            // key in the parent object; empty for array items and rows' cells
-    Kind kind = Kind::String;    // what the value is
-    std::string text;            // String: the value; Number/Bool/Null: the value as written
+    std::string name; // key in the parent object; empty for array items and rows' cells
+    Kind kind = Kind::String; // what the value is
+    std::string text; // String: the value; Number/Bool/Null: the value as written
     std::vector<Field> children; // Array: the items; Object: the members (JSON objects: sorted by key)
 
     // The member called `key` of an Object (or of a record), or nullptr.
@@ -31,8 +31,8 @@ const char *kindName(Field::Kind kind);
 
 struct Record
 {
-    std::string source;        // the file it came from, as given to the reader
-    std::int64_t line = 0;     // 1-based line where the record starts (row for CSV/TSV, element for JSON arrays)
+    std::string source; // the file it came from, as given to the reader
+    std::int64_t line = 0; // 1-based line where the record starts (row for CSV/TSV, element for JSON arrays)
     std::vector<Field> fields; // the top-level members / columns
 
     const Field *field(std::string_view key) const;

@@ -67,7 +67,7 @@ std::unique_ptr<RecordReader> openRecordReader(const std::string &path, const Re
     if (ext == ".txt")
         return std::make_unique<TextReader>(path, options);
     throw Error("dataset file '" + path + "' has an unsupported extension '" + ext
-                + "' (hint: Lorafit reads .jsonl, .json, .csv, .tsv and .txt)");
+        + "' (hint: Lorafit reads .jsonl, .json, .csv, .tsv and .txt)");
 }
 
 } // namespace engine::data

@@ -16,9 +16,9 @@ namespace engine::data {
 
 struct ReaderOptions
 {
-    TextUnit textUnit = TextUnit::Paragraph;   // documents in .txt files
-    std::string textField = "text";            // field name given to .txt documents
-    std::size_t maxRecordBytes = 16u << 20;    // larger records are refused as absurd
+    TextUnit textUnit = TextUnit::Paragraph; // documents in .txt files
+    std::string textField = "text"; // field name given to .txt documents
+    std::size_t maxRecordBytes = 16u << 20; // larger records are refused as absurd
 };
 
 class RecordReader
@@ -32,7 +32,7 @@ public:
     // cannot be read further. Messages start with "<file>:<line>: ".
     virtual bool next(Record &out) = 0;
 
-    virtual std::uint64_t bytesRead() const = 0;  // for progress
+    virtual std::uint64_t bytesRead() const = 0; // for progress
     virtual std::uint64_t totalBytes() const = 0;
 };
 

@@ -14,7 +14,7 @@ namespace engine::data {
 
 struct Message
 {
-    std::string role;    // "system", "user" or "assistant"
+    std::string role; // "system", "user" or "assistant"
     std::string content; // as in the file
     bool trained = true; // false for assistant turns marked "weight": 0 (OpenAI format)
 };
@@ -22,16 +22,16 @@ struct Message
 struct Sample
 {
     Shape shape = Shape::Text;
-    std::string source;            // file of the record
-    std::int64_t line = 0;         // line of the record
-    std::string text;              // Text; Classification: the (first) sentence
-    std::string textPair;          // Classification: the second sentence (MNLI), may be empty
-    std::string label;             // Classification: the label as written
-    std::string prompt;            // PromptCompletion with strings
-    std::string completion;        // PromptCompletion with strings
-    std::string instruction;       // Alpaca
-    std::string input;             // Alpaca, may be empty
-    std::string output;            // Alpaca
+    std::string source; // file of the record
+    std::int64_t line = 0; // line of the record
+    std::string text; // Text; Classification: the (first) sentence
+    std::string textPair; // Classification: the second sentence (MNLI), may be empty
+    std::string label; // Classification: the label as written
+    std::string prompt; // PromptCompletion with strings
+    std::string completion; // PromptCompletion with strings
+    std::string instruction; // Alpaca
+    std::string input; // Alpaca, may be empty
+    std::string output; // Alpaca
     std::vector<Message> messages; // Messages, ShareGpt, conversational PromptCompletion
 };
 

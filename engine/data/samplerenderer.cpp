@@ -13,13 +13,13 @@ std::vector<Message> withSystemPrompt(const std::vector<Message> &messages, cons
         return messages;
     std::vector<Message> out;
     out.reserve(messages.size() + 1);
-    out.push_back({"system", systemPrompt, true});
+    out.push_back({ "system", systemPrompt, true });
     out.insert(out.end(), messages.begin(), messages.end());
     return out;
 }
 
-std::vector<Segment> renderConversation(const Sample &sample, const std::vector<Message> &messages,
-                                        const RenderOptions &options)
+std::vector<Segment> renderConversation(
+    const Sample &sample, const std::vector<Message> &messages, const RenderOptions &options)
 {
     try {
         return renderChat(options.chatTemplate, withSystemPrompt(messages, options.systemPrompt));
@@ -34,15 +34,18 @@ std::vector<Segment> renderPlain(const Sample &sample, const RenderOptions &opti
 {
     special = SpecialPolicy::AddBos;
     switch (sample.shape) {
-    case Shape::Text: return {{sample.text + options.eosText, true}};
+    case Shape::Text:
+        return { { sample.text + options.eosText, true } };
     case Shape::PromptCompletion:
-        return {{sample.prompt, false}, {sample.completion + options.eosText, true}};
+        return { { sample.prompt, false }, { sample.completion + options.eosText, true } };
     case Shape::Alpaca:
-        return {{alpacaPrompt(sample.instruction, sample.input), false}, {sample.output + options.eosText, true}};
+        return { { alpacaPrompt(sample.instruction, sample.input), false }, { sample.output + options.eosText, true } };
     case Shape::Classification:
         special = SpecialPolicy::PostProcessor;
-        return {{sample.textPair.empty() ? sample.text : sample.text + options.pairSeparator + sample.textPair, false}};
-    default: break;
+        return { { sample.textPair.empty() ? sample.text : sample.text + options.pairSeparator + sample.textPair,
+            false } };
+    default:
+        break;
     }
     return {};
 }
@@ -59,13 +62,14 @@ void renderSample(const Sample &sample, const RenderOptions &options, RenderedEx
         out.segments = renderConversation(sample, sample.messages, options);
     } else if (sample.shape == Shape::Alpaca && options.alpacaAsChat) {
         const std::string user = sample.input.empty() ? sample.instruction : sample.instruction + "\n\n" + sample.input;
-        out.segments = renderConversation(sample, {{"user", user, true}, {"assistant", sample.output, true}}, options);
+        out.segments
+            = renderConversation(sample, { { "user", user, true }, { "assistant", sample.output, true } }, options);
     } else {
         out.segments = renderPlain(sample, options, out.special);
     }
     if (options.lossOn == LossOn::All && out.special != SpecialPolicy::PostProcessor) {
         std::string all = joinSegments(out.segments);
-        out.segments.assign(1, {std::move(all), true});
+        out.segments.assign(1, { std::move(all), true });
     }
     // Empty segments would only create empty token runs.
     std::vector<Segment> kept;

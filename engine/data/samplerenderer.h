@@ -16,27 +16,27 @@ namespace engine::data {
 
 // How special tokens reach the ids.
 enum class SpecialPolicy {
-    Template,      // the rendered text carries them (chat templates): encode without adding any
-    AddBos,        // prepend BOS when the tokenizer's post-processor would (plain text, completions, Alpaca)
+    Template, // the rendered text carries them (chat templates): encode without adding any
+    AddBos, // prepend BOS when the tokenizer's post-processor would (plain text, completions, Alpaca)
     PostProcessor, // encode the whole text with the post-processor (classification, e.g. [CLS] ... [SEP])
 };
 
 struct RenderOptions
 {
-    ChatTemplate chatTemplate;        // resolved template for conversations
-    LossOn lossOn = LossOn::Auto;     // Auto: completion-only except for plain text
-    std::string systemPrompt;         // added to conversations without a system message; empty: none
-    std::string eosText = "</s>";     // appended after plain text, completions and Alpaca outputs
+    ChatTemplate chatTemplate; // resolved template for conversations
+    LossOn lossOn = LossOn::Auto; // Auto: completion-only except for plain text
+    std::string systemPrompt; // added to conversations without a system message; empty: none
+    std::string eosText = "</s>"; // appended after plain text, completions and Alpaca outputs
     std::string pairSeparator = "\n"; // between the two texts of a classification pair
-    bool alpacaAsChat = false;        // render Alpaca records as a user/assistant exchange with chatTemplate
+    bool alpacaAsChat = false; // render Alpaca records as a user/assistant exchange with chatTemplate
 };
 
 struct RenderedExample
 {
     std::vector<Segment> segments;
     SpecialPolicy special = SpecialPolicy::Template;
-    std::string label;     // classification label as written; empty otherwise
-    std::string source;    // record location, for messages
+    std::string label; // classification label as written; empty otherwise
+    std::string source; // record location, for messages
     std::int64_t line = 0;
 };
 

@@ -13,7 +13,10 @@ namespace engine::data {
 class SequencePacker
 {
 public:
-    SequencePacker(std::size_t maxLength, bool packing) : m_maxLength(maxLength), m_packing(packing) {}
+    SequencePacker(std::size_t maxLength, bool packing)
+        : m_maxLength(maxLength)
+        , m_packing(packing)
+    { }
 
     // Places an example of `length` tokens (length <= maxLength); returns true
     // when it starts a new sequence.

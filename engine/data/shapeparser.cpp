@@ -34,7 +34,8 @@ bool isArray(const Field *f)
 
 } // namespace
 
-ShapeParser::ShapeParser(const Record &first, const DatasetConfig &config) : m_config(config)
+ShapeParser::ShapeParser(const Record &first, const DatasetConfig &config)
+    : m_config(config)
 {
     detect(first);
     for (const auto &[canonical, name] : config.fieldMap)
@@ -52,16 +53,17 @@ void ShapeParser::detect(const Record &first)
     auto has = [&](const char *canonical) { return first.field(m_config.fieldName(canonical)) != nullptr; };
     auto hasRaw = [&](const char *name) { return first.field(name) != nullptr; };
     if (hasRaw("chosen") && hasRaw("rejected"))
-        throw Error(first.where() + ": this is preference data (fields 'chosen' and 'rejected'), used for DPO-style "
-                    "training, which Lorafit does not do (hint: for supervised fine-tuning keep the prompt and the "
-                    "chosen answer as 'prompt' and 'completion')");
+        throw Error(first.where()
+            + ": this is preference data (fields 'chosen' and 'rejected'), used for DPO-style "
+              "training, which Lorafit does not do (hint: for supervised fine-tuning keep the prompt and the "
+              "chosen answer as 'prompt' and 'completion')");
     // GLUE columns as distributed (TSV) and as exported by HF datasets.
     if (hasRaw("sentence1") && hasRaw("sentence2") && hasRaw("gold_label"))
-        m_fields = {{"text", "sentence1"}, {"text_pair", "sentence2"}, {"label", "gold_label"}};
+        m_fields = { { "text", "sentence1" }, { "text_pair", "sentence2" }, { "label", "gold_label" } };
     else if (hasRaw("premise") && hasRaw("hypothesis"))
-        m_fields = {{"text", "premise"}, {"text_pair", "hypothesis"}};
+        m_fields = { { "text", "premise" }, { "text_pair", "hypothesis" } };
     else if (hasRaw("sentence") && !has("text"))
-        m_fields = {{"text", "sentence"}};
+        m_fields = { { "text", "sentence" } };
     for (const auto &[canonical, name] : m_config.fieldMap)
         m_fields[canonical] = name;
     auto present = [&](const char *canonical) { return first.field(fieldName(canonical)) != nullptr; };
@@ -83,15 +85,16 @@ void ShapeParser::detect(const Record &first)
         m_reason = "fields '" + fieldName("prompt") + "' and '" + fieldName("completion") + "'";
     } else if (present("text") && present("label")) {
         m_shape = Shape::Classification;
-        m_reason = "fields '" + fieldName("text") + "'" + (present("text_pair") ? ", '" + fieldName("text_pair") + "'" : "")
-                   + " and '" + fieldName("label") + "' (labelled text)";
+        m_reason = "fields '" + fieldName("text") + "'"
+            + (present("text_pair") ? ", '" + fieldName("text_pair") + "'" : "") + " and '" + fieldName("label")
+            + "' (labelled text)";
     } else if (present("text")) {
         m_shape = Shape::Text;
         m_reason = "field '" + fieldName("text") + "' (plain text)";
     } else {
         throw Error(first.where() + ": cannot tell the dataset shape from the fields " + fieldList(first)
-                    + " (hint: Lorafit reads text, prompt/completion, instruction/input/output, messages, "
-                      "conversations and text/label records; map your field names in the dataset settings)");
+            + " (hint: Lorafit reads text, prompt/completion, instruction/input/output, messages, "
+              "conversations and text/label records; map your field names in the dataset settings)");
     }
 }
 
@@ -105,10 +108,10 @@ const std::string *stringField(const Record &record, const std::string &name, bo
         if (optional)
             return nullptr;
         throw RecordError(record.where() + ": field '" + name + "' is missing (hint: the record has "
-                          + fieldList(record) + "; map the field name in the dataset settings)");
+            + fieldList(record) + "; map the field name in the dataset settings)");
     }
     const bool ok = f->kind == Field::Kind::String
-                    || (allowNumber && (f->kind == Field::Kind::Number || f->kind == Field::Kind::Bool));
+        || (allowNumber && (f->kind == Field::Kind::Number || f->kind == Field::Kind::Bool));
     if (!ok)
         throw RecordError(record.where() + ": field '" + name + "' must be a string, not " + kindName(f->kind));
     return &f->text;
@@ -130,12 +133,12 @@ std::string ShapeParser::mapRole(const Record &record, std::size_t index, const 
     std::string mapped = builtinRole(role);
     if (mapped.empty())
         throw RecordError(record.where() + ": message " + std::to_string(index + 1) + " has unknown role '" + role
-                          + "' (hint: map it to system, user or assistant in the dataset settings' role map)");
+            + "' (hint: map it to system, user or assistant in the dataset settings' role map)");
     return mapped;
 }
 
-void ShapeParser::parseMessage(const Record &record, const Field &item, std::size_t index,
-                               std::vector<Message> &out) const
+void ShapeParser::parseMessage(
+    const Record &record, const Field &item, std::size_t index, std::vector<Message> &out) const
 {
     const std::string where = record.where() + ": message " + std::to_string(index + 1);
     if (item.kind != Field::Kind::Object)
@@ -150,13 +153,13 @@ void ShapeParser::parseMessage(const Record &record, const Field &item, std::siz
         content = item.member("value");
     if (!role || role->kind != Field::Kind::String)
         throw RecordError(where + (role ? " has a role that is not a string" : " has no '" + roleKey + "'")
-                          + " (hint: messages look like {\"role\": \"user\", \"content\": \"...\"})");
+            + " (hint: messages look like {\"role\": \"user\", \"content\": \"...\"})");
     if (!content || content->kind != Field::Kind::String)
-        throw RecordError(where + (content ? " has a content that is " + std::string(kindName(content->kind))
-                                                 + ", not a string"
-                                           : " has no '" + contentKey + "'")
-                          + " (hint: messages look like {\"role\": \"user\", \"content\": \"...\"})");
-    Message message{mapRole(record, index, role->text), content->text, true};
+        throw RecordError(where
+            + (content ? " has a content that is " + std::string(kindName(content->kind)) + ", not a string"
+                       : " has no '" + contentKey + "'")
+            + " (hint: messages look like {\"role\": \"user\", \"content\": \"...\"})");
+    Message message { mapRole(record, index, role->text), content->text, true };
     if (const Field *weight = item.member("weight"); weight && weight->kind == Field::Kind::Number)
         message.trained = weight->text != "0";
     out.push_back(std::move(message));
@@ -165,8 +168,8 @@ void ShapeParser::parseMessage(const Record &record, const Field &item, std::siz
 void ShapeParser::parseConversation(const Record &record, const Field &list, std::vector<Message> &out) const
 {
     if (list.kind != Field::Kind::Array)
-        throw RecordError(record.where() + ": field '" + list.name + "' must be a list of messages, not "
-                          + kindName(list.kind));
+        throw RecordError(
+            record.where() + ": field '" + list.name + "' must be a list of messages, not " + kindName(list.kind));
     if (list.children.empty())
         throw RecordError(record.where() + ": field '" + list.name + "' has no messages");
     for (std::size_t i = 0; i < list.children.size(); ++i)
@@ -222,9 +225,9 @@ void ShapeParser::parse(const Record &record, Sample &out) const
         const Field *list = record.field(listName);
         if (!list)
             throw RecordError(record.where() + ": field '" + listName + "' is missing (hint: the record has "
-                              + fieldList(record) + ")");
+                + fieldList(record) + ")");
         if (const std::string *system = stringField(record, fieldName("system"), true); system && !system->empty())
-            out.messages.push_back({"system", *system, true});
+            out.messages.push_back({ "system", *system, true });
         parseConversation(record, *list, out.messages);
         break;
     }

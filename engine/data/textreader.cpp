@@ -17,9 +17,9 @@ bool isBlank(std::string_view line)
 } // namespace
 
 TextReader::TextReader(const std::string &path, const ReaderOptions &options)
-    : m_lines(path, options.maxRecordBytes), m_options(options)
-{
-}
+    : m_lines(path, options.maxRecordBytes)
+    , m_options(options)
+{ }
 
 bool TextReader::next(Record &out)
 {
@@ -44,11 +44,11 @@ bool TextReader::next(Record &out)
         const std::size_t bad = firstInvalidUtf8(line);
         if (bad != kValidUtf8 && error.empty())
             error = m_lines.path() + ":" + std::to_string(m_lines.lineNumber()) + ": invalid UTF-8 (byte "
-                    + std::to_string(bad + 1) + " of the line) (hint: save the file as UTF-8)";
+                + std::to_string(bad + 1) + " of the line) (hint: save the file as UTF-8)";
         if (document.size() + line.size() > m_options.maxRecordBytes && error.empty())
             error = m_lines.path() + ":" + std::to_string(firstLine) + ": the document is longer than "
-                    + std::to_string(m_options.maxRecordBytes >> 20)
-                    + " MB (hint: separate paragraphs with blank lines, or raise the maximum record size)";
+                + std::to_string(m_options.maxRecordBytes >> 20)
+                + " MB (hint: separate paragraphs with blank lines, or raise the maximum record size)";
         if (error.empty())
             document.append(line);
     }

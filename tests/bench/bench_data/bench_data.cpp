@@ -32,7 +32,7 @@ using namespace engine::data;
 double peakRssMb()
 {
 #ifndef _WIN32
-    rusage usage{};
+    rusage usage {};
     getrusage(RUSAGE_SELF, &usage);
     return static_cast<double>(usage.ru_maxrss) / 1024.0;
 #else
@@ -42,9 +42,8 @@ double peakRssMb()
 
 std::string sentence(std::mt19937 &random, int words)
 {
-    static const char *const kWords[] = {"the",   "model", "learns", "from",   "data",  "quickly", "while",
-                                         "Grüße", "résumé", "token",  "adapter", "rank",  "matrix",  "\\\"quoted\\\"",
-                                         "line\\nbreak", "and",   "then",   "stops"};
+    static const char *const kWords[] = { "the", "model", "learns", "from", "data", "quickly", "while", "Grüße",
+        "résumé", "token", "adapter", "rank", "matrix", "\\\"quoted\\\"", "line\\nbreak", "and", "then", "stops" };
     std::uniform_int_distribution<std::size_t> pick(0, std::size(kWords) - 1);
     std::string s;
     for (int i = 0; i < words; ++i)
@@ -60,9 +59,8 @@ std::uint64_t writeChatFile(const std::string &path, std::uint64_t bytes)
     std::uint64_t written = 0;
     while (written < bytes) {
         const std::string line = "{\"messages\": [{\"role\": \"system\", \"content\": \"" + sentence(random, 8)
-                                 + "\"}, {\"role\": \"user\", \"content\": \"" + sentence(random, words(random))
-                                 + "\"}, {\"role\": \"assistant\", \"content\": \"" + sentence(random, words(random))
-                                 + "\"}]}\n";
+            + "\"}, {\"role\": \"user\", \"content\": \"" + sentence(random, words(random))
+            + "\"}, {\"role\": \"assistant\", \"content\": \"" + sentence(random, words(random)) + "\"}]}\n";
         out << line;
         written += line.size();
     }
@@ -138,10 +136,10 @@ int main(int argc, char **argv)
         status = 1;
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("bench_data %s: %.1f MB JSONL chat, %llu tokens (byte-level), %lld packed rows of 2048\n",
-                mode.c_str(), mb, static_cast<unsigned long long>(tokens), static_cast<long long>(rows));
-    std::printf("  %.2f s, %.1f MB/s, peak RSS %.0f MB (%.0f MB at start)\n", seconds, mb / seconds, peakRssMb(),
-                baselineRss);
+    std::printf("bench_data %s: %.1f MB JSONL chat, %llu tokens (byte-level), %lld packed rows of 2048\n", mode.c_str(),
+        mb, static_cast<unsigned long long>(tokens), static_cast<long long>(rows));
+    std::printf(
+        "  %.2f s, %.1f MB/s, peak RSS %.0f MB (%.0f MB at start)\n", seconds, mb / seconds, peakRssMb(), baselineRss);
     std::error_code ec;
     fs::remove_all(dir, ec);
     return status;

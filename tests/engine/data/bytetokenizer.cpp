@@ -7,9 +7,8 @@ namespace test {
 
 const std::vector<std::string> &ByteTokenizer::specialStrings()
 {
-    static const std::vector<std::string> strings = {
-        "<|im_start|>", "<|im_end|>", "<s>", "</s>", "<|begin_of_text|>", "<|eot_id|>",
-        "<|start_header_id|>", "<|end_header_id|>", "<|endoftext|>", "<pad>"};
+    static const std::vector<std::string> strings = { "<|im_start|>", "<|im_end|>", "<s>", "</s>", "<|begin_of_text|>",
+        "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>", "<|endoftext|>", "<pad>" };
     return strings;
 }
 
@@ -33,7 +32,7 @@ ByteTokenizer::ByteTokenizer(const std::string &bosText, const std::string &eosT
     m_special.pad = idOf("<pad>");
     m_special.padText = "<pad>";
     m_special.addBos = addBos;
-    m_special.stopIds = {*m_special.eos};
+    m_special.stopIds = { *m_special.eos };
 }
 
 std::vector<engine::TokenId> ByteTokenizer::encode(std::string_view text, bool addSpecial, bool parseSpecial) const

@@ -20,8 +20,8 @@ public:
 
     ByteTokenizer(const std::string &bosText, const std::string &eosText, bool addBos);
 
-    std::vector<engine::TokenId> encode(std::string_view text, bool addSpecial = false,
-                                        bool parseSpecial = true) const override;
+    std::vector<engine::TokenId> encode(
+        std::string_view text, bool addSpecial = false, bool parseSpecial = true) const override;
     std::string decode(const std::vector<engine::TokenId> &ids, bool skipSpecial = false) const override;
     std::size_t vocabSize() const override;
     std::optional<engine::TokenId> tokenToId(std::string_view token) const override;

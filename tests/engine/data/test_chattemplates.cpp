@@ -20,7 +20,7 @@ std::vector<Message> conversation(std::initializer_list<std::pair<const char *, 
 {
     std::vector<Message> messages;
     for (const auto &[role, content] : turns)
-        messages.push_back({role, content, true});
+        messages.push_back({ role, content, true });
     return messages;
 }
 
@@ -75,8 +75,8 @@ void TestChatTemplates::jinjaRenders_data()
     for (const QJsonValue &v : rows) {
         const QJsonObject row = v.toObject();
         const QString name = row[QStringLiteral("template")].toString() + QLatin1Char('/')
-                             + row[QStringLiteral("conversation")].toString()
-                             + (row[QStringLiteral("generation")].toBool() ? QStringLiteral("/gen") : QString());
+            + row[QStringLiteral("conversation")].toString()
+            + (row[QStringLiteral("generation")].toBool() ? QStringLiteral("/gen") : QString());
         QTest::newRow(qPrintable(name)) << row;
     }
 }
@@ -86,11 +86,11 @@ void TestChatTemplates::jinjaRenders()
 {
     QFETCH(QJsonObject, row);
     const ChatTemplate t = templateFor(kindOf(row[QStringLiteral("template")].toString()),
-                                       row[QStringLiteral("bos")].toString(), row[QStringLiteral("eos")].toString());
+        row[QStringLiteral("bos")].toString(), row[QStringLiteral("eos")].toString());
     std::vector<Message> messages;
     for (const QJsonValue &m : row[QStringLiteral("messages")].toArray())
-        messages.push_back({m[QStringLiteral("role")].toString().toStdString(),
-                            m[QStringLiteral("content")].toString().toStdString(), true});
+        messages.push_back({ m[QStringLiteral("role")].toString().toStdString(),
+            m[QStringLiteral("content")].toString().toStdString(), true });
     const bool generation = row[QStringLiteral("generation")].toBool();
     if (row.contains(QStringLiteral("error"))) {
         try {
@@ -110,18 +110,21 @@ void TestChatTemplates::formatsReference_data()
     QTest::addColumn<QString>("name");
     QTest::addColumn<QByteArray>("expected");
     QTest::newRow("chatml") << "chatml"
-                            << QByteArray("<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU1<|im_end|>\n<|im_start|>"
-                                          "assistant\nA1<|im_end|>\n<|im_start|>user\nU2<|im_end|>\n<|im_start|>assistant\n");
+                            << QByteArray(
+                                   "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU1<|im_end|>\n<|im_start|>"
+                                   "assistant\nA1<|im_end|>\n<|im_start|>user\nU2<|im_end|>\n<|im_start|>assistant\n");
     QTest::newRow("llama3") << "llama3"
-                            << QByteArray("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nS<|eot_id|><|start_"
-                                          "header_id|>user<|end_header_id|>\n\nU1<|eot_id|><|start_header_id|>assistant<|end_"
-                                          "header_id|>\n\nA1<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nU2<|eot_id|>"
-                                          "<|start_header_id|>assistant<|end_header_id|>\n\n");
+                            << QByteArray(
+                                   "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nS<|eot_id|><|start_"
+                                   "header_id|>user<|end_header_id|>\n\nU1<|eot_id|><|start_header_id|>assistant<|end_"
+                                   "header_id|>\n\nA1<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nU2<|eot_id|>"
+                                   "<|start_header_id|>assistant<|end_header_id|>\n\n");
     QTest::newRow("llama2") << "llama2"
                             << QByteArray("<s>[INST] <<SYS>>\nS\n<</SYS>>\n\nU1 [/INST] A1 </s><s>[INST] U2 [/INST]");
     QTest::newRow("zephyr") << "zephyr"
-                            << QByteArray("<|system|>\nS</s>\n<|user|>\nU1</s>\n<|assistant|>\nA1</s>\n<|user|>\nU2</s>\n"
-                                          "<|assistant|>\n");
+                            << QByteArray(
+                                   "<|system|>\nS</s>\n<|user|>\nU1</s>\n<|assistant|>\nA1</s>\n<|user|>\nU2</s>\n"
+                                   "<|assistant|>\n");
     QTest::newRow("mistral") << "mistral" << QByteArray("<s>[INST] U1 [/INST]A1</s>[INST] U2 [/INST]");
 }
 
@@ -131,7 +134,7 @@ void TestChatTemplates::formatsReference()
     QFETCH(QString, name);
     QFETCH(QByteArray, expected);
     const TemplateKind kind = kindOf(name);
-    auto messages = conversation({{"system", "S"}, {"user", "U1"}, {"assistant", "A1"}, {"user", "U2"}});
+    auto messages = conversation({ { "system", "S" }, { "user", "U1" }, { "assistant", "A1" }, { "user", "U2" } });
     if (kind == TemplateKind::Mistral)
         messages.erase(messages.begin()); // v0.1 refuses a system message
     const std::string rendered = joinSegments(renderChat(builtinTemplate(kind), messages, true));
@@ -141,23 +144,25 @@ void TestChatTemplates::formatsReference()
 void TestChatTemplates::trainedSegments_data()
 {
     QTest::addColumn<QString>("name");
-    QTest::addColumn<QStringList>("masked");  // the masked segments in order
+    QTest::addColumn<QStringList>("masked"); // the masked segments in order
     QTest::addColumn<QStringList>("trained"); // the trained segments in order
-    QTest::newRow("chatml") << "chatml" << QStringList{"<|im_start|>user\nU1<|im_end|>\n<|im_start|>assistant\n", "\n"}
-                            << QStringList{"A1<|im_end|>"};
+    QTest::newRow("chatml") << "chatml"
+                            << QStringList { "<|im_start|>user\nU1<|im_end|>\n<|im_start|>assistant\n", "\n" }
+                            << QStringList { "A1<|im_end|>" };
     QTest::newRow("llama3") << "llama3"
-                            << QStringList{"<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nU1<|eot_id|>"
-                                           "<|start_header_id|>assistant<|end_header_id|>\n\n"}
-                            << QStringList{"A1<|eot_id|>"};
-    QTest::newRow("llama2") << "llama2" << QStringList{"<s>[INST] U1 [/INST]"} << QStringList{" A1 </s>"};
-    QTest::newRow("mistral") << "mistral" << QStringList{"<s>[INST] U1 [/INST]"} << QStringList{"A1</s>"};
-    QTest::newRow("zephyr") << "zephyr" << QStringList{"<|user|>\nU1</s>\n<|assistant|>\n", "\n"}
-                            << QStringList{"A1</s>"};
-    QTest::newRow("alpaca") << "alpaca"
-                            << QStringList{"Below is an instruction that describes a task. Write a response that "
-                                           "appropriately completes the request.\n\n### Instruction:\nU1\n\n### Response:"}
-                            << QStringList{"A1</s>"};
-    QTest::newRow("raw") << "raw" << QStringList{"U1\n"} << QStringList{"A1</s>"};
+                            << QStringList { "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nU1<|eot_id|>"
+                                             "<|start_header_id|>assistant<|end_header_id|>\n\n" }
+                            << QStringList { "A1<|eot_id|>" };
+    QTest::newRow("llama2") << "llama2" << QStringList { "<s>[INST] U1 [/INST]" } << QStringList { " A1 </s>" };
+    QTest::newRow("mistral") << "mistral" << QStringList { "<s>[INST] U1 [/INST]" } << QStringList { "A1</s>" };
+    QTest::newRow("zephyr") << "zephyr" << QStringList { "<|user|>\nU1</s>\n<|assistant|>\n", "\n" }
+                            << QStringList { "A1</s>" };
+    QTest::newRow("alpaca")
+        << "alpaca"
+        << QStringList { "Below is an instruction that describes a task. Write a response that "
+                         "appropriately completes the request.\n\n### Instruction:\nU1\n\n### Response:" }
+        << QStringList { "A1</s>" };
+    QTest::newRow("raw") << "raw" << QStringList { "U1\n" } << QStringList { "A1</s>" };
 }
 
 // Assistant content and its end-of-turn token are trained; headers and other turns are masked.
@@ -166,7 +171,8 @@ void TestChatTemplates::trainedSegments()
     QFETCH(QString, name);
     QFETCH(QStringList, masked);
     QFETCH(QStringList, trained);
-    const auto segments = renderChat(builtinTemplate(kindOf(name)), conversation({{"user", "U1"}, {"assistant", "A1"}}));
+    const auto segments
+        = renderChat(builtinTemplate(kindOf(name)), conversation({ { "user", "U1" }, { "assistant", "A1" } }));
     QStringList gotMasked;
     QStringList gotTrained;
     for (const Segment &s : segments)
@@ -174,7 +180,7 @@ void TestChatTemplates::trainedSegments()
     QCOMPARE(gotMasked, masked);
     QCOMPARE(gotTrained, trained);
     // An assistant turn marked "weight": 0 is not trained at all.
-    auto messages = conversation({{"user", "U1"}, {"assistant", "A1"}});
+    auto messages = conversation({ { "user", "U1" }, { "assistant", "A1" } });
     messages[1].trained = false;
     for (const Segment &s : renderChat(builtinTemplate(kindOf(name)), messages))
         QVERIFY(!s.trained);
@@ -184,12 +190,12 @@ void TestChatTemplates::trainedSegments()
 void TestChatTemplates::alpacaPrompt()
 {
     QCOMPARE(QByteArray::fromStdString(engine::data::alpacaPrompt("Add.", "2, 3")),
-             QByteArray("Below is an instruction that describes a task, paired with an input that provides further "
-                        "context. Write a response that appropriately completes the request.\n\n### Instruction:\nAdd."
-                        "\n\n### Input:\n2, 3\n\n### Response:"));
+        QByteArray("Below is an instruction that describes a task, paired with an input that provides further "
+                   "context. Write a response that appropriately completes the request.\n\n### Instruction:\nAdd."
+                   "\n\n### Input:\n2, 3\n\n### Response:"));
     QCOMPARE(QByteArray::fromStdString(engine::data::alpacaPrompt("Say hi.", "")),
-             QByteArray("Below is an instruction that describes a task. Write a response that appropriately completes "
-                        "the request.\n\n### Instruction:\nSay hi.\n\n### Response:"));
+        QByteArray("Below is an instruction that describes a task. Write a response that appropriately completes "
+                   "the request.\n\n### Instruction:\nSay hi.\n\n### Response:"));
 }
 
 void TestChatTemplates::detection_data()
@@ -201,21 +207,27 @@ void TestChatTemplates::detection_data()
     QFile file(QStringLiteral(LF_TEST_DATA_DIR "/datasets/chat_renders.json"));
     QVERIFY(file.open(QIODevice::ReadOnly));
     // The real templates that render_chat_templates.py ran.
-    const QJsonObject templates =
-        QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("templates")).toObject();
+    const QJsonObject templates
+        = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("templates")).toObject();
     auto quoted = [&](const QString &name) { return templates.value(name).toString(); };
-    QTest::newRow("qwen2 chatml") << quoted(QStringLiteral("chatml")) << "chatml" << true << "You are a helpful assistant.";
+    QTest::newRow("qwen2 chatml") << quoted(QStringLiteral("chatml")) << "chatml" << true
+                                  << "You are a helpful assistant.";
     QTest::newRow("llama3") << quoted(QStringLiteral("llama3")) << "llama3" << true << "";
     QTest::newRow("llama2") << quoted(QStringLiteral("llama2")) << "llama2" << true << "";
     QTest::newRow("mistral v0.1") << quoted(QStringLiteral("mistral")) << "mistral" << true << "";
     QTest::newRow("zephyr") << quoted(QStringLiteral("zephyr")) << "zephyr" << true << "";
     QTest::newRow("llama3.1") << "<|start_header_id|>system<|end_header_id|>Cutting Knowledge Date: December 2023"
                               << "llama3" << false << "";
-    QTest::newRow("mistral v7") << "[SYSTEM_PROMPT]{{ x }}[/SYSTEM_PROMPT][INST]" << "mistral" << false << "";
-    QTest::newRow("phi3") << "<|user|>\n{{ m }}<|end|>\n<|assistant|>" << "chatml" << false << "";
-    QTest::newRow("gemma") << "<start_of_turn>user\n" << "chatml" << false << "";
-    QTest::newRow("unknown") << "{{ messages[0].content }}" << "chatml" << false << "";
-    QTest::newRow("none") << "" << "chatml" << false << "";
+    QTest::newRow("mistral v7") << "[SYSTEM_PROMPT]{{ x }}[/SYSTEM_PROMPT][INST]"
+                                << "mistral" << false << "";
+    QTest::newRow("phi3") << "<|user|>\n{{ m }}<|end|>\n<|assistant|>"
+                          << "chatml" << false << "";
+    QTest::newRow("gemma") << "<start_of_turn>user\n"
+                           << "chatml" << false << "";
+    QTest::newRow("unknown") << "{{ messages[0].content }}"
+                             << "chatml" << false << "";
+    QTest::newRow("none") << ""
+                          << "chatml" << false << "";
 }
 
 // Exact matches carry no warning; approximations and fallbacks always do.

@@ -32,7 +32,7 @@ Ids bytes(const std::string &text)
 
 Ids sp(const char *special)
 {
-    return {test::ByteTokenizer::idOf(special)};
+    return { test::ByteTokenizer::idOf(special) };
 }
 
 Ids operator+(Ids a, const Ids &b)
@@ -121,30 +121,36 @@ void TestDataLoader::masks_data()
                             "{\"role\": \"assistant\", \"content\": \"Yo\"}]}";
     {
         const Ids prompt = sp("<|im_start|>") + bytes("user\nHi") + sp("<|im_end|>") + bytes("\n") + sp("<|im_start|>")
-                           + bytes("assistant\n");
+            + bytes("assistant\n");
         const Ids answer = bytes("Yo") + sp("<|im_end|>");
-        QTest::newRow("chatml") << chat << "chatml" << "" << "<|im_end|>" << false << prompt + answer + bytes("\n")
+        QTest::newRow("chatml") << chat << "chatml"
+                                << ""
+                                << "<|im_end|>" << false << prompt + answer + bytes("\n")
                                 << masked(prompt) + answer + masked(bytes("\n"));
     }
     {
         // The template writes <|begin_of_text|>; the tokenizer's own BOS must not be added again.
         const Ids prompt = sp("<|begin_of_text|>") + sp("<|start_header_id|>") + bytes("user") + sp("<|end_header_id|>")
-                           + bytes("\n\nHi") + sp("<|eot_id|>") + sp("<|start_header_id|>") + bytes("assistant")
-                           + sp("<|end_header_id|>") + bytes("\n\n");
+            + bytes("\n\nHi") + sp("<|eot_id|>") + sp("<|start_header_id|>") + bytes("assistant")
+            + sp("<|end_header_id|>") + bytes("\n\n");
         const Ids answer = bytes("Yo") + sp("<|eot_id|>");
-        QTest::newRow("llama3, no double bos") << chat << "llama3" << "<|begin_of_text|>" << "<|eot_id|>" << true
-                                               << prompt + answer << masked(prompt) + answer;
+        QTest::newRow("llama3, no double bos") << chat << "llama3"
+                                               << "<|begin_of_text|>"
+                                               << "<|eot_id|>" << true << prompt + answer << masked(prompt) + answer;
     }
     {
         const Ids prompt = sp("<s>") + bytes("[INST] Hi [/INST]");
         const Ids answer = bytes(" Yo ") + sp("</s>");
-        QTest::newRow("llama2") << chat << "llama2" << "<s>" << "</s>" << true << prompt + answer
-                                << masked(prompt) + answer;
+        QTest::newRow("llama2") << chat << "llama2"
+                                << "<s>"
+                                << "</s>" << true << prompt + answer << masked(prompt) + answer;
     }
     {
         const Ids prompt = bytes("<|user|>\nHi") + sp("</s>") + bytes("\n<|assistant|>\n");
         const Ids answer = bytes("Yo") + sp("</s>");
-        QTest::newRow("zephyr") << chat << "zephyr" << "<s>" << "</s>" << true << prompt + answer + bytes("\n")
+        QTest::newRow("zephyr") << chat << "zephyr"
+                                << "<s>"
+                                << "</s>" << true << prompt + answer + bytes("\n")
                                 << masked(prompt) + answer + masked(bytes("\n"));
     }
     {
@@ -152,20 +158,25 @@ void TestDataLoader::masks_data()
         const Ids prompt = bytes("Below is an instruction that describes a task. Write a response that appropriately "
                                  "completes the request.\n\n### Instruction:\nAdd 1+1\n\n### Response:");
         const Ids answer = bytes("2") + sp("</s>");
-        QTest::newRow("alpaca + bos") << QByteArray("{\"instruction\": \"Add 1+1\", \"input\": \"\", \"output\": \"2\"}")
-                                      << "auto" << "<s>" << "</s>" << true << sp("<s>") + prompt + answer
+        QTest::newRow("alpaca + bos") << QByteArray(
+            "{\"instruction\": \"Add 1+1\", \"input\": \"\", \"output\": \"2\"}")
+                                      << "auto"
+                                      << "<s>"
+                                      << "</s>" << true << sp("<s>") + prompt + answer
                                       << masked(sp("<s>") + prompt) + answer;
     }
     {
         const Ids prompt = bytes("Q: 2+2?");
         const Ids answer = bytes(" 4") + sp("<|endoftext|>");
         QTest::newRow("prompt/completion") << QByteArray("{\"prompt\": \"Q: 2+2?\", \"completion\": \" 4\"}") << "auto"
-                                           << "" << "<|endoftext|>" << false << prompt + answer
-                                           << masked(prompt) + answer;
+                                           << ""
+                                           << "<|endoftext|>" << false << prompt + answer << masked(prompt) + answer;
     }
     {
         const Ids text = bytes("plain <s> text") + sp("<|endoftext|>"); // "<s>" in data is the special token here too
-        QTest::newRow("text") << QByteArray("{\"text\": \"plain <s> text\"}") << "auto" << "" << "<|endoftext|>" << false
+        QTest::newRow("text") << QByteArray("{\"text\": \"plain <s> text\"}") << "auto"
+                              << ""
+                              << "<|endoftext|>" << false
                               << bytes("plain ") + sp("<s>") + bytes(" text") + sp("<|endoftext|>")
                               << bytes("plain ") + sp("<s>") + bytes(" text") + sp("<|endoftext|>");
         Q_UNUSED(text);
@@ -173,13 +184,14 @@ void TestDataLoader::masks_data()
     {
         // Conversational prompt/completion: the completion messages are the trained assistant turn.
         const Ids prompt = sp("<|im_start|>") + bytes("user\nHi") + sp("<|im_end|>") + bytes("\n") + sp("<|im_start|>")
-                           + bytes("assistant\n");
+            + bytes("assistant\n");
         const Ids answer = bytes("Yo") + sp("<|im_end|>");
         QTest::newRow("conversational prompt/completion")
             << QByteArray("{\"prompt\": [{\"role\": \"user\", \"content\": \"Hi\"}], "
                           "\"completion\": [{\"role\": \"assistant\", \"content\": \"Yo\"}]}")
-            << "chatml" << "" << "<|im_end|>" << false << prompt + answer + bytes("\n")
-            << masked(prompt) + answer + masked(bytes("\n"));
+            << "chatml"
+            << ""
+            << "<|im_end|>" << false << prompt + answer + bytes("\n") << masked(prompt) + answer + masked(bytes("\n"));
     }
 }
 
@@ -229,7 +241,7 @@ void TestDataLoader::lossOnAll()
     QVERIFY(completionOnly);
     QVERIFY(completionOnly->stats().trainedTokens < loader->stats().trainedTokens);
     QCOMPARE(completionOnly->stats().trainedTokens,
-             std::uint64_t(std::string("Paris.").size() + 1 + std::string("Hallo!").size() + 1));
+        std::uint64_t(std::string("Paris.").size() + 1 + std::string("Hallo!").size() + 1));
 }
 
 void TestDataLoader::truncation()
@@ -248,10 +260,11 @@ void TestDataLoader::truncation()
     QCOMPARE(batch.columns, 6);
     QCOMPARE(Ids(batch.inputIds.begin(), batch.inputIds.begin() + 6), bytes("012345"));
     // Row 2 is "ab</s>" right-padded with <pad>, attention 0 and label -100 on the pads.
-    QCOMPARE(Ids(batch.inputIds.begin() + 6, batch.inputIds.end()), bytes("ab") + sp("</s>") + sp("<pad>") + sp("<pad>") + sp("<pad>"));
+    QCOMPARE(Ids(batch.inputIds.begin() + 6, batch.inputIds.end()),
+        bytes("ab") + sp("</s>") + sp("<pad>") + sp("<pad>") + sp("<pad>"));
     QCOMPARE(Ids(batch.labels.begin() + 6, batch.labels.end()), bytes("ab") + sp("</s>") + masked(Ids(3)));
     QCOMPARE(std::vector<std::int32_t>(batch.attentionMask.begin() + 6, batch.attentionMask.end()),
-             std::vector<std::int32_t>({1, 1, 1, 0, 0, 0}));
+        std::vector<std::int32_t>({ 1, 1, 1, 0, 0, 0 }));
 }
 
 // Next-fit packing in order; documents are never split; each packed document's first label is -100
@@ -260,8 +273,9 @@ void TestDataLoader::packing()
 {
     QTemporaryDir dir;
     DatasetConfig config;
-    config.trainPath = writeFile(dir, "p.jsonl", "{\"text\": \"aaa\"}\n{\"text\": \"bbbb\"}\n{\"text\": \"cc\"}\n"
-                                                  "{\"text\": \"ddd\"}\n{\"text\": \"eeeeeeeee\"}\n")
+    config.trainPath = writeFile(dir, "p.jsonl",
+        "{\"text\": \"aaa\"}\n{\"text\": \"bbbb\"}\n{\"text\": \"cc\"}\n"
+        "{\"text\": \"ddd\"}\n{\"text\": \"eeeeeeeee\"}\n")
                            .toStdString();
     config.maxLength = 10;
     config.packing = true;
@@ -280,11 +294,11 @@ void TestDataLoader::packing()
     const Ids row0 = bytes("aaa") + eos + bytes("bbbb") + eos + pad;
     QCOMPARE(Ids(batch.inputIds.begin(), batch.inputIds.begin() + 10), row0);
     QCOMPARE(Ids(batch.labels.begin(), batch.labels.begin() + 10),
-             bytes("aaa") + eos + Ids{kIgnoreIndex} + bytes("bbb") + eos + Ids{kIgnoreIndex});
+        bytes("aaa") + eos + Ids { kIgnoreIndex } + bytes("bbb") + eos + Ids { kIgnoreIndex });
     QCOMPARE(std::vector<std::int32_t>(batch.positionIds.begin(), batch.positionIds.begin() + 10),
-             std::vector<std::int32_t>({0, 1, 2, 3, 0, 1, 2, 3, 4, 0}));
+        std::vector<std::int32_t>({ 0, 1, 2, 3, 0, 1, 2, 3, 4, 0 }));
     QCOMPARE(Ids(batch.inputIds.begin() + 10, batch.inputIds.begin() + 20),
-             bytes("cc") + eos + bytes("ddd") + eos + pad + pad + pad);
+        bytes("cc") + eos + bytes("ddd") + eos + pad + pad + pad);
     QCOMPARE(Ids(batch.inputIds.begin() + 20, batch.inputIds.end()), bytes("eeeeeeeee") + eos);
     // Trained tokens: every real label except position 0 of each row.
     QCOMPARE(batch.trainedTokens, std::int64_t((9 - 1 - 1) + (7 - 1 - 1) + (10 - 1)));
@@ -331,7 +345,7 @@ void TestDataLoader::splitDeterminism()
     const auto withFile = openLoader(separate, tokenizer);
     QVERIFY(withFile);
     QCOMPARE(withFile->stats().trainExamples, 100);
-    QCOMPARE(docsOf(withFile->validationBatch(0, 4), tokenizer), std::vector<std::string>{"held out"});
+    QCOMPARE(docsOf(withFile->validationBatch(0, 4), tokenizer), std::vector<std::string> { "held out" });
 }
 
 // Each epoch visits every record once, in a seeded order that changes between epochs.
@@ -402,32 +416,33 @@ void TestDataLoader::classification()
     const test::ByteTokenizer tokenizer("", "</s>", false);
     auto loader = openLoader(config, tokenizer);
     QVERIFY(loader);
-    QCOMPARE(loader->stats().classNames, std::vector<std::string>({"negative", "positive"}));
+    QCOMPARE(loader->stats().classNames, std::vector<std::string>({ "negative", "positive" }));
     Batch batch = loader->nextBatch(3);
-    QCOMPARE(batch.classLabels, std::vector<std::int32_t>({1, 0, 1}));
+    QCOMPARE(batch.classLabels, std::vector<std::int32_t>({ 1, 0, 1 }));
     QCOMPARE(batch.trainedTokens, 0);
 
     config.trainPath = (kFixtures + "mnli_train.tsv").toStdString();
     loader = openLoader(config, tokenizer);
     QVERIFY(loader);
-    QCOMPARE(loader->stats().classNames, std::vector<std::string>({"contradiction", "entailment", "neutral"}));
+    QCOMPARE(loader->stats().classNames, std::vector<std::string>({ "contradiction", "entailment", "neutral" }));
     batch = loader->nextBatch(3);
-    QCOMPARE(batch.classLabels, std::vector<std::int32_t>({2, 1, 0}));
+    QCOMPARE(batch.classLabels, std::vector<std::int32_t>({ 2, 1, 0 }));
 
-    config.labels = {"neutral", "entailment"}; // a declared label list that misses one is an error naming the record
+    config.labels = { "neutral", "entailment" }; // a declared label list that misses one is an error naming the record
     auto failed = DataLoader::open(config, tokenizer);
     QVERIFY(!failed.isOk());
     QVERIFY2(failed.message().find("mnli_train.tsv:4: label 'contradiction'") != std::string::npos,
-             failed.message().c_str());
+        failed.message().c_str());
 }
 
 void TestDataLoader::previewStatistics()
 {
     QTemporaryDir dir;
     DatasetConfig config;
-    config.trainPath = writeFile(dir, "s.jsonl", "{\"prompt\": \"ab\", \"completion\": \"c\"}\n"
-                                                  "{\"prompt\": \"0123456789\", \"completion\": \"0123456789\"}\n"
-                                                  "{\"prompt\": \"x\", \"completion\": \"yz\"}\n")
+    config.trainPath = writeFile(dir, "s.jsonl",
+        "{\"prompt\": \"ab\", \"completion\": \"c\"}\n"
+        "{\"prompt\": \"0123456789\", \"completion\": \"0123456789\"}\n"
+        "{\"prompt\": \"x\", \"completion\": \"yz\"}\n")
                            .toStdString();
     config.maxLength = 16;
     const test::ByteTokenizer tokenizer("<s>", "</s>", true);
@@ -470,8 +485,8 @@ void TestDataLoader::configJson()
     c.validationPath = "data/valid.jsonl";
     c.validationFraction = 0.2;
     c.shape = Shape::ShareGpt;
-    c.fieldMap = {{"conversations", "dialog"}};
-    c.roleMap = {{"bot2", "assistant"}};
+    c.fieldMap = { { "conversations", "dialog" } };
+    c.roleMap = { { "bot2", "assistant" } };
     c.chatTemplate = TemplateKind::Zephyr;
     c.systemPrompt = "Be kind.";
     c.lossOn = LossOn::All;
@@ -482,7 +497,7 @@ void TestDataLoader::configJson()
     c.skipBadRecords = true;
     c.textUnit = TextUnit::File;
     c.pairSeparator = " [SEP] ";
-    c.labels = {"b", "a"};
+    c.labels = { "b", "a" };
     c.maxRecordBytes = 4096;
     const std::string json = toJson(c);
     const auto back = datasetConfigFromJson(json);
@@ -499,11 +514,11 @@ void TestDataLoader::configJson()
 void TestDataLoader::configJsonErrors()
 {
     const std::pair<const char *, const char *> cases[] = {
-        {"{\"shape\": \"chat\"}", "'shape' is 'chat' (hint: one of auto, text"},
-        {"{\"max_length\": \"long\"}", "'max_length' has the wrong type"},
-        {"{\"version\": 99}", "version 99 is newer"},
-        {"[1]", "expected a JSON object"},
-        {"{", "invalid JSON"},
+        { "{\"shape\": \"chat\"}", "'shape' is 'chat' (hint: one of auto, text" },
+        { "{\"max_length\": \"long\"}", "'max_length' has the wrong type" },
+        { "{\"version\": 99}", "version 99 is newer" },
+        { "[1]", "expected a JSON object" },
+        { "{", "invalid JSON" },
     };
     for (const auto &[json, expected] : cases) {
         const auto parsed = datasetConfigFromJson(json);
@@ -511,10 +526,10 @@ void TestDataLoader::configJsonErrors()
         QVERIFY2(parsed.message().find(expected) != std::string::npos, parsed.message().c_str());
     }
     DatasetConfig bad;
-    bad.fieldMap = {{"answer", "x"}};
+    bad.fieldMap = { { "answer", "x" } };
     QVERIFY(bad.validate().message().find("unknown field 'answer'") != std::string::npos);
     bad = DatasetConfig();
-    bad.roleMap = {{"x", "narrator"}};
+    bad.roleMap = { { "x", "narrator" } };
     QVERIFY(bad.validate().message().find("sends 'x' to 'narrator'") != std::string::npos);
 }
 

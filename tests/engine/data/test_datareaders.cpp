@@ -71,31 +71,40 @@ void TestDataReaders::fixtures_data()
     QTest::addColumn<QByteArray>("firstRender");
     QTest::addColumn<QString>("firstLabel");
     QTest::addColumn<int>("secondLine");
-    QTest::newRow("sst2 tsv") << "sst2_train.tsv" << "classification" << 3
-                              << QByteArray("hide new secretions from the parental units ") << "0" << 3;
-    QTest::newRow("mnli tsv") << "mnli_train.tsv" << "classification" << 3
-                              << QByteArray("Conceptually cream skimming has two basic dimensions - product and geography."
-                                            "\nProduct and geography are what make cream skimming work. ")
+    QTest::newRow("sst2 tsv") << "sst2_train.tsv"
+                              << "classification" << 3 << QByteArray("hide new secretions from the parental units ")
+                              << "0" << 3;
+    QTest::newRow("mnli tsv") << "mnli_train.tsv"
+                              << "classification" << 3
+                              << QByteArray(
+                                     "Conceptually cream skimming has two basic dimensions - product and geography."
+                                     "\nProduct and geography are what make cream skimming work. ")
                               << "neutral" << 3;
-    QTest::newRow("alpaca json") << "alpaca.json" << "alpaca" << 2
-                                 << QByteArray::fromStdString(
-                                        alpacaPrompt("Give three tips for staying healthy.", "")
+    QTest::newRow("alpaca json") << "alpaca.json"
+                                 << "alpaca" << 2
+                                 << QByteArray::fromStdString(alpacaPrompt("Give three tips for staying healthy.", "")
                                         + "1. Eat a balanced diet.\n2. Exercise regularly.\n3. Sleep well.</s>")
                                  << "" << 7;
-    QTest::newRow("sharegpt jsonl") << "sharegpt.jsonl" << "sharegpt" << 2
-                                    << QByteArray("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>"
-                                                  "\n<|im_start|>assistant\nHello! How can I help?<|im_end|>\n")
+    QTest::newRow("sharegpt jsonl") << "sharegpt.jsonl"
+                                    << "sharegpt" << 2
+                                    << QByteArray(
+                                           "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>"
+                                           "\n<|im_start|>assistant\nHello! How can I help?<|im_end|>\n")
                                     << "" << 2;
-    QTest::newRow("messages jsonl") << "messages.jsonl" << "messages" << 2
-                                    << QByteArray("<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\n"
-                                                  "Capital of France?<|im_end|>\n<|im_start|>assistant\nParis.<|im_end|>\n")
+    QTest::newRow("messages jsonl") << "messages.jsonl"
+                                    << "messages" << 2
+                                    << QByteArray(
+                                           "<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\n"
+                                           "Capital of France?<|im_end|>\n<|im_start|>assistant\nParis.<|im_end|>\n")
                                     << "" << 3;
-    QTest::newRow("prompt/completion csv") << "prompt_completion.csv" << "prompt_completion" << 2
-                                           << QByteArray("Say \"hi\", please: hi</s>") << "" << 3;
-    QTest::newRow("text paragraphs") << "corpus.txt" << "text" << 3
-                                     << QByteArray("First paragraph, line one.\nLine two.</s>") << "" << 5;
-    QTest::newRow("labelled jsonl") << "labelled.jsonl" << "classification" << 3 << QByteArray("hello") << "positive"
-                                    << 2;
+    QTest::newRow("prompt/completion csv")
+        << "prompt_completion.csv"
+        << "prompt_completion" << 2 << QByteArray("Say \"hi\", please: hi</s>") << "" << 3;
+    QTest::newRow("text paragraphs") << "corpus.txt"
+                                     << "text" << 3 << QByteArray("First paragraph, line one.\nLine two.</s>") << ""
+                                     << 5;
+    QTest::newRow("labelled jsonl") << "labelled.jsonl"
+                                    << "classification" << 3 << QByteArray("hello") << "positive" << 2;
 }
 
 void TestDataReaders::fixtures()
@@ -140,8 +149,8 @@ void TestDataReaders::jsonArrayLines()
 {
     QTemporaryDir dir;
     const QString path = writeFile(dir, "a.json",
-                                   "\xEF\xBB\xBF[\n  {\"text\": \"one ] } \\\" [\"},\n\n  {\"text\":\n"
-                                   "     \"two\"}, {\"text\": \"three\"}\n]\n");
+        "\xEF\xBB\xBF[\n  {\"text\": \"one ] } \\\" [\"},\n\n  {\"text\":\n"
+        "     \"two\"}, {\"text\": \"three\"}\n]\n");
     const auto preview = previewOf(path);
     QVERIFY2(preview.isOk(), preview.message().c_str());
     QCOMPARE(preview->records, 3);
@@ -188,7 +197,7 @@ void TestDataReaders::textWholeFile()
     QVERIFY2(preview.isOk(), preview.message().c_str());
     QCOMPARE(preview->records, 1);
     QCOMPARE(joined(preview->examples[0]),
-             std::string("First paragraph, line one.\nLine two.\n\n\nSecond paragraph.\n  \nThird \xC3\xA9t\xC3\xA9.</s>"));
+        std::string("First paragraph, line one.\nLine two.\n\n\nSecond paragraph.\n  \nThird \xC3\xA9t\xC3\xA9.</s>"));
 }
 
 // Shape override and field map: a CSV with other column names read as prompt/completion.
@@ -197,7 +206,7 @@ void TestDataReaders::overrideAndFieldMap()
     QTemporaryDir dir;
     const QString path = writeFile(dir, "qa.csv", "question,answer,text\nQ1?,A1,ignored\n");
     DatasetConfig config;
-    config.fieldMap = {{"prompt", "question"}, {"completion", "answer"}};
+    config.fieldMap = { { "prompt", "question" }, { "completion", "answer" } };
     auto preview = previewOf(path, config);
     QVERIFY2(preview.isOk(), preview.message().c_str());
     QCOMPARE(preview->shape, Shape::PromptCompletion);
@@ -217,8 +226,8 @@ void TestDataReaders::templateChoice()
     auto preview = previewOf(kFixtures + "alpaca.json", config);
     QVERIFY2(preview.isOk(), preview.message().c_str());
     QCOMPARE(joined(preview->examples[1]),
-             std::string("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nTranslate to French.\n\nGood "
-                         "morning<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nBonjour<|eot_id|>"));
+        std::string("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nTranslate to French.\n\nGood "
+                    "morning<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nBonjour<|eot_id|>"));
 
     config = DatasetConfig();
     config.systemPrompt = "Be nice.";
@@ -236,14 +245,15 @@ void TestDataReaders::templateChoice()
     QVERIFY2(preview.isOk(), preview.message().c_str());
     QVERIFY(preview->warnings.empty());
     QCOMPARE(joined(preview->examples[1]).substr(0, 58),
-             std::string("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"));
+        std::string("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"));
 }
 
 // GLUE's SST-2 test.tsv has no label: plain text from the 'sentence' column.
 void TestDataReaders::glueTestSplit()
 {
     QTemporaryDir dir;
-    const auto preview = previewOf(writeFile(dir, "test.tsv", "index\tsentence\n0\tuneasy mishmash of styles \"and\" genres .\n"));
+    const auto preview
+        = previewOf(writeFile(dir, "test.tsv", "index\tsentence\n0\tuneasy mishmash of styles \"and\" genres .\n"));
     QVERIFY2(preview.isOk(), preview.message().c_str());
     QCOMPARE(preview->shape, Shape::Text);
     QCOMPARE(joined(preview->examples[0]), std::string("uneasy mishmash of styles \"and\" genres .</s>"));
@@ -258,16 +268,23 @@ void TestDataReaders::badInput_data()
     const QByteArray alpaca = "{\"instruction\": \"i\", \"output\": \"o\"}\n";
     QTest::newRow("invalid json") << "bad.jsonl" << QByteArray("{\"text\": \"a\"}\n\n{\"text\": \"b\",}\n") << ""
                                   << "bad.jsonl:3: invalid JSON";
-    QTest::newRow("invalid utf8 jsonl") << "bad.jsonl" << QByteArray("{\"text\": \"a\"}\n{\"text\": \"\xC3\x28\"}\n") << ""
+    QTest::newRow("invalid utf8 jsonl") << "bad.jsonl" << QByteArray("{\"text\": \"a\"}\n{\"text\": \"\xC3\x28\"}\n")
+                                        << ""
                                         << "bad.jsonl:2: invalid UTF-8";
-    QTest::newRow("empty jsonl") << "bad.jsonl" << QByteArray("\n  \n") << "" << "bad.jsonl: the file has no records";
-    QTest::newRow("empty json") << "bad.json" << QByteArray("") << "" << "bad.json:1: the file is empty";
-    QTest::newRow("empty array") << "bad.json" << QByteArray("[ ]") << "" << "bad.json:1: the JSON array is empty";
-    QTest::newRow("empty csv") << "bad.csv" << QByteArray("") << "" << "bad.csv: the file is empty";
+    QTest::newRow("empty jsonl") << "bad.jsonl" << QByteArray("\n  \n") << ""
+                                 << "bad.jsonl: the file has no records";
+    QTest::newRow("empty json") << "bad.json" << QByteArray("") << ""
+                                << "bad.json:1: the file is empty";
+    QTest::newRow("empty array") << "bad.json" << QByteArray("[ ]") << ""
+                                 << "bad.json:1: the JSON array is empty";
+    QTest::newRow("empty csv") << "bad.csv" << QByteArray("") << ""
+                               << "bad.csv: the file is empty";
     QTest::newRow("header only csv") << "bad.csv" << QByteArray("text,label\n") << ""
                                      << "bad.csv: the file has a header row but no records";
-    QTest::newRow("empty txt") << "bad.txt" << QByteArray("\n\n") << "" << "bad.txt: the file has no text";
-    QTest::newRow("missing field") << "bad.jsonl" << alpaca + "{\"instruction\": \"i\"}\n" << ""
+    QTest::newRow("empty txt") << "bad.txt" << QByteArray("\n\n") << ""
+                               << "bad.txt: the file has no text";
+    QTest::newRow("missing field") << "bad.jsonl" << alpaca + "{\"instruction\": \"i\"}\n"
+                                   << ""
                                    << "bad.jsonl:2: field 'output' is missing";
     QTest::newRow("mistyped field") << "bad.jsonl" << QByteArray("{\"text\": \"a\"}\n{\"text\": 5}\n") << ""
                                     << "bad.jsonl:2: field 'text' must be a string, not number";
@@ -279,9 +296,11 @@ void TestDataReaders::badInput_data()
                                   << QByteArray("{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}]}\n"
                                                 "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}, "
                                                 "{\"role\": \"function_call\", \"content\": \"f\"}]}\n")
-                                  << "" << "bad.jsonl:2: message 2 has unknown role 'function_call'";
+                                  << ""
+                                  << "bad.jsonl:2: message 2 has unknown role 'function_call'";
     QTest::newRow("content not string") << "bad.jsonl"
-                                        << QByteArray("{\"messages\": [{\"role\": \"user\", \"content\": null}]}\n") << ""
+                                        << QByteArray("{\"messages\": [{\"role\": \"user\", \"content\": null}]}\n")
+                                        << ""
                                         << "bad.jsonl:1: message 1 has a content that is null, not a string";
     QTest::newRow("no messages") << "bad.jsonl" << QByteArray("{\"messages\": []}\n") << ""
                                  << "bad.jsonl:1: field 'messages' has no messages";
@@ -294,11 +313,14 @@ void TestDataReaders::badInput_data()
                                       << "bad.jsonl:2: Conversation roles must alternate";
     QTest::newRow("absurdly long") << "bad.jsonl"
                                    << QByteArray("{\"text\": \"a\"}\n{\"text\": \"") + QByteArray(5000, 'x') + "\"}\n"
-                                   << "{\"max_record_bytes\": 1024}" << "bad.jsonl:2: the record is longer than";
+                                   << "{\"max_record_bytes\": 1024}"
+                                   << "bad.jsonl:2: the record is longer than";
     QTest::newRow("absurdly long json element")
         << "bad.json" << QByteArray("[{\"text\": \"a\"},\n{\"text\": \"") + QByteArray(5000, 'x') + "\"}]"
-        << "{\"max_record_bytes\": 1024}" << "bad.json:2: the record is longer than";
-    QTest::newRow("bad json element") << "bad.json" << QByteArray("[\n {\"text\": \"a\"},\n {\"text\":\n  tru}\n]") << ""
+        << "{\"max_record_bytes\": 1024}"
+        << "bad.json:2: the record is longer than";
+    QTest::newRow("bad json element") << "bad.json" << QByteArray("[\n {\"text\": \"a\"},\n {\"text\":\n  tru}\n]")
+                                      << ""
                                       << "bad.json:4: invalid JSON";
     QTest::newRow("scalar json element") << "bad.json" << QByteArray("[{\"text\": \"a\"},\n 7]") << ""
                                          << "bad.json:2: the record is a JSON number";
@@ -316,8 +338,10 @@ void TestDataReaders::badInput_data()
                                       << "bad.tsv:2: the row has 3 columns, the header has 2";
     QTest::newRow("txt invalid utf8") << "bad.txt" << QByteArray("para one\n\npara two\nline \xED\xA0\x80\n") << ""
                                       << "bad.txt:4: invalid UTF-8";
-    QTest::newRow("preference data") << "bad.jsonl" << QByteArray("{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}\n")
-                                     << "" << "bad.jsonl:1: this is preference data";
+    QTest::newRow("preference data") << "bad.jsonl"
+                                     << QByteArray("{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}\n")
+                                     << ""
+                                     << "bad.jsonl:1: this is preference data";
     QTest::newRow("unknown shape") << "bad.jsonl" << QByteArray("{\"foo\": \"p\", \"bar\": 1}\n") << ""
                                    << "bad.jsonl:1: cannot tell the dataset shape from the fields 'bar', 'foo'";
     QTest::newRow("unsupported extension") << "bad.parquet" << QByteArray("PAR1") << ""
@@ -354,8 +378,8 @@ void TestDataReaders::skipBadRecords()
 {
     QTemporaryDir dir;
     const QString path = writeFile(dir, "mixed.jsonl",
-                                   "{\"text\": \"one\"}\n{\"text\": }\n{\"text\": \"three\"}\n{\"text\": 4}\n"
-                                   "{\"text\": \"\xFF\"}\n{\"text\": \"six\"}\n");
+        "{\"text\": \"one\"}\n{\"text\": }\n{\"text\": \"three\"}\n{\"text\": 4}\n"
+        "{\"text\": \"\xFF\"}\n{\"text\": \"six\"}\n");
     DatasetConfig config;
     config.skipBadRecords = true;
     const auto preview = previewOf(path, config);
@@ -363,9 +387,12 @@ void TestDataReaders::skipBadRecords()
     QCOMPARE(preview->records, 3);
     QCOMPARE(preview->skippedRecords, 3);
     QCOMPARE(preview->skippedMessages.size(), std::size_t(3));
-    QVERIFY(QString::fromStdString(preview->skippedMessages[0]).contains(QStringLiteral("mixed.jsonl:2: invalid JSON")));
-    QVERIFY(QString::fromStdString(preview->skippedMessages[1]).contains(QStringLiteral("mixed.jsonl:4: field 'text'")));
-    QVERIFY(QString::fromStdString(preview->skippedMessages[2]).contains(QStringLiteral("mixed.jsonl:5: invalid UTF-8")));
+    QVERIFY(
+        QString::fromStdString(preview->skippedMessages[0]).contains(QStringLiteral("mixed.jsonl:2: invalid JSON")));
+    QVERIFY(
+        QString::fromStdString(preview->skippedMessages[1]).contains(QStringLiteral("mixed.jsonl:4: field 'text'")));
+    QVERIFY(
+        QString::fromStdString(preview->skippedMessages[2]).contains(QStringLiteral("mixed.jsonl:5: invalid UTF-8")));
     QCOMPARE(preview->examples[2].line, 6);
 }
 
