@@ -1,0 +1,113 @@
+// previewDataset: ExampleSource, then per example either tokenizeExample or
+// byte lengths, feeding the statistics and the first N span lists.
+#include "engine/data/datasetpreview.h"
+
+#include "engine/data/examplesource.h"
+#include "engine/data/exampletokenizer.h"
+#include "engine/data/sequencepacker.h"
+
+#include <algorithm>
+
+namespace engine::data {
+
+namespace {
+
+constexpr std::size_t kBuckets = 16;
+
+struct Cancelled
+{
+};
+
+// Spans with token (or byte) ranges; a BOS the tokenizer added becomes its own masked span.
+ExamplePreview previewOf(const RenderedExample &rendered, const TokenizedExample *tokenized, const Tokenizer *tokenizer,
+    std::size_t length, std::size_t maxLength)
+{
+    ExamplePreview p;
+    p.source = rendered.source;
+    p.line = rendered.line;
+    p.label = rendered.label;
+    p.length = length;
+    p.truncated = length > maxLength;
+    std::size_t at = 0;
+    if (tokenized && tokenized->addedBos) {
+        p.spans.push_back({ tokenizer->specialTokens().bosText, false, 0, 1 });
+        at = 1;
+    }
+    for (std::size_t i = 0; i < rendered.segments.size(); ++i) {
+        const Segment &s = rendered.segments[i];
+        const std::size_t end = tokenized ? tokenized->segmentEnds[i] : at + s.text.size();
+        p.spans.push_back({ s.text, s.trained, at, end });
+        at = end;
+    }
+    return p;
+}
+
+DatasetPreview preview(const DatasetConfig &config, const Tokenizer *tokenizer, const TemplateDetection *modelTemplate,
+    int exampleCount, const DataProgress &progress)
+{
+    ExampleSource source(config.trainPath, config, modelTemplate, tokenizer);
+    DatasetPreview out;
+    out.tokenized = tokenizer != nullptr;
+    out.shape = source.shape();
+    out.shapeReason = source.shapeReason();
+    out.chatTemplate = source.renderOptions().chatTemplate;
+    out.warnings = source.warnings();
+    const auto maxLength = static_cast<std::size_t>(config.maxLength);
+    out.histogram.bucketWidth = std::max<std::size_t>(1, (maxLength + kBuckets - 1) / kBuckets);
+    out.histogram.counts.assign(kBuckets + 1, 0);
+    SequencePacker packer(maxLength, config.packing);
+    RenderedExample rendered;
+    TokenizedExample tokenized;
+    std::uint64_t lengthSum = 0;
+    while (source.next(rendered)) {
+        std::size_t length = 0;
+        std::size_t trained = 0;
+        if (tokenizer) {
+            tokenizeExample(rendered, *tokenizer, maxLength, tokenized);
+            length = tokenized.fullLength;
+            trained = static_cast<std::size_t>(std::count_if(
+                tokenized.labels.begin(), tokenized.labels.end(), [](TokenId l) { return l != kIgnoreIndex; }));
+        } else {
+            std::size_t kept = 0;
+            for (const Segment &s : rendered.segments) {
+                const std::size_t take = std::min(s.text.size(), maxLength - std::min(maxLength, kept));
+                kept += take;
+                trained += s.trained ? take : 0;
+                length += s.text.size();
+            }
+        }
+        if (static_cast<int>(out.examples.size()) < exampleCount)
+            out.examples.push_back(previewOf(rendered, tokenizer ? &tokenized : nullptr, tokenizer, length, maxLength));
+        const std::size_t kept = std::min(length, maxLength);
+        out.shortest = out.records == 0 ? length : std::min(out.shortest, length);
+        out.longest = std::max(out.longest, length);
+        ++out.records;
+        lengthSum += length;
+        out.overMaxLength += length > maxLength;
+        out.histogram.counts[std::min(kBuckets, length / out.histogram.bucketWidth)] += 1;
+        out.tokensPerEpoch += kept;
+        out.trainedTokensPerEpoch += trained;
+        packer.place(kept);
+        if (progress && (out.records & 1023) == 0 && !progress(source.bytesRead(), source.totalBytes()))
+            throw Cancelled();
+    }
+    out.meanLength = out.records > 0 ? static_cast<double>(lengthSum) / static_cast<double>(out.records) : 0.0;
+    out.sequencesPerEpoch = packer.sequences();
+    out.skippedRecords = source.skipped();
+    out.skippedMessages = source.skippedMessages();
+    return out;
+}
+
+} // namespace
+
+Result<DatasetPreview> previewDataset(const DatasetConfig &config, const Tokenizer *tokenizer,
+    const TemplateDetection *modelTemplate, int exampleCount, const DataProgress &progress)
+{
+    try {
+        return guard([&] { return preview(config, tokenizer, modelTemplate, exampleCount, progress); });
+    } catch (const Cancelled &) {
+        return Status::failure("reading the dataset was cancelled");
+    }
+}
+
+} // namespace engine::data
