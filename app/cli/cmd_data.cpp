@@ -1,13 +1,17 @@
 // lorafit-cli data inspect FILE: what Lorafit makes of a dataset file or
 // folder: detected shape, chat template, record statistics and the first
-// rendered examples with the masked (no-loss) parts marked. Without a model
-// tokenizer all lengths are UTF-8 bytes; token counts come with --model once
-// the tokenizer loader is wired in (see the report of the [datasets] issue).
+// rendered examples with the masked (no-loss) parts marked. With --model the
+// model's tokenizer and chat template are used and lengths are in tokens;
+// without it, lengths are UTF-8 bytes and conversations render as ChatML.
 #include "app/cli/command.h"
 
+#include "engine/data/chattemplatedetector.h"
 #include "engine/data/datasetpreview.h"
+#include "engine/tokenizer/tokenizerloader.h"
 
 #include <QCommandLineParser>
+
+#include <optional>
 
 namespace {
 
@@ -119,8 +123,10 @@ int runData(const QStringList &arguments)
     parser.addPositionalArgument(QStringLiteral("inspect"), QStringLiteral("The sub-command (inspect)."));
     parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Dataset file or folder."));
     parser.addOptions({
+        { QStringLiteral("model"), QStringLiteral("Model folder: its tokenizer and chat template are used."),
+            QStringLiteral("dir") },
         { QStringLiteral("shape"), QStringLiteral("Record shape instead of detecting it."), QStringLiteral("shape") },
-        { QStringLiteral("template"), QStringLiteral("Chat template (default: ChatML)."), QStringLiteral("name") },
+        { QStringLiteral("template"), QStringLiteral("Chat template (default: the model's, else ChatML)."), QStringLiteral("name") },
         { QStringLiteral("max-length"), QStringLiteral("Maximum sequence length (default 1024)."),
             QStringLiteral("n") },
         { QStringLiteral("examples"), QStringLiteral("Rendered examples to show (default 2)."), QStringLiteral("n") },
@@ -139,7 +145,21 @@ int runData(const QStringList &arguments)
         return cli::fail(error);
     const int examples
         = parser.isSet(QStringLiteral("examples")) ? parser.value(QStringLiteral("examples")).toInt() : 2;
-    const auto preview = previewDataset(config, nullptr, nullptr, examples);
+    std::unique_ptr<engine::Tokenizer> tokenizer;
+    std::optional<TemplateDetection> detection;
+    if (parser.isSet(QStringLiteral("model"))) {
+        const std::string model = parser.value(QStringLiteral("model")).toStdString();
+        auto loaded = engine::loadTokenizer(model);
+        if (!loaded.isOk())
+            return cli::fail(text(loaded.message()));
+        tokenizer = std::move(loaded).value();
+        auto detected = detectModelChatTemplate(model);
+        if (!detected.isOk())
+            return cli::fail(text(detected.message()));
+        detection = std::move(detected).value();
+    }
+    const auto preview
+        = previewDataset(config, tokenizer.get(), detection ? &*detection : nullptr, examples);
     if (!preview.isOk())
         return cli::fail(text(preview.message()));
     printSummary(positional[1], preview.value(), config);
