@@ -28,35 +28,34 @@ bool JsonReader::has(const char *key) const
     return m_object.contains(key) && !m_object.at(key).is_null();
 }
 
-const nlohmann::json &JsonReader::value(const char *key)
+const nlohmann::json *JsonReader::present(const char *key)
 {
     m_seen.insert(key);
-    return m_object.at(key);
+    return has(key) ? &m_object.at(key) : nullptr;
+}
+
+void JsonReader::expect(const char *key, bool ok, const char *what, const nlohmann::json &found) const
+{
+    if (!ok)
+        fail(key, std::string("expected ") + what + ", found " + jsonTypeName(found));
 }
 
 void JsonReader::read(const char *key, bool &out)
 {
-    m_seen.insert(key);
-    if (!has(key))
-        return;
-    const auto &v = value(key);
-    if (!v.is_boolean())
-        fail(key, "expected true or false, found " + jsonTypeName(v));
-    out = v.get<bool>();
+    if (const nlohmann::json *v = present(key)) {
+        expect(key, v->is_boolean(), "true or false", *v);
+        out = v->get<bool>();
+    }
 }
 
 void JsonReader::read(const char *key, std::int64_t &out)
 {
-    m_seen.insert(key);
-    if (!has(key))
-        return;
-    const auto &v = value(key);
-    if (v.is_number_integer())
-        out = v.get<std::int64_t>();
-    else if (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<std::int64_t>(v.get<double>())))
-        out = static_cast<std::int64_t>(v.get<double>());
-    else
-        fail(key, "expected a whole number, found " + jsonTypeName(v));
+    if (const nlohmann::json *v = present(key)) {
+        const bool wholeFloat = v->is_number_float()
+            && v->get<double>() == static_cast<double>(static_cast<std::int64_t>(v->get<double>()));
+        expect(key, v->is_number_integer() || wholeFloat, "a whole number", *v);
+        out = wholeFloat ? static_cast<std::int64_t>(v->get<double>()) : v->get<std::int64_t>();
+    }
 }
 
 void JsonReader::read(const char *key, int &out)
@@ -79,103 +78,77 @@ void JsonReader::read(const char *key, std::uint64_t &out)
 
 void JsonReader::read(const char *key, double &out)
 {
-    m_seen.insert(key);
-    if (!has(key))
-        return;
-    const auto &v = value(key);
-    if (!v.is_number())
-        fail(key, "expected a number, found " + jsonTypeName(v));
-    out = v.get<double>();
+    if (const nlohmann::json *v = present(key)) {
+        expect(key, v->is_number(), "a number", *v);
+        out = v->get<double>();
+    }
 }
 
 void JsonReader::read(const char *key, std::string &out)
 {
-    m_seen.insert(key);
-    if (!has(key))
-        return;
-    const auto &v = value(key);
-    if (!v.is_string())
-        fail(key, "expected a string, found " + jsonTypeName(v));
-    out = v.get<std::string>();
+    if (const nlohmann::json *v = present(key)) {
+        expect(key, v->is_string(), "a string", *v);
+        out = v->get<std::string>();
+    }
+}
+
+template <typename T, typename Check>
+void JsonReader::readList(const char *key, std::vector<T> &out, Check isItem, const char *what)
+{
+    if (const nlohmann::json *v = present(key)) {
+        expect(key, v->is_array(), what, *v);
+        std::vector<T> items;
+        for (const auto &item : *v) {
+            if (!isItem(item))
+                fail(key, std::string("expected ") + what + ", found an item that is " + jsonTypeName(item));
+            items.push_back(item.template get<T>());
+        }
+        out = std::move(items);
+    }
+}
+
+template <typename T, typename Check>
+void JsonReader::readMap(const char *key, std::map<std::string, T> &out, Check isItem, const char *what)
+{
+    if (const nlohmann::json *v = present(key)) {
+        expect(key, v->is_object(), (std::string("an object of ") + what + "s").c_str(), *v);
+        std::map<std::string, T> items;
+        for (const auto &[name, item] : v->items()) {
+            if (!isItem(item))
+                fail(key, "entry '" + name + "' must be " + what + ", found " + jsonTypeName(item));
+            items[name] = item.template get<T>();
+        }
+        out = std::move(items);
+    }
 }
 
 void JsonReader::read(const char *key, std::vector<std::string> &out)
 {
-    m_seen.insert(key);
-    if (!has(key))
-        return;
-    const auto &v = value(key);
-    if (!v.is_array())
-        fail(key, "expected a list of strings, found " + jsonTypeName(v));
-    std::vector<std::string> items;
-    for (const auto &item : v) {
-        if (!item.is_string())
-            fail(key, "expected a list of strings, found an item that is " + jsonTypeName(item));
-        items.push_back(item.get<std::string>());
-    }
-    out = std::move(items);
+    readList(key, out, [](const nlohmann::json &j) { return j.is_string(); }, "a list of strings");
 }
 
 void JsonReader::read(const char *key, std::vector<int> &out)
 {
-    m_seen.insert(key);
-    if (!has(key))
-        return;
-    const auto &v = value(key);
-    if (!v.is_array())
-        fail(key, "expected a list of whole numbers, found " + jsonTypeName(v));
-    std::vector<int> items;
-    for (const auto &item : v) {
-        if (!item.is_number_integer())
-            fail(key, "expected a list of whole numbers, found an item that is " + jsonTypeName(item));
-        items.push_back(item.get<int>());
-    }
-    out = std::move(items);
+    readList(key, out, [](const nlohmann::json &j) { return j.is_number_integer(); }, "a list of whole numbers");
 }
 
 void JsonReader::read(const char *key, std::map<std::string, int> &out)
 {
-    m_seen.insert(key);
-    if (!has(key))
-        return;
-    const auto &v = value(key);
-    if (!v.is_object())
-        fail(key, "expected an object of whole numbers, found " + jsonTypeName(v));
-    std::map<std::string, int> items;
-    for (const auto &[name, item] : v.items()) {
-        if (!item.is_number_integer())
-            fail(key, "entry '" + name + "' must be a whole number, found " + jsonTypeName(item));
-        items[name] = item.get<int>();
-    }
-    out = std::move(items);
+    readMap(key, out, [](const nlohmann::json &j) { return j.is_number_integer(); }, "a whole number");
 }
 
 void JsonReader::read(const char *key, std::map<std::string, double> &out)
 {
-    m_seen.insert(key);
-    if (!has(key))
-        return;
-    const auto &v = value(key);
-    if (!v.is_object())
-        fail(key, "expected an object of numbers, found " + jsonTypeName(v));
-    std::map<std::string, double> items;
-    for (const auto &[name, item] : v.items()) {
-        if (!item.is_number())
-            fail(key, "entry '" + name + "' must be a number, found " + jsonTypeName(item));
-        items[name] = item.get<double>();
-    }
-    out = std::move(items);
+    readMap(key, out, [](const nlohmann::json &j) { return j.is_number(); }, "a number");
 }
 
 JsonReader JsonReader::child(const char *key)
 {
-    m_seen.insert(key);
-    if (!has(key))
+    const nlohmann::json *v = present(key);
+    if (!v)
         return JsonReader(kEmptyObject, path(key));
-    const auto &v = value(key);
-    if (!v.is_object())
-        fail(key, "expected an object, found " + jsonTypeName(v));
-    return JsonReader(v, path(key));
+    expect(key, v->is_object(), "an object", *v);
+    return JsonReader(*v, path(key));
 }
 
 void JsonReader::rejectUnknownKeys() const

@@ -64,7 +64,13 @@ public:
     [[noreturn]] void fail(const char *key, const std::string &problem) const;
 
 private:
-    const nlohmann::json &value(const char *key);
+    // Marks key as read; the value, or nullptr if absent or null.
+    const nlohmann::json *present(const char *key);
+    void expect(const char *key, bool ok, const char *what, const nlohmann::json &found) const;
+    template <typename T, typename Check>
+    void readList(const char *key, std::vector<T> &out, Check isItem, const char *what);
+    template <typename T, typename Check>
+    void readMap(const char *key, std::map<std::string, T> &out, Check isItem, const char *what);
     std::string path(const char *key) const;
 
     const nlohmann::json &m_object;
