@@ -34,3 +34,15 @@ target_compile_definitions(lf_flags INTERFACE
 # ever see a Torch header link this.
 add_library(lf_qt_no_keywords INTERFACE)
 target_compile_definitions(lf_qt_no_keywords INTERFACE QT_NO_KEYWORDS)
+
+# A faster linker: every test executable links LibTorch, and GNU ld spends most
+# of an incremental rebuild there. lld when installed, else gold (binutils).
+if(NOT MSVC)
+  find_program(LORAFIT_LLD ld.lld)
+  find_program(LORAFIT_GOLD ld.gold)
+  if(LORAFIT_LLD)
+    target_link_options(lf_flags INTERFACE -fuse-ld=lld)
+  elseif(LORAFIT_GOLD)
+    target_link_options(lf_flags INTERFACE -fuse-ld=gold)
+  endif()
+endif()
