@@ -30,10 +30,11 @@ demo="$root/resources/demo"
 mkdir -p "$demo"
 "$cli" pretrain --corpus "$work/corpus" --out "$demo/model" --overwrite \
     --vocab 4096 --layers 4 --hidden 192 --heads 4 --kv-heads 4 --intermediate 512 --context 256 \
-    --minutes "$minutes" --batch 8 --lr 2e-3 --seed 42 --validation-fraction 0.02 \
+    --minutes "$minutes" --batch 8 --lr 3e-3 --seed 42 --validation-fraction 0.02 \
     | tee "$work/pretrain.log"
 grep -q '^Wrote ' "$work/pretrain.log" || { echo "make-demo-model: pretraining failed" >&2; exit 1; }
 cp "$work/pretrain.log" "$demo/model/pretrain.log"
+/usr/bin/python3 "$root/scripts/demo/write_model_card.py" "$demo/model" "$minutes" "$work/corpus"
 
 /usr/bin/python3 "$root/scripts/demo/make_demo_datasets.py" "$work/corpus" "$demo/data"
 du -sh "$demo"

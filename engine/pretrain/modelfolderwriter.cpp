@@ -1,3 +1,4 @@
+// The JSON files of a pretrained folder, the safetensors weights, and the staged rename.
 #include "engine/pretrain/modelfolderwriter.h"
 
 #include "engine/core/atomicfile.h"

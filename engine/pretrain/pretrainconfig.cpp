@@ -1,3 +1,4 @@
+// PretrainConfig::validate and the derived sizes.
 #include "engine/pretrain/pretrainconfig.h"
 
 namespace engine {

@@ -1,3 +1,4 @@
+// PretrainCorpus: reading through engine/data readers, the document split, windows.
 #include "engine/pretrain/pretraincorpus.h"
 
 #include "engine/core/status.h"

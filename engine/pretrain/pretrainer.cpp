@@ -35,6 +35,35 @@ struct Stopped
 {
 };
 
+// Training windows in a seeded order per epoch; an epoch's last partial batch is skipped.
+class WindowOrder
+{
+public:
+    WindowOrder(std::int64_t windows, std::uint64_t seed)
+        : m_windows(windows)
+        , m_seed(seed)
+    { }
+
+    std::vector<std::int64_t> next(std::int64_t count)
+    {
+        if (m_cursor + count > m_windows || m_order.empty()) {
+            m_order = data::shuffledIndices(
+                static_cast<std::size_t>(m_windows), data::mixSeed(m_seed, static_cast<std::uint64_t>(++m_epoch)));
+            m_cursor = 0;
+        }
+        std::vector<std::int64_t> rows(m_order.begin() + m_cursor, m_order.begin() + m_cursor + count);
+        m_cursor += count;
+        return rows;
+    }
+
+private:
+    std::int64_t m_windows;
+    std::uint64_t m_seed;
+    std::vector<std::uint32_t> m_order;
+    std::int64_t m_epoch = -1;
+    std::int64_t m_cursor = 0;
+};
+
 class Run
 {
 public:
@@ -52,6 +81,8 @@ private:
     void buildModel();
     void trainLoop();
     std::int64_t plannedSteps(std::int64_t step, double elapsed) const;
+    PretrainProgress stepProgress(std::int64_t step, std::int64_t total, double lr, double loss, double elapsed) const;
+    void summariseLosses(const std::vector<double> &losses);
     void finish();
 
     const PretrainConfig &m_config;
@@ -166,6 +197,34 @@ std::vector<torch::optim::OptimizerParamGroup> parameterGroups(CausalLmNetImpl &
     return groups;
 }
 
+PretrainProgress Run::stepProgress(std::int64_t step, std::int64_t total, double lr, double loss, double elapsed) const
+{
+    PretrainProgress progress;
+    progress.phase = PretrainProgress::Phase::Training;
+    progress.step = step + 1;
+    progress.totalSteps = plannedSteps(step + 1, elapsed);
+    progress.loss = loss;
+    progress.learningRate = lr;
+    progress.elapsedSeconds = elapsed;
+    progress.tokensPerSecond = elapsed > 0 ? static_cast<double>(m_summary.tokensSeen) / elapsed : 0.0;
+    progress.etaSeconds = m_config.minutes > 0
+        ? std::max(0.0, m_config.minutes * 60.0 - elapsed)
+        : elapsed / static_cast<double>(step + 1) * static_cast<double>(total - step - 1);
+    return progress;
+}
+
+void Run::summariseLosses(const std::vector<double> &losses)
+{
+    if (losses.empty())
+        return;
+    m_summary.firstLoss = losses.front();
+    const std::size_t tail = std::max<std::size_t>(1, losses.size() / 10);
+    double sum = 0;
+    for (std::size_t i = losses.size() - tail; i < losses.size(); ++i)
+        sum += losses[i];
+    m_summary.finalLoss = sum / static_cast<double>(tail);
+}
+
 void Run::trainLoop()
 {
     torch::optim::AdamWOptions defaults(m_config.learningRate);
@@ -178,8 +237,7 @@ void Run::trainLoop()
     const std::vector<TokenId> &stream = m_corpus->trainTokens();
     const std::int64_t T = m_config.context, windows = PretrainCorpus::windowCount(stream.size(), T);
     const std::int64_t B = std::min<std::int64_t>(m_config.batchSize, windows);
-    std::vector<std::uint32_t> order;
-    std::int64_t epoch = -1, cursor = windows;
+    WindowOrder order(windows, m_config.seed);
     std::vector<double> losses;
     const Clock::time_point trainStart = Clock::now();
     m_net->train();
@@ -190,14 +248,7 @@ void Run::trainLoop()
         if (step >= total || timeUp)
             break;
         // --- the batch: B windows in this epoch's seeded order ---
-        if (cursor + B > windows) {
-            order = data::shuffledIndices(
-                static_cast<std::size_t>(windows), data::mixSeed(m_config.seed, static_cast<std::uint64_t>(++epoch)));
-            cursor = 0;
-        }
-        std::vector<std::int64_t> rows(order.begin() + cursor, order.begin() + cursor + B);
-        cursor += B;
-        const data::Batch batch = PretrainCorpus::batchOf(stream, rows, T, 0);
+        const data::Batch batch = PretrainCorpus::batchOf(stream, order.next(B), T, 0);
         // --- forward, loss, backward, clip, step ---
         schedule.warmupSteps
             = m_config.warmupSteps >= 0 ? m_config.warmupSteps : std::min<std::int64_t>(200, total / 20);
@@ -215,17 +266,7 @@ void Run::trainLoop()
         losses.push_back(loss.item<double>());
         m_summary.steps = step + 1;
         m_summary.tokensSeen += B * T;
-        PretrainProgress progress;
-        progress.phase = PretrainProgress::Phase::Training;
-        progress.step = step + 1;
-        progress.totalSteps = plannedSteps(step + 1, secondsSince(trainStart));
-        progress.loss = losses.back();
-        progress.learningRate = lr;
-        progress.elapsedSeconds = secondsSince(trainStart);
-        progress.tokensPerSecond = static_cast<double>(m_summary.tokensSeen) / progress.elapsedSeconds;
-        progress.etaSeconds = m_config.minutes > 0
-            ? std::max(0.0, m_config.minutes * 60.0 - progress.elapsedSeconds)
-            : progress.elapsedSeconds / static_cast<double>(step + 1) * static_cast<double>(total - step - 1);
+        const PretrainProgress progress = stepProgress(step, total, lr, losses.back(), secondsSince(trainStart));
         if (m_callback && !m_callback(progress)) {
             m_summary.stoppedEarly = true;
             break;
@@ -235,14 +276,7 @@ void Run::trainLoop()
     m_summary.trainSeconds = secondsSince(trainStart);
     m_summary.tokensPerSecond
         = m_summary.trainSeconds > 0 ? static_cast<double>(m_summary.tokensSeen) / m_summary.trainSeconds : 0.0;
-    if (!losses.empty()) {
-        m_summary.firstLoss = losses.front();
-        const std::size_t tail = std::max<std::size_t>(1, losses.size() / 10);
-        double sum = 0;
-        for (std::size_t i = losses.size() - tail; i < losses.size(); ++i)
-            sum += losses[i];
-        m_summary.finalLoss = sum / static_cast<double>(tail);
-    }
+    summariseLosses(losses);
 }
 
 std::string reportJson(const PretrainConfig &config, const PretrainSummary &s)

@@ -1,3 +1,4 @@
+// The shifted cross-entropy of training and the whole-stream validation loss.
 #include "engine/pretrain/pretrainloss.h"
 
 #include "engine/pretrain/pretraincorpus.h"
