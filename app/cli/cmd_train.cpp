@@ -236,7 +236,7 @@ engine::Result<std::string> applyOverrides(const std::string &document, const QS
         const int dot = set.indexOf(QLatin1Char('.')), equals = set.indexOf(QLatin1Char('='));
         if (dot <= 0 || equals <= dot + 1)
             return engine::Status::failure("--set '" + set.toStdString()
-                + "': expected SECTION.KEY=VALUE (hint: --set optimizer.lora_plus_ratio=1)");
+                + "': expected SECTION.KEY=VALUE (hint: --set optimizer.loraplus_ratio=1)");
         const QString section = set.left(dot), key = set.mid(dot + 1, equals - dot - 1);
         const QByteArray text = set.mid(equals + 1).toUtf8();
         const QJsonDocument parsed = QJsonDocument::fromJson("[" + text + "]");
@@ -284,7 +284,7 @@ std::optional<Options> parseOptions(const QStringList &arguments, engine::RunSet
     const QCommandLineOption quiet({ QStringLiteral("q"), QStringLiteral("quiet") },
         QStringLiteral("no progress line"));
     const QCommandLineOption set(QStringLiteral("set"),
-        QStringLiteral("override one setting, e.g. --set optimizer.lora_plus_ratio=1 (repeatable)"),
+        QStringLiteral("override one setting, e.g. --set optimizer.loraplus_ratio=1 (repeatable)"),
         QStringLiteral("SECTION.KEY=VALUE"));
     parser.addOptions({ out, resume, metrics, maxSteps, device, threads, name, quiet, set });
     const bool parsed = parser.parse(arguments);

@@ -14,7 +14,7 @@ trap 'rm -rf "$work"' EXIT
 for ratio in 1 16; do
   start=$(date +%s)
   "$cli" train "$config" --out "$work/run-$ratio" --metrics "$work/lambda-$ratio.jsonl" -q \
-    --set optimizer.lora_plus_ratio=$ratio "$@" > /dev/null
+    --set optimizer.loraplus_ratio=$ratio "$@" > /dev/null
   echo "λ = $ratio: $(( $(date +%s) - start )) s"
 done
 
