@@ -252,6 +252,8 @@ void DashboardPanel::updateProgress()
     m_status->setText(text);
 }
 
+qint64 DashboardPanel::lossPoints() const { return m_loss->series(0).rawCount(); }
+
 QString DashboardPanel::statusText() const { return m_status->text(); }
 
 } // namespace ui

@@ -43,6 +43,8 @@ public:
     QPushButton *pauseButton() const { return m_pause; }
     QPushButton *stopButton() const { return m_stop; }
     QString statusText() const;
+    qint64 lossPoints() const; // raw train-loss points received (all steps drained so far)
+    qint64 stepsShown() const { return m_steps; }
 
     void start();
     void togglePause();

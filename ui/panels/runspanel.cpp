@@ -179,6 +179,16 @@ void RunsPanel::selectRuns(const std::vector<qint64> &runIds)
                                               QItemSelectionModel::Select | QItemSelectionModel::Rows);
 }
 
+int RunsPanel::overlayPoints() const
+{
+    qint64 points = 0;
+    for (int i = 0; i < m_overlay->curveCount(); ++i)
+        points += m_overlay->series(i).rawCount();
+    return int(points);
+}
+
+int RunsPanel::overlayCurves() const { return m_overlay->curveCount(); }
+
 void RunsPanel::setMetric(const QString &name) { m_metric->setCurrentText(name); }
 
 void RunsPanel::onSelectionChanged()

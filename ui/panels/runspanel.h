@@ -37,6 +37,8 @@ public:
     LivePlot *overlayPlot() const { return m_overlay; }
     DeltaView *deltaView() const { return m_delta; }
     void setMetric(const QString &name);
+    int overlayPoints() const; // raw points over all overlaid curves
+    int overlayCurves() const;
 
 Q_SIGNALS:
     void message(const QString &text);
