@@ -60,6 +60,9 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_session, &app::TrainingSession::logMessage, m_log, &LogPanel::append);
     connect(m_session, &app::TrainingSession::stateChanged, this, &MainWindow::updateStatus);
     connect(m_session, &app::TrainingSession::planReady, this, [this] { showPage(TrainingPage); });
+    m_dashboard->setBeforeStart([this] { // a run is recorded in the project file: it needs one
+        return m_document->isUntitled() ? m_projectActions->saveAs() : !m_document->isDirty() || m_projectActions->save();
+    });
     updateTitle();
 }
 

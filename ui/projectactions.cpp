@@ -80,6 +80,8 @@ void ProjectActions::open()
 
 bool ProjectActions::openProject(const QString &path)
 {
+    if (!m_document->isUntitled() && QFileInfo(m_document->filePath()) == QFileInfo(path))
+        return true; // already open
     if (!m_session->isActive() && m_document->isDirty() && !maybeSave())
         return false;
     if (m_session->isActive()) {

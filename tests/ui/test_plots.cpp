@@ -26,7 +26,8 @@ private Q_SLOTS:
         QCOMPARE(ui::layerCount(layout), 11);
         const auto byKind = ui::groupMatrices(layout, ui::MatrixGrouping::ByKind);
         QCOMPARE(byKind.size(), size_t(3));
-        QCOMPARE(byKind[0].label, QStringLiteral("q_proj"));
+        QCOMPARE(byKind[0].label, QStringLiteral("self_attn.q_proj"));
+        QCOMPARE(layout.kinds[4], std::string("mlp.down_proj"));
         QCOMPARE(byKind[0].indices, (std::vector<int>{0, 2}));
         const auto byLayer = ui::groupMatrices(layout, ui::MatrixGrouping::ByLayer);
         QCOMPARE(byLayer.size(), size_t(3));

@@ -2,6 +2,7 @@
 
 #include "ui/panels/deltaview.h"
 #include "ui/plots/liveplot.h"
+#include "ui/plots/matrixgroups.h"
 
 #include "app/projectdocument.h"
 #include "app/trainingsession.h"
@@ -136,6 +137,8 @@ QWidget *DashboardPanel::buildPlots()
 void DashboardPanel::start()
 {
     m_error->hide();
+    if (m_session->isActive() || (m_beforeStart && !m_beforeStart()))
+        return;
     const QString error = m_session->start(m_runName->text().trimmed());
     if (!error.isEmpty()) {
         m_error->setText(error);
@@ -171,7 +174,7 @@ void DashboardPanel::onPlan(const engine::TrainingPlan &plan)
     resetPlots();
     m_totalSteps = plan.totalSteps;
     m_firstStep = plan.firstStep;
-    m_delta->setMatrixLayout({plan.matrixNames, plan.matrixKinds, plan.matrixLayers});
+    m_delta->setMatrixLayout(layoutFromNames(plan.matrixNames));
     updateProgress();
 }
 

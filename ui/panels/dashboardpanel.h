@@ -10,6 +10,7 @@
 
 #include <QWidget>
 
+#include <functional>
 #include <vector>
 
 class QLabel;
@@ -47,6 +48,8 @@ public:
     qint64 stepsShown() const { return m_steps; }
 
     void start();
+    // Runs before a start (e.g. saving the project); returning false cancels it.
+    void setBeforeStart(std::function<bool()> hook) { m_beforeStart = std::move(hook); }
     void togglePause();
 
 Q_SIGNALS:
@@ -76,6 +79,7 @@ private:
     LivePlot *m_gradient = nullptr;
     DeltaView *m_delta = nullptr;
     QTimer *m_clock = nullptr;
+    std::function<bool()> m_beforeStart;
     std::vector<std::string> m_groups; // learning-rate groups, curve order
     double m_smoothed = 0.0;
     double m_smoothingWeight = 0.0;

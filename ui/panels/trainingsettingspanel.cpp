@@ -172,7 +172,7 @@ void TrainingSettingsPanel::commit()
     s.optimizer.learningRate = rateC;
     const bool bySteps = m_lengthMode->currentIndex() == 1;
     s.training.epochs = m_epochs->value();
-    s.training.maxSteps = bySteps ? std::max(1, m_steps->value()) : 0;
+    s.training.maxSteps = bySteps ? (m_steps->value() > 0 ? m_steps->value() : 100) : 0;
     s.training.batchSize = m_batch->value();
     s.training.gradientAccumulation = m_accumulation->value();
     s.optimizer.schedule = engine::Schedule(m_schedule->currentIndex());

@@ -12,17 +12,19 @@ MatrixLayout layoutFromNames(const std::vector<std::string> &names)
     MatrixLayout layout;
     layout.names = names;
     for (const std::string &name : names) {
-        const size_t dot = name.rfind('.');
-        layout.kinds.push_back(dot == std::string::npos ? name : name.substr(dot + 1));
         int layer = -1;
         size_t start = 0;
         while (start < name.size() && layer < 0) {
             const size_t end = std::min(name.find('.', start), name.size());
             const std::string part = name.substr(start, end - start);
-            if (!part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            if (!part.empty() && part.size() < 7
+                && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }))
                 layer = std::stoi(part);
             start = end + 1;
         }
+        const size_t dot = name.rfind('.');
+        const std::string tail = dot == std::string::npos ? name : name.substr(dot + 1);
+        layout.kinds.push_back(layer >= 0 && start < name.size() ? name.substr(start) : tail);
         layout.layers.push_back(layer);
     }
     return layout;

@@ -22,12 +22,13 @@ struct MatrixGroup
 struct MatrixLayout
 {
     std::vector<std::string> names; // HF module names, run order
-    std::vector<std::string> kinds; // last name component
+    std::vector<std::string> kinds; // module type, e.g. "self_attn.q_proj"
     std::vector<int> layers;        // decoder layer of each matrix
 };
 
-// A layout from module names alone (kind = last component, layer = the first
-// number component), for runs read back from a project file.
+// A layout from module names: layer = the first number component, kind = what
+// follows it ("self_attn.q_proj", "mlp.c_proj"; the last component when there
+// is no layer), so GPT-2's attn.c_proj and mlp.c_proj stay apart.
 MatrixLayout layoutFromNames(const std::vector<std::string> &names);
 
 std::vector<MatrixGroup> groupMatrices(const MatrixLayout &layout, MatrixGrouping grouping);
