@@ -4,6 +4,10 @@ install(FILES "${PROJECT_SOURCE_DIR}/resources/lorafit.desktop" DESTINATION "${C
 install(FILES "${PROJECT_SOURCE_DIR}/resources/icons/lorafit.svg"
         DESTINATION "${CMAKE_INSTALL_DATADIR}/icons/hicolor/scalable/apps")
 
+# The built-in demo (model, datasets, settings): the app finds it in <prefix>/share/lorafit/demo.
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/resources/demo" DESTINATION "${CMAKE_INSTALL_DATADIR}/lorafit"
+        OPTIONAL PATTERN "*.py" EXCLUDE)
+
 set(CPACK_PACKAGE_NAME "lorafit")
 set(CPACK_PACKAGE_VENDOR "Lorafit developers")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")

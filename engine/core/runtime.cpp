@@ -5,8 +5,15 @@
 #include <torch/torch.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
+
+#ifdef _WIN32
+#include <windows.h>
+#include <psapi.h>
+#endif
 
 namespace engine {
 
@@ -58,5 +65,54 @@ const char *versionString()
 {
     return LORAFIT_VERSION;
 }
+
+#ifdef _WIN32
+
+std::uint64_t availableMemoryBytes()
+{
+    MEMORYSTATUSEX status{};
+    status.dwLength = sizeof(status);
+    return GlobalMemoryStatusEx(&status) ? status.ullAvailPhys : 0;
+}
+
+std::uint64_t processMemoryBytes()
+{
+    PROCESS_MEMORY_COUNTERS counters{};
+    return GetProcessMemoryInfo(GetCurrentProcess(), &counters, sizeof(counters)) ? counters.WorkingSetSize : 0;
+}
+
+#else
+
+namespace {
+
+// The value in kB of `key` in a /proc file of "Key:   123 kB" lines, in bytes; 0 if absent.
+std::uint64_t procKilobytes(const char *path, const std::string &key)
+{
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.compare(0, key.size(), key) != 0 || line.size() <= key.size() || line[key.size()] != ':')
+            continue;
+        std::istringstream fields(line.substr(key.size() + 1));
+        std::uint64_t kilobytes = 0;
+        fields >> kilobytes;
+        return kilobytes * 1024;
+    }
+    return 0;
+}
+
+} // namespace
+
+std::uint64_t availableMemoryBytes()
+{
+    return procKilobytes("/proc/meminfo", "MemAvailable");
+}
+
+std::uint64_t processMemoryBytes()
+{
+    return procKilobytes("/proc/self/status", "VmRSS");
+}
+
+#endif
 
 } // namespace engine

@@ -35,6 +35,13 @@ void setThreadCount(int threads);
 
 RuntimeInfo runtimeInfo();
 
+// Memory the system can still give this process (Linux: MemAvailable;
+// Windows: available physical memory); 0 if unknown.
+std::uint64_t availableMemoryBytes();
+
+// Resident memory of this process now; 0 if unknown.
+std::uint64_t processMemoryBytes();
+
 // Version of Lorafit, e.g. "0.1.0".
 const char *versionString();
 

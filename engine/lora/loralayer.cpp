@@ -67,6 +67,8 @@ torch::Tensor LoraLayerImpl::doraNorm() const
 
 torch::Tensor LoraLayerImpl::apply(const torch::Tensor &x, const torch::Tensor &baseOut)
 {
+    if (m_capture)
+        *m_capture = x.detach().reshape({ -1, x.size(-1) }); // (N, I)
     if (m_merged)
         return baseOut;
     const bool dropping = is_training() && m_dropout > 0.0;

@@ -34,6 +34,9 @@ public:
     double scaling() const { return m_scaling; }
     bool isDora() const { return magnitude.defined(); }
     const Linear &base() const { return m_base; }
+    // While set, every apply() stores its input x as (N, I), detached, in *slot
+    // (the δ-term probe reads the adapter inputs this way). nullptr stops it.
+    void setInputCapture(torch::Tensor *slot) { m_capture = slot; }
 
     torch::Tensor A;         // (R, I) lora_A.weight
     torch::Tensor B;         // (O, R) lora_B.weight
@@ -48,6 +51,7 @@ private:
     double m_dropout;
     bool m_merged = false;
     torch::Tensor m_mergedNorm; // DoRA: the norm used at merge time, for unmerge
+    torch::Tensor *m_capture = nullptr;
 };
 TORCH_MODULE(LoraLayer);
 

@@ -40,6 +40,11 @@ constexpr const char *kDelta3 = "delta3";
 std::string learningRate(const std::string &group);
 } // namespace metricnames
 
+// "<project folder>/<project file stem>.runs": where a project's run folders go.
+std::string runsFolderOf(const std::string &projectPath);
+// A new, not yet existing folder "<runsFolder>/run-<UTC yyyymmdd-hhmmss>[-N]" (not created).
+std::string newRunFolder(const std::string &runsFolder);
+
 // The project-file form of one step.
 StepRecord toStepRecord(const StepMetrics &metrics);
 

@@ -35,8 +35,8 @@ struct RunSettings
         const std::string &json, const std::string &source, const std::string &baseFolder = {});
 
     // A stable hash of the settings that decide what a step computes (everything
-    // except the run length, intervals, device and threads): a checkpoint only
-    // resumes a run whose hash matches.
+    // except file locations, the run length, intervals, device and threads): a
+    // checkpoint only resumes a run whose hash matches.
     std::uint64_t resumeHash() const;
 };
 

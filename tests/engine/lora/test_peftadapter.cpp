@@ -2,6 +2,7 @@
 // GPT-2 (Conv1D, fan_in_fan_out) and Llama; save → load gives the same logits;
 // folders written by PEFT itself (extra config keys, f16, ".default" names)
 // load; bad folders fail with messages naming the file and tensor.
+#include "engine/core/atomicfile.h"
 #include "engine/io/safetensorstorch.h"
 #include "engine/lora/peftadapter.h"
 #include "tests/engine/model/tinymodel.h"
@@ -13,6 +14,10 @@
 
 #include <functional>
 #include <QTest>
+
+// QCOMPARE cannot take nlohmann::json (its implicit conversions confuse Qt's overloads).
+#define JSON_COMPARE(actual, expected)                                                                            \
+    QVERIFY2((actual) == (expected), qPrintable(QString::fromStdString((actual).dump() + " != " + (expected).dump())))
 
 namespace {
 
@@ -89,16 +94,16 @@ private Q_SLOTS:
         QCOMPARE(shapeOf(tensors, "base_model.model.transformer.h.1.attn.c_attn.lora_B.weight"),
                  (std::vector<std::int64_t>{96, 4}));
         const auto json = readJson(dir.filePath("adapter/adapter_config.json"));
-        QCOMPARE(json["fan_in_fan_out"], nlohmann::json(true));
-        QCOMPARE(json["target_modules"], nlohmann::json({"c_attn"}));
-        QCOMPARE(json["peft_type"], nlohmann::json("LORA"));
-        QCOMPARE(json["task_type"], nlohmann::json("CAUSAL_LM"));
-        QCOMPARE(json["r"], nlohmann::json(4));
-        QCOMPARE(json["lora_alpha"], nlohmann::json(8));
-        QCOMPARE(json["bias"], nlohmann::json("none"));
-        QCOMPARE(json["base_model_name_or_path"], nlohmann::json("/models/gpt2"));
+        JSON_COMPARE(json["fan_in_fan_out"], nlohmann::json(true));
+        JSON_COMPARE(json["target_modules"], nlohmann::json({"c_attn"}));
+        JSON_COMPARE(json["peft_type"], nlohmann::json("LORA"));
+        JSON_COMPARE(json["task_type"], nlohmann::json("CAUSAL_LM"));
+        JSON_COMPARE(json["r"], nlohmann::json(4));
+        JSON_COMPARE(json["lora_alpha"], nlohmann::json(8));
+        JSON_COMPARE(json["bias"], nlohmann::json("none"));
+        JSON_COMPARE(json["base_model_name_or_path"], nlohmann::json("/models/gpt2"));
         QVERIFY(json["modules_to_save"].is_null());
-        QCOMPARE(json["inference_mode"], nlohmann::json(true));
+        JSON_COMPARE(json["inference_mode"], nlohmann::json(true));
     }
 
     void llamaKeysAndShapes()
@@ -126,12 +131,12 @@ private Q_SLOTS:
                  (std::vector<std::int64_t>{2, 48}));
         QCOMPARE(tensors.at(q + "q_proj.lora_A.weight").scalar_type(), torch::kBFloat16);
         const auto json = readJson(dir.filePath("adapter/adapter_config.json"));
-        QCOMPARE(json["fan_in_fan_out"], nlohmann::json(false));
-        QCOMPARE(json["target_modules"],
+        JSON_COMPARE(json["fan_in_fan_out"], nlohmann::json(false));
+        JSON_COMPARE(json["target_modules"],
                  nlohmann::json({"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}));
-        QCOMPARE(json["rank_pattern"], nlohmann::json({{"down_proj", 2}}));
-        QCOMPARE(json["use_rslora"], nlohmann::json(true));
-        QCOMPARE(json["use_dora"], nlohmann::json(true));
+        JSON_COMPARE(json["rank_pattern"], nlohmann::json({{"down_proj", 2}}));
+        JSON_COMPARE(json["use_rslora"], nlohmann::json(true));
+        JSON_COMPARE(json["use_dora"], nlohmann::json(true));
         QVERIFY(json["base_model_name_or_path"].is_null());
     }
 
@@ -312,11 +317,11 @@ private Q_SLOTS:
         // Defaults per family when no targets are set; all-linear and regex as strings.
         engine::LoraConfig defaults;
         auto json = nlohmann::json::parse(engine::peftAdapterConfigJson(defaults, {"", "gpt2"}));
-        QCOMPARE(json["target_modules"], nlohmann::json({"c_attn"}));
+        JSON_COMPARE(json["target_modules"], nlohmann::json({"c_attn"}));
         defaults.targetMode = engine::TargetMode::Regex;
         defaults.targetRegex = ".*q_proj";
         json = nlohmann::json::parse(engine::peftAdapterConfigJson(defaults, {"", "llama"}));
-        QCOMPARE(json["target_modules"], nlohmann::json(".*q_proj"));
+        JSON_COMPARE(json["target_modules"], nlohmann::json(".*q_proj"));
         const auto regex = engine::parsePeftAdapterConfig(json.dump(), "x");
         QVERIFY(regex.isOk());
         QCOMPARE(regex->targetMode, engine::TargetMode::Regex);

@@ -1,0 +1,421 @@
+#include "engine/train/trainer.h"
+
+#include "engine/core/status.h"
+#include "engine/train/adaptermetrics.h"
+#include "engine/train/causallmloss.h"
+#include "engine/train/checkpoint.h"
+#include "engine/train/deltaprobe.h"
+#include "engine/train/metricsqueue.h"
+#include "engine/train/trainingsetup.h"
+
+#include <ATen/autocast_mode.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+namespace engine {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start)
+{
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+bool due(int every, std::int64_t step, std::int64_t totalSteps)
+{
+    return step == totalSteps || (every > 0 && step % every == 0);
+}
+
+// What the loop carries from step to step (and what a checkpoint restores).
+struct LoopState
+{
+    std::int64_t step = 0;
+    int badInRow = 0;
+    double loss = kNotMeasured;
+    double evalLoss = kNotMeasured;
+    double bestEvalLoss = kNotMeasured;
+    std::string bestCheckpoint;
+    std::string lastCheckpoint;
+    std::int64_t lastGoodCheckpointStep = -1;
+    std::vector<CheckpointRecord> written; // this run's checkpoints, oldest first
+};
+
+// CUDA computes in bf16 under autocast; the CPU stays f32. Restores the previous mode.
+class AutocastScope
+{
+public:
+    explicit AutocastScope(const torch::Device &device)
+        : m_enabled(device.is_cuda())
+    {
+        if (!m_enabled)
+            return;
+        at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+        at::autocast::set_enabled(true);
+    }
+    ~AutocastScope()
+    {
+        if (!m_enabled)
+            return;
+        at::autocast::set_enabled(false);
+        at::autocast::clear_cache();
+    }
+    AutocastScope(const AutocastScope &) = delete;
+    AutocastScope &operator=(const AutocastScope &) = delete;
+
+private:
+    bool m_enabled;
+};
+
+class TrainingRun
+{
+public:
+    TrainingRun(const RunSettings &settings, const TrainOptions &options, const TrainerCallbacks &callbacks,
+        TrainingControl &control)
+        : m_settings(settings)
+        , m_options(options)
+        , m_callbacks(callbacks)
+        , m_control(control)
+    { }
+
+    TrainingOutcome run();
+
+private:
+    void note(const std::string &message) const
+    {
+        if (m_callbacks.log)
+            m_callbacks.log(message);
+    }
+    void setState(TrainingState state) const
+    {
+        if (m_callbacks.stateChanged)
+            m_callbacks.stateChanged(state);
+    }
+    void report(StepMetrics metrics) const
+    {
+        if (m_callbacks.metrics)
+            m_callbacks.metrics->push(std::move(metrics));
+    }
+
+    void start();
+    StepMetrics trainStep();
+    void evaluateNow(StepMetrics &metrics);
+    void saveCheckpoint();
+    void pruneCheckpoints();
+    TrainingOutcome finish(RunEnd end, std::string message);
+
+    const RunSettings &m_settings;
+    const TrainOptions &m_options;
+    const TrainerCallbacks &m_callbacks;
+    TrainingControl &m_control;
+    TrainingSetup m_setup;
+    LoopState m_state;
+    std::unique_ptr<AdapterMetrics> m_adapterMetrics;
+    std::unique_ptr<DeltaProbe> m_probe;
+};
+
+TrainingOutcome TrainingRun::run()
+{
+    setState(TrainingState::Loading);
+    start();
+    AutocastScope autocast(m_setup.device);
+    const std::int64_t totalSteps = m_setup.plan.totalSteps;
+    const TrainingConfig &training = m_settings.training;
+    setState(TrainingState::Running);
+    note("training " + std::to_string(m_setup.plan.matrixNames.size()) + " adapted matrices for "
+        + std::to_string(totalSteps) + " steps");
+
+    // The loss before any training, so the curves have a starting point.
+    if (m_state.step == 0 && training.evalEvery > 0) {
+        StepMetrics baseline;
+        baseline.totalSteps = totalSteps;
+        baseline.loss = kNotMeasured;
+        evaluateNow(baseline);
+        report(std::move(baseline));
+    }
+
+    while (m_state.step < totalSteps) {
+        // --- control: pause, stop ---------------------------------------------------------------
+        if (m_control.isPaused()) {
+            setState(TrainingState::Paused);
+            m_control.waitWhilePaused();
+            setState(TrainingState::Running);
+        }
+        if (m_control.stopRequested()) {
+            setState(TrainingState::Stopping);
+            if (m_state.lastGoodCheckpointStep != m_state.step && m_state.step > 0)
+                saveCheckpoint();
+            return finish(RunEnd::Stopped, "stopped at step " + std::to_string(m_state.step));
+        }
+
+        // --- one optimizer step -------------------------------------------------------------------
+        StepMetrics metrics = trainStep();
+        if (metrics.skipped && m_state.badInRow >= training.maxBadSteps) {
+            report(std::move(metrics));
+            return finish(RunEnd::Diverged,
+                std::to_string(m_state.badInRow) + " steps in a row had a NaN or infinite loss or gradient; stopped "
+                    + "at step " + std::to_string(m_state.step) + " (hint: lower the learning rate or λ, or check "
+                    + "the data)");
+        }
+
+        // --- periodic: evaluation, checkpoint -------------------------------------------------------
+        if (due(training.evalEvery, m_state.step, totalSteps) && training.evalEvery > 0)
+            evaluateNow(metrics);
+        report(std::move(metrics));
+        if (due(training.checkpointEvery, m_state.step, totalSteps) && m_state.badInRow == 0)
+            saveCheckpoint();
+    }
+    return finish(RunEnd::Completed, "finished " + std::to_string(m_state.step) + " steps");
+}
+
+void TrainingRun::start()
+{
+    m_setup = loadTrainingSetup(
+        m_settings, m_options.outputFolder, [this](const std::string &m) { note(m); },
+        [this] { return m_control.stopRequested(); });
+    torch::manual_seed(m_settings.training.seed);
+    if (!m_options.resumeFrom.empty()) {
+        const CheckpointState restored = readCheckpoint(
+            m_options.resumeFrom, *m_setup.lora, *m_setup.optimizer, m_settings.resumeHash());
+        const Status cursor = m_setup.data->restore(restored.cursor);
+        if (!cursor)
+            throw Error("cannot resume from '" + m_options.resumeFrom + "': " + cursor.message());
+        m_state.step = restored.step;
+        m_state.loss = restored.loss;
+        m_state.evalLoss = restored.evalLoss;
+        m_state.bestEvalLoss = restored.bestEvalLoss;
+        m_state.bestCheckpoint = restored.bestCheckpoint;
+        m_state.lastCheckpoint = m_options.resumeFrom;
+        m_state.lastGoodCheckpointStep = restored.step;
+        note("resumed from " + m_options.resumeFrom + " at step " + std::to_string(restored.step));
+    }
+    m_setup.plan.firstStep = m_state.step + 1;
+    std::error_code error;
+    fs::create_directories(m_options.outputFolder, error);
+    if (error)
+        throw Error("cannot create the run folder '" + m_options.outputFolder + "': " + error.message()
+            + " (hint: check the project folder's permissions and free space)");
+    m_adapterMetrics = std::make_unique<AdapterMetrics>(*m_setup.lora);
+    if (m_settings.training.probeEvery > 0)
+        m_probe = std::make_unique<DeltaProbe>(*m_setup.model, *m_setup.lora, probeIds(*m_setup.data, m_setup.device));
+    m_setup.lora->setTraining(true);
+    if (m_callbacks.started)
+        m_callbacks.started(m_setup.plan);
+}
+
+StepMetrics TrainingRun::trainStep()
+{
+    const TrainingConfig &training = m_settings.training;
+    const Clock::time_point started = Clock::now();
+    StepMetrics metrics;
+    metrics.totalSteps = m_setup.plan.totalSteps;
+
+    // Read the step's micro-batches first: the loss is the mean over all their trained tokens.
+    std::vector<data::Batch> batches;
+    for (int i = 0; i < training.gradientAccumulation; ++i) {
+        batches.push_back(m_setup.data->nextBatch(training.batchSize));
+        metrics.tokens += batches.back().trainedTokens;
+    }
+    const double tokens = static_cast<double>(std::max<std::int64_t>(1, metrics.tokens));
+
+    m_setup.optimizer->zeroGrad();
+    double lossSum = 0.0;
+    std::int64_t inputTokens = 0;
+    for (const data::Batch &batch : batches) {
+        const BatchTensors tensors = toTensors(batch, m_setup.device);
+        inputTokens += tensors.inputTokens;
+        const torch::Tensor logits = m_setup.model->forward(tensors.ids);           // (B, T, V)
+        const torch::Tensor loss = causalLmLossSum(logits, tensors.labels) / tokens; // ()
+        loss.backward();
+        lossSum += loss.item<double>();
+    }
+    const GradientNorms norms = m_adapterMetrics->gradientNorms(m_setup.parameters);
+    metrics.loss = lossSum;
+    metrics.gradNorm = norms.total;
+    metrics.gradNormA = norms.a;
+    metrics.gradNormB = norms.b;
+    metrics.matrices.resize(m_setup.plan.matrixNames.size());
+    metrics.skipped = !std::isfinite(lossSum) || !std::isfinite(norms.total);
+
+    if (metrics.skipped) {
+        ++m_state.badInRow;
+        m_setup.optimizer->zeroGrad();
+        note("step " + std::to_string(m_state.step + 1) + " skipped: the loss or gradient is not finite");
+    } else {
+        m_state.badInRow = 0;
+        if (m_settings.optimizer.maxGradNorm > 0.0)
+            torch::nn::utils::clip_grad_norm_(m_setup.parameters, m_settings.optimizer.maxGradNorm);
+        m_setup.optimizer->setScheduleFactor(
+            scheduleFactor(m_settings.optimizer, m_state.step, m_setup.plan.totalSteps));
+        const bool probing = m_probe && (m_state.step + 1) % training.probeEvery == 0;
+        if (probing)
+            m_probe->capture();
+        m_adapterMetrics->snapshot();
+        m_setup.optimizer->step();
+        m_adapterMetrics->measure(metrics.matrices);
+        if (probing)
+            m_probe->measure(metrics.matrices);
+        m_state.loss = lossSum;
+    }
+    ++m_state.step;
+    metrics.step = m_state.step;
+    metrics.learningRates = m_setup.optimizer->learningRates();
+    const std::int64_t perEpoch = std::max<std::int64_t>(1, m_setup.data->sequencesPerEpoch());
+    const data::DataCursor cursor = m_setup.data->cursor();
+    metrics.epoch = static_cast<double>(cursor.epoch) + static_cast<double>(cursor.position) / perEpoch;
+    metrics.stepSeconds = secondsSince(started);
+    metrics.tokensPerSecond = metrics.stepSeconds > 0.0 ? inputTokens / metrics.stepSeconds : 0.0;
+    return metrics;
+}
+
+void TrainingRun::evaluateNow(StepMetrics &metrics)
+{
+    const std::optional<double> loss = evaluate(m_setup, m_settings.training.batchSize,
+        m_settings.training.evalBatches, [this] { return m_control.stopRequested(); });
+    if (!loss || !std::isfinite(*loss))
+        return;
+    metrics.evalLoss = *loss;
+    m_state.evalLoss = *loss;
+    if (!std::isfinite(m_state.bestEvalLoss) || *loss < m_state.bestEvalLoss) {
+        m_state.bestEvalLoss = *loss;
+        m_state.bestCheckpoint = checkpointFolder(m_options.outputFolder, m_state.step);
+    }
+}
+
+void TrainingRun::saveCheckpoint()
+{
+    CheckpointState state;
+    state.step = m_state.step;
+    state.totalSteps = m_setup.plan.totalSteps;
+    state.cursor = m_setup.data->cursor();
+    state.loss = m_state.loss;
+    state.evalLoss = m_state.evalLoss;
+    state.bestEvalLoss = m_state.bestEvalLoss;
+    state.bestCheckpoint = m_state.bestCheckpoint;
+    state.resumeHash = m_settings.resumeHash();
+    state.settingsDocument = m_settings.toDocument();
+    state.baseModel = m_settings.modelPath;
+    state.baseModelType = m_setup.model->config().modelType;
+    const CheckpointRecord record = writeCheckpoint(m_options.outputFolder, *m_setup.lora, *m_setup.optimizer, state);
+    m_state.lastCheckpoint = record.path;
+    m_state.lastGoodCheckpointStep = m_state.step;
+    m_state.written.push_back(record);
+    pruneCheckpoints();
+    if (m_callbacks.checkpointSaved)
+        m_callbacks.checkpointSaved(record);
+}
+
+// Keeps the newest keepCheckpoints folders and the best-eval one.
+void TrainingRun::pruneCheckpoints()
+{
+    std::vector<CheckpointRecord> kept;
+    const std::size_t keep = static_cast<std::size_t>(m_settings.training.keepCheckpoints);
+    for (std::size_t i = 0; i < m_state.written.size(); ++i) {
+        const CheckpointRecord &record = m_state.written[i];
+        const bool recent = i + keep >= m_state.written.size();
+        if (recent || record.path == m_state.bestCheckpoint) {
+            kept.push_back(record);
+            continue;
+        }
+        std::error_code ignored;
+        fs::remove_all(record.path, ignored);
+    }
+    m_state.written = std::move(kept);
+}
+
+TrainingOutcome TrainingRun::finish(RunEnd end, std::string message)
+{
+    if (end == RunEnd::Completed && m_state.lastGoodCheckpointStep != m_state.step)
+        saveCheckpoint();
+    TrainingOutcome outcome;
+    outcome.end = end;
+    outcome.steps = m_state.step;
+    outcome.lastLoss = m_state.loss;
+    outcome.lastEvalLoss = m_state.evalLoss;
+    outcome.bestEvalLoss = m_state.bestEvalLoss;
+    outcome.lastCheckpoint = m_state.lastCheckpoint;
+    const bool bestExists = !m_state.bestCheckpoint.empty() && fs::exists(m_state.bestCheckpoint);
+    outcome.bestCheckpoint = bestExists ? m_state.bestCheckpoint : m_state.lastCheckpoint;
+    outcome.message = std::move(message);
+    setState(TrainingState::Finished);
+    note(outcome.message);
+    return outcome;
+}
+
+} // namespace
+
+const char *trainingStateName(TrainingState state)
+{
+    switch (state) {
+    case TrainingState::Loading: return "loading";
+    case TrainingState::Running: return "running";
+    case TrainingState::Paused: return "paused";
+    case TrainingState::Stopping: return "stopping";
+    case TrainingState::Finished: return "finished";
+    }
+    return "unknown";
+}
+
+const char *runEndName(RunEnd end)
+{
+    switch (end) {
+    case RunEnd::Completed: return "completed";
+    case RunEnd::Stopped: return "stopped";
+    case RunEnd::Diverged: return "diverged";
+    }
+    return "unknown";
+}
+
+void TrainingControl::requestStop()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_changed.notify_all();
+}
+
+void TrainingControl::pause()
+{
+    std::lock_guard lock(m_mutex);
+    m_paused = true;
+}
+
+void TrainingControl::resume()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_paused = false;
+    }
+    m_changed.notify_all();
+}
+
+bool TrainingControl::waitWhilePaused()
+{
+    std::unique_lock lock(m_mutex);
+    if (!m_paused || m_stop)
+        return false;
+    m_changed.wait(lock, [this] { return !m_paused || m_stop; });
+    return true;
+}
+
+Result<TrainingOutcome> Trainer::run(const RunSettings &settings, const TrainOptions &options,
+    const TrainerCallbacks &callbacks, TrainingControl &control)
+{
+    return guard([&] {
+        const Status valid = settings.validate();
+        if (!valid)
+            throw Error(valid.message());
+        if (options.outputFolder.empty())
+            throw Error("no run folder given for the checkpoints (hint: set TrainOptions::outputFolder)");
+        TrainingRun run(settings, options, callbacks, control);
+        return run.run();
+    });
+}
+
+} // namespace engine

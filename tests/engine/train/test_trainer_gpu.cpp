@@ -1,0 +1,56 @@
+// The same training loop on CUDA (bf16 autocast): a few steps must learn and
+// the CUDA losses must track the CPU run's within bf16 tolerance. Skips on
+// machines without a CUDA device (label gpu).
+#include "engine/train/metricsqueue.h"
+#include "engine/train/trainer.h"
+#include "tests/engine/train/trainfixture.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+namespace {
+
+std::vector<double> losses(const engine::RunSettings &settings, const QString &out)
+{
+    engine::MetricsQueue queue;
+    engine::TrainingControl control;
+    engine::TrainerCallbacks callbacks;
+    callbacks.metrics = &queue;
+    const auto result = engine::Trainer::run(settings, { out.toStdString(), {} }, callbacks, control);
+    if (!result)
+        throw std::runtime_error(result.message());
+    std::vector<double> values;
+    for (const engine::StepMetrics &m : queue.drain())
+        if (m.step > 0)
+            values.push_back(m.loss);
+    return values;
+}
+
+} // namespace
+
+class TestTrainerGpu : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void cudaTracksCpu()
+    {
+        if (!torch::cuda::is_available())
+            QSKIP("no CUDA device");
+        QTemporaryDir dir;
+        trainfixture::write(dir.path(), "llama", 8);
+        engine::RunSettings settings = trainfixture::settings(dir.path(), 10);
+        settings.dataset.shuffle = false;
+        const std::vector<double> cpu = losses(settings, dir.filePath("cpu"));
+        settings.training.device = "cuda";
+        const std::vector<double> cuda = losses(settings, dir.filePath("cuda"));
+        QCOMPARE(cuda.size(), cpu.size());
+        for (std::size_t i = 0; i < cpu.size(); ++i)
+            QVERIFY2(std::abs(cuda[i] - cpu[i]) <= 0.05 * std::abs(cpu[i]), // bf16 autocast: 5 % relative
+                qPrintable(QStringLiteral("step %1: cuda %2, cpu %3").arg(i + 1).arg(cuda[i]).arg(cpu[i])));
+        QVERIFY(cuda.back() < cuda.front());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTrainerGpu)
+#include "test_trainer_gpu.moc"
