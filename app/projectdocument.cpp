@@ -1,5 +1,7 @@
 #include "app/projectdocument.h"
 
+#include "engine/train/runrecorder.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -131,10 +133,7 @@ QString ProjectDocument::displayName() const
 
 QString ProjectDocument::runsFolder() const
 {
-    if (!m_store)
-        return {};
-    const QFileInfo info(filePath());
-    return QDir(info.absolutePath()).filePath(info.completeBaseName() + QStringLiteral(".runs"));
+    return m_store ? fromStd(engine::runsFolderOf(m_store->path())) : QString();
 }
 
 void ProjectDocument::setSettings(const engine::RunSettings &settings)

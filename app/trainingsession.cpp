@@ -4,6 +4,7 @@
 #include "app/trainingworker.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QPointer>
 #include <QThread>
 
@@ -108,10 +109,12 @@ QString TrainingSession::start(const QString &runName, qint64 resumeRunId)
         return fromStd(status.message());
 
     m_resumeRunId = resumeRunId;
-    const qint64 folderId = resumeRunId > 0 ? resumeRunId : predictedRunId();
-    options.outputFolder = outputFolderFor(folderId).toStdString();
-    if (!QDir().mkpath(outputFolderFor(folderId)))
-        return tr("Cannot create the run folder '%1'.").arg(outputFolderFor(folderId));
+    // A resumed run continues in the folder of its checkpoint (wherever it was started).
+    const QString folder = resumeRunId > 0 ? QFileInfo(QString::fromStdString(options.resumeFrom)).absolutePath()
+                                           : outputFolderFor(predictedRunId());
+    options.outputFolder = folder.toStdString();
+    if (!QDir().mkpath(folder))
+        return tr("Cannot create the run folder '%1'.").arg(folder);
 
     QPointer<TrainingSession> self(this);
     m_queue = std::make_unique<engine::MetricsQueue>([self] {

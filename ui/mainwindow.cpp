@@ -12,7 +12,6 @@
 #include "ui/theme.h"
 
 #include "app/appsetup.h"
-#include "app/processmemory.h"
 #include "app/projectdocument.h"
 #include "app/trainingsession.h"
 #include "engine/core/runtime.h"
@@ -177,8 +176,8 @@ void MainWindow::createStatusBar()
 
 void MainWindow::updateStatus()
 {
-    const qint64 bytes = app::residentMemoryBytes();
-    m_memoryLabel->setText(bytes < 0 ? QString() : tr("%1 MiB in use").arg(bytes / (1024 * 1024)));
+    const std::uint64_t bytes = engine::processMemoryBytes();
+    m_memoryLabel->setText(bytes == 0 ? QString() : tr("%1 MiB in use").arg(bytes / (1024 * 1024)));
     m_stateLabel->setText(app::TrainingSession::stateName(m_session->state()));
 }
 
