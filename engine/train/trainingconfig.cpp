@@ -17,9 +17,6 @@ Status TrainingConfig::validate() const
         return Status::failure("training.batch_size: " + std::to_string(batchSize) + " is out of range (hint: 1 to 64)");
     if (gradientAccumulation < 1)
         return Status::failure("training.gradient_accumulation: must be at least 1");
-    if (maxLength < 8 || maxLength > 1 << 20)
-        return Status::failure("training.max_length: " + std::to_string(maxLength)
-                               + " is out of range (hint: 8 to the model's context length)");
     if (evalEvery < 0 || evalBatches < 0 || checkpointEvery < 0 || probeEvery < 0)
         return Status::failure("training: eval_every, eval_batches, checkpoint_every and probe_every must not be negative");
     if (keepCheckpoints < 1)
@@ -41,7 +38,6 @@ std::string TrainingConfig::toJson() const
         {"epochs", epochs},
         {"batch_size", batchSize},
         {"gradient_accumulation", gradientAccumulation},
-        {"max_length", maxLength},
         {"seed", seed},
         {"eval_every", evalEvery},
         {"eval_batches", evalBatches},
@@ -66,7 +62,6 @@ Result<TrainingConfig> TrainingConfig::fromJson(const std::string &json, const s
         in.read("epochs", c.epochs);
         in.read("batch_size", c.batchSize);
         in.read("gradient_accumulation", c.gradientAccumulation);
-        in.read("max_length", c.maxLength);
         in.read("seed", c.seed);
         in.read("eval_every", c.evalEvery);
         in.read("eval_batches", c.evalBatches);

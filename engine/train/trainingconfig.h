@@ -15,7 +15,6 @@ struct TrainingConfig
     double epochs = 1.0;           // passes over the training split (when maxSteps = 0)
     int batchSize = 4;             // sequences per micro-batch
     int gradientAccumulation = 1;  // micro-batches per optimizer step
-    int maxLength = 512;           // tokens per sequence (longer records are truncated)
     std::uint64_t seed = 42;       // one seed for init, dropout, shuffling and sampling
     int evalEvery = 50;            // optimizer steps between validation losses; 0 = never
     int evalBatches = 0;           // validation micro-batches per evaluation; 0 = the whole split

@@ -1,0 +1,69 @@
+// RunRecorder: writes one training run into a project file — the run record
+// when it starts, each drained batch of StepMetrics as metric rows (scalars
+// "loss", "eval_loss", "lr_<group>", "grad_norm", "grad_norm_A", "grad_norm_B",
+// "tokens_per_s", "step_s", "tokens", "skipped"; matrix kinds "dA_norm",
+// "dB_norm", "A_norm", "B_norm", "delta1", "delta2", "delta3"), eval results,
+// checkpoints, and how it ended. Used by the app's drain (main thread) and by
+// `lorafit-cli train`; never by the training thread itself. Qt-free.
+#pragma once
+
+#include "engine/core/status.h"
+#include "engine/project/projectstore.h"
+#include "engine/train/stepmetrics.h"
+#include "engine/train/trainer.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace engine {
+
+// Metric names as stored (see the header comment).
+namespace metricnames {
+constexpr const char *kLoss = "loss";
+constexpr const char *kEvalLoss = "eval_loss";
+constexpr const char *kGradNorm = "grad_norm";
+constexpr const char *kGradNormA = "grad_norm_A";
+constexpr const char *kGradNormB = "grad_norm_B";
+constexpr const char *kTokensPerSecond = "tokens_per_s";
+constexpr const char *kStepSeconds = "step_s";
+constexpr const char *kTokens = "tokens";
+constexpr const char *kSkipped = "skipped";
+constexpr const char *kDeltaANorm = "dA_norm";
+constexpr const char *kDeltaBNorm = "dB_norm";
+constexpr const char *kANorm = "A_norm";
+constexpr const char *kBNorm = "B_norm";
+constexpr const char *kDelta1 = "delta1";
+constexpr const char *kDelta2 = "delta2";
+constexpr const char *kDelta3 = "delta3";
+// "lr_" + group name, e.g. "lr_A", "lr_B".
+std::string learningRate(const std::string &group);
+} // namespace metricnames
+
+// The project-file form of one step.
+StepRecord toStepRecord(const StepMetrics &metrics);
+
+class RunRecorder
+{
+public:
+    explicit RunRecorder(ProjectStore &store);
+
+    // Creates the run (status Running) and returns its id; or, with resumeRunId,
+    // marks that run as running again.
+    Result<std::int64_t> begin(const std::string &name, const RunSettings &settings, const TrainingPlan &plan,
+        std::int64_t resumeRunId = 0);
+    // Appends a drained batch (one transaction) and any eval losses in it.
+    Status record(const std::vector<StepMetrics> &batch);
+    Status checkpoint(const CheckpointRecord &checkpoint);
+    // Ends the run as Finished (Completed), Stopped, or Failed (Diverged or an error).
+    Status finish(const TrainingOutcome &outcome);
+    Status fail(const std::string &message);
+
+    std::int64_t runId() const { return m_runId; }
+
+private:
+    ProjectStore &m_store;
+    std::int64_t m_runId = 0;
+};
+
+} // namespace engine
