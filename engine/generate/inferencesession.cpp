@@ -47,13 +47,19 @@ InferenceSessionInfo describe(const std::string &folder, const std::string &devi
     return info;
 }
 
-std::vector<TokenId> encodeWithBos(const Tokenizer &tokenizer, const std::string &text)
+// BOS first when the tokenizer adds one (and the text does not spell it); an
+// empty text starts from BOS (the tokenizer's, else config.json's bos_token_id).
+std::vector<TokenId> encodeWithBos(const Tokenizer &tokenizer, const std::string &text, std::int64_t configBos)
 {
     std::vector<TokenId> ids = tokenizer.encode(text, false, true);
     const SpecialTokens &special = tokenizer.specialTokens();
     const bool hasBos = !special.bosText.empty() && text.compare(0, special.bosText.size(), special.bosText) == 0;
-    if (special.bos && ((special.addBos && !hasBos) || ids.empty()))
+    if (special.bos && special.addBos && !hasBos)
         ids.insert(ids.begin(), *special.bos);
+    if (ids.empty() && special.bos)
+        ids.push_back(*special.bos);
+    else if (ids.empty() && configBos >= 0)
+        ids.push_back(static_cast<TokenId>(configBos));
     return ids;
 }
 
@@ -127,7 +133,7 @@ Result<std::vector<TokenId>> InferenceSession::promptIds(const GenerationPrompt 
     Result<std::string> text = renderPrompt(prompt);
     if (!text)
         return text.status();
-    return guard([&] { return encodeWithBos(*m_impl->tokenizer, text.value()); });
+    return guard([&] { return encodeWithBos(*m_impl->tokenizer, text.value(), m_impl->model->config().bosTokenId); });
 }
 
 Result<GenerationResult> InferenceSession::generate(const GenerationPrompt &prompt, const GenerationOptions &options,
@@ -156,7 +162,7 @@ Result<TextEvaluation> InferenceSession::evaluate(const std::string &text, std::
     return guard([&] {
         const std::int64_t context = m_impl->model->config().maxPositions;
         const std::int64_t window = windowLength > 0 ? windowLength : std::min(context, kDefaultEvalWindow);
-        const std::vector<TokenId> ids = encodeWithBos(*m_impl->tokenizer, text);
+        const std::vector<TokenId> ids = encodeWithBos(*m_impl->tokenizer, text, m_impl->model->config().bosTokenId);
         const TokenLossRun run = computeTokenLosses(*m_impl->model, ids, window, cancel);
         TextEvaluation evaluation = summarise(*m_impl->tokenizer, ids, run);
         evaluation.windowLength = window;

@@ -69,7 +69,8 @@ public:
 
     // The exact text the model sees for `prompt` (chat template applied), without BOS.
     Result<std::string> renderPrompt(const GenerationPrompt &prompt) const;
-    // The token ids of `prompt`: rendered text, with BOS first when the tokenizer adds one.
+    // The token ids of `prompt`: rendered text, with BOS first when the tokenizer
+    // adds one; an empty prompt is BOS alone (tokenizer's, else config.json's).
     Result<std::vector<TokenId>> promptIds(const GenerationPrompt &prompt) const;
 
     // Generates a continuation. `onText` (may be empty) receives text pieces

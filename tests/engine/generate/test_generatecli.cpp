@@ -1,6 +1,7 @@
 // `lorafit-cli generate` and `lorafit-cli eval` as a user runs them, on tiny
 // model folders; their output is compared with the inference facade's results
 // in-process. Ctrl-C is sent as a real SIGINT (POSIX only).
+#include "engine/core/atomicfile.h"
 #include "engine/generate/inferencesession.h"
 #include "tests/engine/generate/tinylm.h"
 
@@ -222,6 +223,35 @@ private Q_SLOTS:
         QCOMPARE(lines[8].split('\t')[2], QByteArray("\\n")); // position 8: the newline, escaped
         QCOMPARE(lines[12].split('\t')[2], QByteArray("\\\\")); // position 12: the backslash
         QCOMPARE(lines[1].split('\t')[2], QByteArray("i"));
+    }
+
+    void adapterOptionUsesTheAdapter()
+    {
+        QTemporaryDir dir;
+        const QString model = writeModel(dir, "llama");
+        const QString adapter = dir.filePath(QStringLiteral("adapter"));
+        const std::string config = engine::readFile(model.toStdString() + "/config.json");
+        tinylm::writeAdapter(model, adapter, { "q_proj", "v_proj" }, 9, tiny::randomWeights(config, 1));
+        const auto session = openSession(model);
+        QVERIFY(session->setAdapter(adapter.toStdString()).isOk());
+        engine::GenerationPrompt prompt;
+        prompt.text = "Hi ";
+        const auto expected = session->generate(prompt, engine::greedyOptions(10));
+        QVERIFY(expected.isOk());
+        const Run generated = runCli({ "generate", "--model", model, "--adapter", adapter, "--prompt", "Hi ",
+            "--temperature", "0", "--max-new-tokens", "10" });
+        QVERIFY2(generated.exitCode == 0, qPrintable(generated.err));
+        QCOMPARE(generated.out, QByteArray::fromStdString(expected.value().text) + '\n');
+        const QString textPath = writeText(dir, "Adapters change predictions.");
+        const auto evaluation = session->evaluate("Adapters change predictions.");
+        QVERIFY(evaluation.isOk());
+        const Run evaluated = runCli({ "eval", "--model", model, "--adapter", adapter, "--text", textPath });
+        QVERIFY2(evaluated.exitCode == 0, qPrintable(evaluated.err));
+        QVERIFY(std::abs(printedNumber(QString::fromUtf8(evaluated.out), QStringLiteral("Mean loss"))
+                         - evaluation.value().meanLoss) < 1e-6);
+        const Run bad = runCli({ "eval", "--model", model, "--adapter", dir.filePath("none"), "--text", textPath });
+        QCOMPARE(bad.exitCode, 1);
+        QVERIFY2(bad.err.contains(dir.filePath("none")), qPrintable(bad.err));
     }
 
     void evalSplitsLongTextsAndNeverWritesHalfAFile()

@@ -2,6 +2,7 @@
 // errors), chat prompts through the detected template, stop ids from
 // generation_config.json, evaluation against the PyTorch reference, and the
 // one-call-at-a-time rule.
+#include "engine/core/atomicfile.h"
 #include "engine/generate/inferencesession.h"
 #include "tests/engine/generate/tinylm.h"
 #include "tests/engine/model/tinymodel.h"
@@ -36,6 +37,27 @@ engine::GenerationPrompt raw(const std::string &text)
     prompt.text = text;
     return prompt;
 }
+
+std::vector<double> losses(engine::InferenceSession &session, const std::string &text)
+{
+    const auto evaluation = session.evaluate(text);
+    if (!evaluation)
+        qFatal("%s", evaluation.message().c_str());
+    std::vector<double> out;
+    for (const engine::TokenLoss &token : evaluation.value().tokens)
+        out.push_back(token.loss);
+    return out;
+}
+
+double maxDifference(const std::vector<double> &a, const std::vector<double> &b)
+{
+    double worst = a.size() == b.size() ? 0.0 : 1e9;
+    for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+        worst = std::max(worst, std::abs(a[i] - b[i]));
+    return worst;
+}
+
+const char kEvalText[] = "Adapters change what a model predicts.";
 
 const char kChatExpected[] = "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi!<|im_end|>\n"
                              "<|im_start|>assistant\n";
@@ -168,6 +190,47 @@ private Q_SLOTS:
         expected /= 19.0;
         QVERIFY2(std::abs(short20.value().meanLoss - expected) <= 1e-5 * expected,
                  qPrintable(QStringLiteral("%1 vs %2").arg(short20.value().meanLoss, 0, 'g', 12).arg(expected, 0, 'g', 12)));
+    }
+
+    void adaptersSwitchWithoutReloadingTheBase()
+    {
+        QTemporaryDir dir;
+        const QString base = dir.filePath("base");
+        const tinylm::Folder folder = folderOf("llama");
+        tinylm::writeFolder(base, folder);
+        const std::string config = engine::readFile(base.toStdString() + "/config.json");
+        const tiny::NamedTensors weights = tiny::randomWeights(config, folder.seed);
+        const QString adapters[2] = { dir.filePath("adapter1"), dir.filePath("adapter2") };
+        const tiny::NamedTensors merged[2] = {
+            tinylm::writeAdapter(base, adapters[0], { "q_proj", "v_proj" }, 5, weights),
+            tinylm::writeAdapter(base, adapters[1], { "o_proj", "down_proj" }, 6, weights) };
+        std::vector<double> expected[2];
+        for (int i = 0; i < 2; ++i) {
+            const QString mergedDir = dir.filePath(QStringLiteral("merged%1").arg(i));
+            tinylm::writeFolder(mergedDir, folder);
+            tiny::writeModel(mergedDir, config, merged[i]);
+            expected[i] = losses(*openSession(mergedDir), kEvalText);
+        }
+
+        const auto session = openSession(base);
+        const std::vector<double> baseLosses = losses(*session, kEvalText);
+        QVERIFY(maxDifference(baseLosses, expected[0]) > 1e-2); // the adapter matters
+        for (int i = 0; i < 2; ++i) {
+            const engine::Status set = session->setAdapter(adapters[i].toStdString());
+            QVERIFY2(set.isOk(), set.message().c_str());
+            QCOMPARE(session->info().adapterFolder, adapters[i].toStdString());
+            const double difference = maxDifference(losses(*session, kEvalText), expected[i]);
+            QVERIFY2(difference < 1e-4, qPrintable(QString::number(difference)));
+        }
+        QVERIFY(session->clearAdapter().isOk());
+        QVERIFY(session->info().adapterFolder.empty());
+        QCOMPARE(losses(*session, kEvalText), baseLosses);
+
+        const engine::Status missing = session->setAdapter(dir.filePath("no-adapter").toStdString());
+        QVERIFY(!missing.isOk());
+        QVERIFY2(QString::fromStdString(missing.message()).contains("no-adapter"), missing.message().c_str());
+        QVERIFY(session->info().adapterFolder.empty());
+        QCOMPARE(losses(*session, kEvalText), baseLosses);
     }
 
     void oneCallAtATime()

@@ -1,6 +1,7 @@
 #include "tests/engine/generate/tinylm.h"
 
 #include "engine/core/atomicfile.h"
+#include "engine/lora/peftadapter.h"
 #include "engine/tokenizer/bytelevel.h"
 #include "tests/engine/model/tinymodel.h"
 
@@ -89,6 +90,29 @@ void writeFolder(const QString &dir, const Folder &folder)
     engine::writeFileAtomically(base + "tokenizer_config.json", tokenizerConfig.dump(2));
     if (!folder.generationConfig.empty())
         engine::writeFileAtomically(base + "generation_config.json", folder.generationConfig);
+}
+
+tiny::NamedTensors writeAdapter(const QString &base, const QString &out, const std::vector<std::string> &targets,
+    std::uint64_t seed, tiny::NamedTensors weights)
+{
+    const engine::CausalLm model = engine::loadCausalLm(base.toStdString());
+    engine::LoraConfig config;
+    config.rank = 4;
+    config.alpha = 8.0;
+    config.dropout = 0.0;
+    config.targetModules = targets;
+    engine::LoraModel lora = engine::LoraModel::inject(model, config, seed);
+    torch::NoGradGuard noGrad;
+    torch::manual_seed(seed);
+    for (auto &[name, tensor] : lora.namedParameters())
+        tensor.copy_(torch::randn_like(tensor) * 0.3);
+    engine::savePeftAdapter(out.toStdString(), lora, {});
+    for (const engine::AdaptedMatrix &m : lora.matrices())
+        for (auto &[name, tensor] : weights)
+            if (name == m.name + ".weight")
+                tensor = tensor + 2.0 * m.lora->B.mm(m.lora->A); // (O, I)
+    lora.detach();
+    return weights;
 }
 
 } // namespace tinylm

@@ -5,6 +5,8 @@
 // one character, so text and token counts are easy to reason about.
 #pragma once
 
+#include "tests/engine/model/tinymodel.h"
+
 #include <QString>
 
 #include <string>
@@ -37,5 +39,12 @@ struct Folder
 
 // Writes config.json, model.safetensors, tokenizer.json and tokenizer_config.json into dir.
 void writeFolder(const QString &dir, const Folder &folder);
+
+// Writes a PEFT adapter folder (rank 4, alpha 8, random A and B, seeded) for
+// the model in `base` into `out`, and returns `weights` (the base weights)
+// with W + (alpha / r)·B·A computed here for every adapted projection
+// (Llama-family layout: weight is (out, in)).
+tiny::NamedTensors writeAdapter(const QString &base, const QString &out, const std::vector<std::string> &targets,
+    std::uint64_t seed, tiny::NamedTensors weights);
 
 } // namespace tinylm
