@@ -73,9 +73,9 @@ bool validUtf8(const std::string &text)
     return true;
 }
 
-const char kPositions64[] = kPositions64;
+const char kPositions64[] = R"({"n_positions": 64})";
 const char kEosList[] = R"({"eos_token_id": [96, 98]})";
-const char kPositions10[] = kPositions10;
+const char kPositions10[] = R"({"n_positions": 10})";
 
 // The first `count` generated tokens that produce text (special tokens add none): how many tokens that takes.
 std::size_t tokensForPieces(const std::vector<engine::TokenId> &ids, int count)
