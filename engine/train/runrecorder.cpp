@@ -54,11 +54,11 @@ StepRecord toStepRecord(const StepMetrics &metrics)
     StepRecord record;
     record.step = metrics.step;
     auto &scalars = record.scalars;
-    scalars[kLoss] = metrics.loss;
     if (std::isfinite(metrics.evalLoss))
         scalars[kEvalLoss] = metrics.evalLoss;
     if (metrics.step == 0)
-        return record; // the evaluation before training: no step was taken
+        return record; // the evaluation before training: no step was taken, no training loss
+    scalars[kLoss] = metrics.loss;
     for (const GroupLearningRate &rate : metrics.learningRates)
         scalars[learningRate(rate.group)] = rate.lr;
     scalars[kGradNorm] = metrics.gradNorm;

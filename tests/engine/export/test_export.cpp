@@ -206,8 +206,8 @@ private Q_SLOTS:
         QVERIFY(summary->cancelled);
         QVERIFY(sawMerged && calls > 3);
         QStringList left;
-        for (const QString &sub : {"peft", "merged", "gguf"})
-            left += QDir(dir.filePath("out/" + sub)).entryList(QDir::Files);
+        for (const char *sub : { "peft", "merged", "gguf" })
+            left += QDir(dir.filePath(QStringLiteral("out/") + QLatin1String(sub))).entryList(QDir::Files);
         QVERIFY2(left.isEmpty(), qPrintable(left.join(", ")));
     }
 
