@@ -102,15 +102,7 @@ DataPanel::~DataPanel()
 
 void DataPanel::addRow(QFormLayout *form, const QString &label, QWidget *field, const QStringList &keys)
 {
-    QLabel *error = FieldErrors::makeLabel(this);
-    auto *cell = new QWidget(this);
-    auto *column = new QVBoxLayout(cell);
-    column->setContentsMargins(0, 0, 0, 0);
-    column->setSpacing(2);
-    column->addWidget(field);
-    column->addWidget(error);
-    form->addRow(label, cell);
-    m_errors->addField(field, error, keys);
+    m_errors->addRow(form, label, field, keys);
 }
 
 QWidget *DataPanel::buildForm()

@@ -1,11 +1,27 @@
 #include "ui/panels/fielderrors.h"
 
+#include <QFormLayout>
+#include <QVBoxLayout>
+
 #include <QLabel>
 #include <QWidget>
 
 namespace ui {
 
 FieldErrors::FieldErrors(QObject *parent) : QObject(parent) {}
+
+void FieldErrors::addRow(QFormLayout *form, const QString &label, QWidget *field, const QStringList &keys)
+{
+    QLabel *error = makeLabel(field->parentWidget());
+    auto *cell = new QWidget(field->parentWidget());
+    auto *column = new QVBoxLayout(cell);
+    column->setContentsMargins(0, 0, 0, 0);
+    column->setSpacing(2);
+    column->addWidget(field);
+    column->addWidget(error);
+    form->addRow(label, cell);
+    addField(field, error, keys);
+}
 
 QLabel *FieldErrors::makeLabel(QWidget *parent)
 {

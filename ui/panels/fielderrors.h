@@ -5,6 +5,8 @@
 #pragma once
 
 #include <QObject>
+
+class QFormLayout;
 #include <QString>
 #include <QStringList>
 
@@ -26,6 +28,8 @@ public:
     static QLabel *makeLabel(QWidget *parent);
 
     void addField(QWidget *field, QLabel *label, const QStringList &keys);
+    // Adds "label: field" to `form` with an error label under the field, registered for `keys`.
+    void addRow(QFormLayout *form, const QString &label, QWidget *field, const QStringList &keys);
     void setGeneralLabel(QLabel *label) { m_general = label; }
     // Clears every message, then shows `message` (if any) next to its field.
     void show(const QString &message);

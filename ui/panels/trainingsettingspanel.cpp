@@ -88,15 +88,7 @@ TrainingSettingsPanel::TrainingSettingsPanel(app::ProjectDocument *document, QWi
 
 void TrainingSettingsPanel::addRow(QFormLayout *form, const QString &label, QWidget *field, const QStringList &keys)
 {
-    QLabel *error = FieldErrors::makeLabel(this);
-    auto *cell = new QWidget(this);
-    auto *column = new QVBoxLayout(cell);
-    column->setContentsMargins(0, 0, 0, 0);
-    column->setSpacing(2);
-    column->addWidget(field);
-    column->addWidget(error);
-    form->addRow(label, cell);
-    m_errors->addField(field, error, keys);
+    m_errors->addRow(form, label, field, keys);
 }
 
 QDoubleSpinBox *TrainingSettingsPanel::addDouble(QFormLayout *form, const QString &label, const QString &name,
