@@ -2,6 +2,7 @@
 #include "app/appsetup.h"
 #include "ui/mainwindow.h"
 #include "ui/screenshot.h"
+#include "ui/theme.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -54,9 +55,14 @@ int main(int argc, char *argv[])
                                         QStringLiteral("Render the main window to a PNG file and exit."),
                                         QStringLiteral("file.png"));
     parser.addOption(screenshot);
+    parser.addPositionalArgument(QStringLiteral("paths"),
+                                 QStringLiteral("A project (.lorafit), a model folder or a dataset file to open."),
+                                 QStringLiteral("[paths...]"));
     parser.process(application);
 
+    ui::applyTheme(ui::savedTheme());
     ui::MainWindow window;
+    window.openPaths(parser.positionalArguments());
     if (parser.isSet(screenshot)) {
         window.resize(1280, 800);
         const QString error = ui::saveScreenshot(&window, parser.value(screenshot));

@@ -170,6 +170,15 @@ void ProjectStore::Impl::resumeRun(std::int64_t runId)
     update.bind(1, currentTimeMs()).bind(2, runId).run();
 }
 
+void ProjectStore::Impl::renameRun(std::int64_t runId, const std::string &name)
+{
+    requireWritable("rename a run");
+    if (name.find_first_not_of(" \t\r\n") == std::string::npos)
+        throw Error(runName(runId) + ": the name must not be empty (hint: e.g. 'LoRA+ lr 2e-4')");
+    matrixCountOf(runId);
+    m_db->prepare("UPDATE run SET name = ?1 WHERE id = ?2").bind(1, name).bind(2, runId).run();
+}
+
 void ProjectStore::Impl::setRunNotes(std::int64_t runId, const std::string &notes)
 {
     requireWritable("change the notes of a run");

@@ -109,6 +109,11 @@ Status ProjectStore::resumeRun(std::int64_t runId)
     return guard([&] { m_impl->resumeRun(runId); });
 }
 
+Status ProjectStore::renameRun(std::int64_t runId, const std::string &name)
+{
+    return guard([&] { m_impl->renameRun(runId, name); });
+}
+
 Status ProjectStore::setRunNotes(std::int64_t runId, const std::string &notes)
 {
     return guard([&] { m_impl->setRunNotes(runId, notes); });

@@ -67,6 +67,8 @@ public:
     // Continues an interrupted, stopped or failed run (after loading its last checkpoint):
     // status back to Running; steps appended again replace the stored ones.
     Status resumeRun(std::int64_t runId);
+    // Gives a run a new (non-empty) name.
+    Status renameRun(std::int64_t runId, const std::string &name);
     Status setRunNotes(std::int64_t runId, const std::string &notes);
     // Deletes a run with its metrics, eval results and checkpoint records (not the files).
     Status deleteRun(std::int64_t runId);

@@ -33,6 +33,7 @@ public:
     void addCheckpoint(std::int64_t runId, const CheckpointInfo &checkpoint);
     void finishRun(std::int64_t runId, RunStatus status, const std::string &finalMetricsJson);
     void resumeRun(std::int64_t runId);
+    void renameRun(std::int64_t runId, const std::string &name);
     void setRunNotes(std::int64_t runId, const std::string &notes);
     void deleteRun(std::int64_t runId);
     std::int64_t addExport(const ExportInfo &info);

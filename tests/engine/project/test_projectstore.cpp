@@ -176,6 +176,10 @@ private Q_SLOTS:
         LF_VERIFY_OK(store->addCheckpoint(
             runId, { 20, dir.filePath(QStringLiteral("ckpt/20")).toStdString(), 99, "sha256:cd", 0 }));
         LF_VERIFY_OK(store->setRunNotes(runId, "warmup too short"));
+        LF_VERIFY_OK(store->renameRun(runId, "LoRA+ lr 2e-4"));
+        QCOMPARE(store->run(runId)->name, std::string("LoRA+ lr 2e-4"));
+        LF_VERIFY_FAILS_WITH(store->renameRun(runId, "  "), "must not be empty");
+        LF_VERIFY_FAILS_WITH(store->renameRun(runId + 1, "x"), "has no run");
         const auto evals = store->evalResults(runId).value();
         QCOMPARE(evals.size(), std::size_t(1));
         QCOMPARE(evals[0].loss, 2.5);

@@ -1,0 +1,134 @@
+// lorafit-cli eval: how well a model (optionally with a PEFT adapter) predicts
+// a text file: token count, mean loss and perplexity, and with --token-losses
+// a TSV of every predicted position (written atomically). Texts longer than
+// the window are evaluated in windows of the model's context. Ctrl-C stops
+// between windows (exit code 130, nothing written).
+#include "app/cli/command.h"
+#include "app/cli/interruptscope.h"
+#include "app/cli/numberoption.h"
+
+#include "engine/core/atomicfile.h"
+#include "engine/generate/inferencesession.h"
+
+#include <QCommandLineParser>
+
+#include <cstdio>
+
+namespace {
+
+QString str(const std::string &text)
+{
+    return QString::fromStdString(text);
+}
+
+// Token text for one TSV cell: backslash, tab, newline, carriage return and
+// other control characters become C-style escapes.
+std::string escapeCell(const std::string &text)
+{
+    std::string out;
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '\t')
+            out += "\\t";
+        else if (c == '\n')
+            out += "\\n";
+        else if (c == '\r')
+            out += "\\r";
+        else if (byte < 0x20 || byte == 0x7f) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\x%02x", byte);
+            out += hex;
+        } else
+            out += c;
+    }
+    return out;
+}
+
+std::string lossTable(const engine::TextEvaluation &evaluation)
+{
+    std::string table = "position\ttoken_id\ttoken\tloss\n";
+    char loss[32];
+    for (const engine::TokenLoss &token : evaluation.tokens) {
+        std::snprintf(loss, sizeof loss, "%.9g", token.loss);
+        table += std::to_string(token.position) + '\t' + std::to_string(token.id) + '\t' + escapeCell(token.text)
+            + '\t' + loss + '\n';
+    }
+    return table;
+}
+
+void printEvaluation(const engine::TextEvaluation &evaluation)
+{
+    cli::printLine(QStringLiteral("Tokens:      %1 (%2 predicted, %3 window(s) of up to %4 tokens)")
+                       .arg(evaluation.textTokens)
+                       .arg(evaluation.tokens.size())
+                       .arg(evaluation.windows)
+                       .arg(evaluation.windowLength));
+    cli::printLine(QStringLiteral("Mean loss:   %1").arg(evaluation.meanLoss, 0, 'f', 6));
+    cli::printLine(QStringLiteral("Perplexity:  %1").arg(evaluation.perplexity, 0, 'f', 4));
+}
+
+int evaluate(engine::InferenceSession &session, const std::string &text, qint64 window, const QString &tsvPath)
+{
+    const cli::InterruptScope interrupt;
+    const engine::Result<engine::TextEvaluation> evaluation = session.evaluate(text, window, interrupt.flag());
+    if (!evaluation)
+        return cli::fail(str(evaluation.message()));
+    if (evaluation.value().cancelled) {
+        std::fputs("lorafit-cli: eval cancelled; nothing written\n", stderr);
+        return cli::kExitCancelled;
+    }
+    if (!tsvPath.isEmpty()) {
+        const engine::Status written =
+            engine::guard([&] { engine::writeFileAtomically(tsvPath.toStdString(), lossTable(evaluation.value())); });
+        if (!written)
+            return cli::fail(str(written.message()));
+    }
+    printEvaluation(evaluation.value());
+    return cli::kExitOk;
+}
+
+int runEval(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Mean loss and perplexity of a model on a text file."));
+    parser.addHelpOption();
+    parser.addOptions({
+        { QStringLiteral("model"), QStringLiteral("Model folder (config.json, safetensors, tokenizer)."), QStringLiteral("DIR") },
+        { QStringLiteral("text"), QStringLiteral("UTF-8 text file to evaluate."), QStringLiteral("FILE") },
+        { QStringLiteral("adapter"), QStringLiteral("PEFT adapter folder to apply to the model."), QStringLiteral("DIR") },
+        { QStringLiteral("token-losses"), QStringLiteral("Write each position's token and loss to this TSV file."), QStringLiteral("OUT.tsv") },
+        { QStringLiteral("max-length"), QStringLiteral("Tokens per window (default: the model's context, at most 2048)."), QStringLiteral("N") },
+        { QStringLiteral("device"), QStringLiteral("cpu, cuda or cuda:N (cpu)."), QStringLiteral("DEV") },
+    });
+    parser.process(arguments);
+    if (!parser.isSet(QStringLiteral("model")) || !parser.isSet(QStringLiteral("text"))) {
+        cli::fail(QStringLiteral("eval needs --model DIR and --text FILE (see lorafit-cli eval --help)"));
+        return cli::kExitUsage;
+    }
+    qint64 window = 0;
+    QString error;
+    if (!cli::readInteger(parser, QStringLiteral("max-length"), 2, 1 << 30, window, error)) {
+        cli::fail(error);
+        return cli::kExitUsage;
+    }
+    const engine::Result<std::string> text =
+        engine::guard([&] { return engine::readFile(parser.value(QStringLiteral("text")).toStdString()); });
+    if (!text)
+        return cli::fail(str(text.message()));
+    const QString device = parser.isSet(QStringLiteral("device")) ? parser.value(QStringLiteral("device")) : QStringLiteral("cpu");
+    auto session = engine::InferenceSession::open(parser.value(QStringLiteral("model")).toStdString(), device.toStdString());
+    if (!session)
+        return cli::fail(str(session.message()));
+    if (parser.isSet(QStringLiteral("adapter"))) {
+        if (engine::Status status = session.value()->setAdapter(parser.value(QStringLiteral("adapter")).toStdString()); !status)
+            return cli::fail(str(status.message()));
+    }
+    return evaluate(*session.value(), text.value(), window, parser.value(QStringLiteral("token-losses")));
+}
+
+const cli::CommandRegistration registration(
+    { "eval", "mean loss and perplexity of a model (and adapter) on a text file", runEval });
+
+} // namespace

@@ -1,0 +1,264 @@
+// lorafit-cli export CHECKPOINT_DIR --format peft|merged|gguf --out DIR:
+// writes a trained adapter (a checkpoint folder, any PEFT adapter folder, or
+// a project run's best checkpoint) as a PEFT folder, a merged model or a GGUF
+// LoRA adapter, with progress on stderr, Ctrl-C to cancel, and --verify to
+// load the written files back and compare their loss with the checkpoint's.
+#include "app/cli/command.h"
+
+#include "engine/export/adapterverifier.h"
+#include "engine/export/checkpointsource.h"
+#include "engine/export/exportjob.h"
+#include "engine/model/modelconfig.h"
+#include "engine/project/projectstore.h"
+
+#include <QCommandLineParser>
+#include <QFile>
+#include <QFileInfo>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <random>
+
+namespace {
+
+std::atomic<bool> g_cancel{false};
+
+void onInterrupt(int)
+{
+    g_cancel.store(true);
+}
+
+QString str(const std::string &text)
+{
+    return QString::fromStdString(text);
+}
+
+QString sizeText(std::uint64_t bytes)
+{
+    const double kib = static_cast<double>(bytes) / 1024.0;
+    if (kib < 1024.0)
+        return QStringLiteral("%1 KiB").arg(kib, 0, 'f', 1);
+    const double mib = kib / 1024.0;
+    return mib < 1024.0 ? QStringLiteral("%1 MiB").arg(mib, 0, 'f', 1) : QStringLiteral("%1 GiB").arg(mib / 1024.0, 0, 'f', 2);
+}
+
+// "5GB", "500MB", "1.5GiB", or bytes.
+bool parseSize(const QString &text, std::uint64_t &bytes)
+{
+    static const std::vector<std::pair<QString, double>> units = {
+        {QStringLiteral("GIB"), 1073741824.0}, {QStringLiteral("MIB"), 1048576.0}, {QStringLiteral("KIB"), 1024.0},
+        {QStringLiteral("GB"), 1e9}, {QStringLiteral("MB"), 1e6}, {QStringLiteral("KB"), 1e3}, {QStringLiteral("B"), 1.0}};
+    QString upper = text.trimmed().toUpper();
+    double factor = 1.0;
+    for (const auto &[unit, value] : units)
+        if (upper.endsWith(unit)) {
+            upper.chop(unit.size());
+            factor = value;
+            break;
+        }
+    bool ok = false;
+    const double number = upper.trimmed().toDouble(&ok);
+    if (!ok || number <= 0)
+        return false;
+    bytes = static_cast<std::uint64_t>(number * factor);
+    return true;
+}
+
+QStringList formatList(const QStringList &values)
+{
+    QStringList formats;
+    for (const QString &value : values)
+        for (const QString &part : value.split(QLatin1Char(','), Qt::SkipEmptyParts))
+            formats.append(part.trimmed().toLower());
+    return formats;
+}
+
+// Deterministic pseudo-random token rows: enough to compare two copies of one model.
+std::vector<engine::data::Batch> probeBatches(std::int64_t vocabSize)
+{
+    engine::data::Batch batch;
+    batch.rows = 2;
+    batch.columns = 16;
+    std::mt19937 random(1234);
+    std::uniform_int_distribution<std::int64_t> token(0, vocabSize - 1);
+    for (int i = 0; i < batch.rows * batch.columns; ++i) {
+        batch.inputIds.push_back(static_cast<engine::TokenId>(token(random)));
+        batch.labels.push_back(batch.inputIds.back());
+    }
+    return {batch};
+}
+
+struct Options
+{
+    engine::ExportRequest request;
+    bool verify = false;
+    std::string projectFile; // --project: the export is recorded there
+    std::int64_t runId = 0;
+};
+
+int parse(const QStringList &arguments, Options &options)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Export a trained LoRA adapter as a PEFT folder, a merged model, or a GGUF LoRA adapter for llama.cpp."));
+    parser.addHelpOption();
+    parser.addPositionalArgument(QStringLiteral("CHECKPOINT_DIR"),
+                                 QStringLiteral("A checkpoint folder or any PEFT adapter folder."));
+    parser.addOptions({
+        {{QStringLiteral("f"), QStringLiteral("format")}, QStringLiteral("peft, merged or gguf (repeat or comma-separate for several)."), QStringLiteral("FORMAT")},
+        {{QStringLiteral("o"), QStringLiteral("out")}, QStringLiteral("Destination folder (one sub-folder per format when several)."), QStringLiteral("DIR")},
+        {QStringLiteral("dtype"), QStringLiteral("f32, f16, bf16 or q8_0 (GGUF). Default: peft f32, merged the base's dtype, gguf f32."), QStringLiteral("TYPE")},
+        {QStringLiteral("model"), QStringLiteral("Base model folder (default: from adapter_config.json or trainer_state.json)."), QStringLiteral("DIR")},
+        {QStringLiteral("project"), QStringLiteral("Project file; with --run, export that run's best checkpoint."), QStringLiteral("FILE")},
+        {QStringLiteral("run"), QStringLiteral("Run id in --project."), QStringLiteral("ID")},
+        {QStringLiteral("overwrite"), QStringLiteral("Write into a non-empty destination (stale weight files are removed).")},
+        {QStringLiteral("max-shard-size"), QStringLiteral("Merged model: shard size limit, e.g. 2GB (default 5GB)."), QStringLiteral("SIZE")},
+        {QStringLiteral("chat-template"), QStringLiteral("Merged model: Jinja chat template to add when the base has none."), QStringLiteral("FILE")},
+        {QStringLiteral("base-name"), QStringLiteral("base_model_name_or_path to write (e.g. a hub id)."), QStringLiteral("NAME")},
+        {QStringLiteral("verify"), QStringLiteral("Load the written files back and compare their loss with the checkpoint's.")},
+    });
+    parser.process(arguments);
+    engine::ExportRequest &r = options.request;
+    const QStringList positional = parser.positionalArguments();
+    if (parser.isSet(QStringLiteral("project")) != parser.isSet(QStringLiteral("run")))
+        return cli::fail(QStringLiteral("--project and --run go together (hint: --project FILE.lorafit --run ID)"));
+    if (parser.isSet(QStringLiteral("project"))) {
+        bool ok = false;
+        const qint64 run = parser.value(QStringLiteral("run")).toLongLong(&ok);
+        if (!ok || !positional.isEmpty())
+            return cli::fail(QStringLiteral("--run needs a run id and no CHECKPOINT_DIR (hint: lorafit-cli project show FILE lists the runs)"));
+        const auto checkpoint = engine::projectRunCheckpoint(parser.value(QStringLiteral("project")).toStdString(), run);
+        if (!checkpoint)
+            return cli::fail(str(checkpoint.message()));
+        r.checkpointFolder = checkpoint.value();
+        options.projectFile = parser.value(QStringLiteral("project")).toStdString();
+        options.runId = run;
+    } else if (positional.size() == 1) {
+        r.checkpointFolder = positional.front().toStdString();
+    } else {
+        return cli::fail(QStringLiteral("expected one CHECKPOINT_DIR (hint: lorafit-cli export checkpoint-500 --format peft --out DIR)"));
+    }
+    for (const QString &format : formatList(parser.values(QStringLiteral("format"))))
+        r.formats.push_back(format.toStdString());
+    if (r.formats.empty() || !parser.isSet(QStringLiteral("out")))
+        return cli::fail(QStringLiteral("--format and --out are required (hint: --format peft|merged|gguf --out DIR)"));
+    r.outDir = parser.value(QStringLiteral("out")).toStdString();
+    if (parser.isSet(QStringLiteral("dtype"))) {
+        const auto dtype = engine::parseTensorDtype(parser.value(QStringLiteral("dtype")).toStdString());
+        if (!dtype)
+            return cli::fail(QStringLiteral("--dtype: ") + str(dtype.message()));
+        r.dtype = dtype.value();
+    }
+    r.baseModelFolder = parser.value(QStringLiteral("model")).toStdString();
+    r.overwrite = parser.isSet(QStringLiteral("overwrite"));
+    r.baseModelName = parser.value(QStringLiteral("base-name")).toStdString();
+    if (parser.isSet(QStringLiteral("max-shard-size")) && !parseSize(parser.value(QStringLiteral("max-shard-size")), r.maxShardBytes))
+        return cli::fail(QStringLiteral("--max-shard-size: '%1' is not a size (hint: e.g. 2GB or 500MB)").arg(parser.value(QStringLiteral("max-shard-size"))));
+    if (parser.isSet(QStringLiteral("chat-template"))) {
+        QFile file(parser.value(QStringLiteral("chat-template")));
+        if (!file.open(QIODevice::ReadOnly))
+            return cli::fail(QStringLiteral("--chat-template: cannot read '%1'").arg(file.fileName()));
+        r.chatTemplate = file.readAll().toStdString();
+    }
+    options.verify = parser.isSet(QStringLiteral("verify"));
+    return cli::kExitOk;
+}
+
+// Loss of every written export against the checkpoint on the same probe tokens.
+int verify(const engine::ExportRequest &request, const engine::ExportSummary &summary)
+{
+    const auto config = engine::readModelConfig(summary.baseModelFolder);
+    if (!config)
+        return cli::fail(QStringLiteral("verify: ") + str(config.message()));
+    const auto batches = probeBatches(config->vocabSize);
+    const auto reference = engine::adapterLoss(summary.baseModelFolder, request.checkpointFolder, batches);
+    if (!reference)
+        return cli::fail(QStringLiteral("verify: ") + str(reference.message()));
+    int failures = 0;
+    for (const engine::ExportedFile &file : summary.files) {
+        const QFileInfo info(str(file.path));
+        engine::Result<engine::LossReport> loss = engine::Status::failure("not an export root");
+        if (info.fileName() == QLatin1String("adapter_model.safetensors"))
+            loss = engine::adapterLoss(summary.baseModelFolder, info.path().toStdString(), batches);
+        else if (info.fileName() == QLatin1String("config.json"))
+            loss = engine::modelLoss(info.path().toStdString(), batches);
+        else if (info.suffix() == QLatin1String("gguf"))
+            loss = engine::ggufAdapterLoss(summary.baseModelFolder, file.path, batches);
+        else
+            continue;
+        if (!loss)
+            return cli::fail(QStringLiteral("verify %1: %2").arg(info.path(), str(loss.message())));
+        const bool exact = !request.dtype || *request.dtype == engine::TensorDtype::F32;
+        const double tolerance = exact ? 1e-4 : 1e-2;
+        const bool agree = engine::lossesAgree(loss->meanLoss, reference->meanLoss, tolerance);
+        failures += agree ? 0 : 1;
+        cli::printLine(QStringLiteral("verify %1: loss %2 vs checkpoint %3 (tolerance %4 relative): %5")
+                           .arg(info.path()).arg(loss->meanLoss, 0, 'g', 8).arg(reference->meanLoss, 0, 'g', 8)
+                           .arg(tolerance).arg(agree ? QStringLiteral("ok") : QStringLiteral("MISMATCH")));
+    }
+    return failures ? cli::fail(QStringLiteral("verification failed for %1 export(s)").arg(failures)) : cli::kExitOk;
+}
+
+// Adds one export record per format to the project (a warning if the project is busy).
+void recordInProject(const Options &options)
+{
+    auto store = engine::ProjectStore::open(options.projectFile);
+    for (const std::string &format : options.request.formats) {
+        const std::string folder = options.request.formats.size() == 1
+            ? options.request.outDir : options.request.outDir + "/" + format;
+        engine::ExportInfo info;
+        info.runId = options.runId;
+        info.format = format == "merged" ? "merged-safetensors" : format == "gguf" ? "gguf-lora" : format;
+        info.path = QFileInfo(str(folder)).absoluteFilePath().toStdString();
+        const auto added = store ? store->addExport(info) : engine::Result<std::int64_t>(store.status());
+        if (!added)
+            std::fprintf(stderr, "lorafit-cli: warning: the export was not recorded in the project: %s\n",
+                         added.message().c_str());
+    }
+}
+
+int runExport(const QStringList &arguments)
+{
+    Options options;
+    if (const int code = parse(arguments, options); code != cli::kExitOk)
+        return code;
+    engine::ExportRequest &request = options.request;
+    const auto source = engine::readCheckpointSource(request.checkpointFolder);
+    if (!source)
+        return cli::fail(str(source.message()));
+    request.card = source->card;
+    request.conversational = source->conversational;
+
+    std::signal(SIGINT, onInterrupt);
+    int lastPercent = -1;
+    auto progress = [&](const engine::ExportProgress &p) {
+        const int percent = static_cast<int>(p.fraction * 100.0);
+        if (percent != lastPercent) {
+            std::fprintf(stderr, "[%3d%%] %s%s%s\n", percent, p.format.c_str(), p.format.empty() ? "" : ": ", p.stage.c_str());
+            lastPercent = percent;
+        }
+        return true;
+    };
+    const auto summary = engine::runExport(request, progress, &g_cancel);
+    std::signal(SIGINT, SIG_DFL);
+    if (!summary)
+        return cli::fail(str(summary.message()));
+    if (summary->cancelled) {
+        std::fprintf(stderr, "lorafit-cli: export cancelled; nothing was left behind\n");
+        return cli::kExitCancelled;
+    }
+    for (const std::string &warning : summary->warnings)
+        std::fprintf(stderr, "lorafit-cli: warning: %s\n", warning.c_str());
+    cli::printLine(QStringLiteral("Base model: %1").arg(str(summary->baseModelFolder)));
+    for (const engine::ExportedFile &file : summary->files)
+        cli::printLine(QStringLiteral("%1  %2").arg(sizeText(file.bytes), 10).arg(str(file.path)));
+    if (!options.projectFile.empty())
+        recordInProject(options);
+    return options.verify ? verify(request, summary.value()) : cli::kExitOk;
+}
+
+const cli::CommandRegistration registration({"export", "Write an adapter as a PEFT folder, merged model or GGUF LoRA",
+                                             runExport});
+
+} // namespace

@@ -1,0 +1,252 @@
+#include "app/trainingsession.h"
+
+#include "app/projectdocument.h"
+#include "app/trainingworker.h"
+
+#include <QDir>
+#include <QPointer>
+#include <QThread>
+
+#include <algorithm>
+
+namespace app {
+
+namespace {
+
+QString fromStd(const std::string &text) { return QString::fromStdString(text); }
+
+} // namespace
+
+TrainingSession::TrainingSession(ProjectDocument *document, QObject *parent)
+    : QObject(parent), m_document(document)
+{
+}
+
+TrainingSession::~TrainingSession()
+{
+    if (m_control) {
+        m_control->requestStop();
+        m_control->resume();
+    }
+    joinThread();
+}
+
+void TrainingSession::joinThread()
+{
+    if (!m_thread)
+        return;
+    m_thread->quit();
+    m_thread->wait();
+    delete m_thread;
+    m_thread = nullptr;
+}
+
+QString TrainingSession::stateName(State state)
+{
+    switch (state) {
+    case State::Idle: return tr("Idle");
+    case State::Loading: return tr("Loading");
+    case State::Running: return tr("Training");
+    case State::Paused: return tr("Paused");
+    case State::Stopping: return tr("Stopping");
+    }
+    return {};
+}
+
+QString TrainingSession::defaultRunName(const engine::RunSettings &settings)
+{
+    QString name = tr("lr %1 · r %2").arg(settings.optimizer.learningRate, 0, 'g', 3).arg(settings.lora.rank);
+    if (settings.optimizer.loraPlusRatio != 1.0)
+        name += tr(" · LoRA+ λ %1").arg(settings.optimizer.loraPlusRatio, 0, 'g', 4);
+    if (settings.lora.dora)
+        name += tr(" · DoRA");
+    return name;
+}
+
+qint64 TrainingSession::predictedRunId() const
+{
+    qint64 highest = 0;
+    if (auto runs = m_document->store()->runs())
+        for (const engine::RunInfo &run : runs.value())
+            highest = std::max<qint64>(highest, run.id);
+    return highest + 1;
+}
+
+QString TrainingSession::outputFolderFor(qint64 runId) const
+{
+    return QDir(m_document->runsFolder()).filePath(QStringLiteral("run-%1").arg(runId));
+}
+
+QString TrainingSession::start(const QString &runName, qint64 resumeRunId)
+{
+    if (isActive())
+        return tr("A run is already in progress.");
+    engine::ProjectStore *store = m_document->store();
+    if (!store)
+        return tr("Save the project first: runs are recorded in the project file.");
+    if (store->isReadOnly())
+        return tr("The project is read-only: %1").arg(fromStd(store->readOnlyReason()));
+
+    engine::TrainOptions options;
+    m_settings = m_document->settings();
+    m_runName = runName.isEmpty() ? defaultRunName(m_settings) : runName;
+    if (resumeRunId > 0) {
+        const auto run = store->run(resumeRunId);
+        const auto checkpoint = store->lastCheckpoint(resumeRunId);
+        if (!run || !checkpoint)
+            return fromStd(run ? checkpoint.message() : run.message());
+        if (!checkpoint.value())
+            return tr("Run %1 has no checkpoint to resume from.").arg(resumeRunId);
+        auto settings = engine::RunSettings::fromDocument(run->configJson, store->path(), store->folder());
+        if (!settings)
+            return fromStd(settings.message());
+        m_settings = std::move(settings).value();
+        m_runName = fromStd(run->name);
+        options.resumeFrom = checkpoint.value()->path;
+    }
+    if (const engine::Status status = m_settings.validate(); !status)
+        return fromStd(status.message());
+
+    m_resumeRunId = resumeRunId;
+    const qint64 folderId = resumeRunId > 0 ? resumeRunId : predictedRunId();
+    options.outputFolder = outputFolderFor(folderId).toStdString();
+    if (!QDir().mkpath(outputFolderFor(folderId)))
+        return tr("Cannot create the run folder '%1'.").arg(outputFolderFor(folderId));
+
+    QPointer<TrainingSession> self(this);
+    m_queue = std::make_unique<engine::MetricsQueue>([self] {
+        QMetaObject::invokeMethod(self.data(), [self] { if (self) self->drainMetrics(); }, Qt::QueuedConnection);
+    });
+    m_control = std::make_unique<engine::TrainingControl>();
+    m_recorder = std::make_unique<engine::RunRecorder>(*store);
+    m_recording = false;
+    m_runId = 0;
+    m_plan = {};
+    m_last.clear();
+
+    m_thread = new QThread;
+    m_thread->setObjectName(QStringLiteral("training"));
+    auto *worker = new TrainingWorker(this, m_settings, options, m_queue.get(), m_control.get());
+    worker->moveToThread(m_thread);
+    connect(m_thread, &QThread::started, worker, &TrainingWorker::run);
+    connect(m_thread, &QThread::finished, worker, &QObject::deleteLater);
+    m_clock.start();
+    setState(State::Loading);
+    m_thread->start();
+    return {};
+}
+
+void TrainingSession::pause()
+{
+    if (m_state != State::Running)
+        return;
+    m_control->pause();
+    setState(State::Paused);
+}
+
+void TrainingSession::resume()
+{
+    if (m_state != State::Paused)
+        return;
+    m_control->resume();
+    setState(State::Running);
+}
+
+void TrainingSession::stop()
+{
+    if (!isActive() || m_state == State::Stopping)
+        return;
+    m_control->requestStop();
+    m_control->resume();
+    setState(State::Stopping);
+}
+
+qint64 TrainingSession::elapsedMs() const { return m_clock.isValid() && isActive() ? m_clock.elapsed() : 0; }
+
+const engine::StepMetrics *TrainingSession::lastMetrics() const { return m_last.empty() ? nullptr : &m_last.front(); }
+
+void TrainingSession::onPlan(const engine::TrainingPlan &plan)
+{
+    m_plan = plan;
+    auto id = m_recorder->begin(m_runName.toStdString(), m_settings, plan, m_resumeRunId);
+    if (id) {
+        m_runId = id.value();
+        m_recording = true;
+        m_document->notifyRunsChanged();
+    } else {
+        onLog(tr("The run cannot be recorded in the project: %1").arg(fromStd(id.message())));
+    }
+    Q_EMIT planReady(plan);
+}
+
+void TrainingSession::drainMetrics()
+{
+    if (!m_queue)
+        return;
+    std::vector<engine::StepMetrics> batch = m_queue->drain();
+    if (batch.empty())
+        return;
+    if (m_recording)
+        if (const engine::Status status = m_recorder->record(batch); !status)
+            onLog(tr("Metrics not saved: %1").arg(fromStd(status.message())));
+    m_last.assign(1, batch.back());
+    Q_EMIT metricsArrived(batch);
+}
+
+void TrainingSession::onCheckpoint(const engine::CheckpointRecord &record)
+{
+    if (m_recording)
+        if (const engine::Status status = m_recorder->checkpoint(record); !status)
+            onLog(tr("Checkpoint not recorded: %1").arg(fromStd(status.message())));
+    Q_EMIT checkpointSaved(record.step, fromStd(record.path));
+}
+
+void TrainingSession::onEngineState(engine::TrainingState state)
+{
+    switch (state) {
+    case engine::TrainingState::Loading: setState(State::Loading); break;
+    case engine::TrainingState::Running:
+        if (m_state != State::Stopping)
+            setState(m_control->isPaused() ? State::Paused : State::Running);
+        break;
+    case engine::TrainingState::Paused:
+        if (m_state != State::Stopping)
+            setState(State::Paused);
+        break;
+    case engine::TrainingState::Stopping: setState(State::Stopping); break;
+    case engine::TrainingState::Finished: break; // onFinished follows
+    }
+}
+
+void TrainingSession::onLog(const QString &line) { Q_EMIT logMessage(line); }
+
+void TrainingSession::onFinished(const engine::TrainingOutcome &outcome, const QString &error)
+{
+    drainMetrics();
+    const bool ok = error.isEmpty() && outcome.end != engine::RunEnd::Diverged;
+    const QString message = error.isEmpty() ? fromStd(outcome.message) : error;
+    if (m_recording) {
+        const engine::Status status = error.isEmpty() ? m_recorder->finish(outcome) : m_recorder->fail(error.toStdString());
+        if (!status)
+            onLog(tr("The run's end was not recorded: %1").arg(fromStd(status.message())));
+    }
+    joinThread();
+    m_queue.reset();
+    m_control.reset();
+    m_recorder.reset();
+    m_recording = false;
+    setState(State::Idle);
+    m_document->notifyRunsChanged();
+    onLog(message);
+    Q_EMIT finished(ok, message);
+}
+
+void TrainingSession::setState(State state)
+{
+    if (state == m_state)
+        return;
+    m_state = state;
+    Q_EMIT stateChanged(state);
+}
+
+} // namespace app

@@ -1,0 +1,42 @@
+// Checking a written export before saying "done": load it back (a PEFT
+// adapter onto its base, a merged model folder, or a GGUF adapter onto its
+// base) and compute the mean loss on token batches, for the caller to compare
+// with the value it measured in the app (lossesAgree: 1e-4 relative). The
+// loss is the causal LM one: logits at t predict labels at t+1, labels -100
+// ignored, averaged over all counted tokens of all batches. Batches must be
+// unpacked (one example per row). Torch-free; runs on the caller's thread.
+#pragma once
+
+#include "engine/core/status.h"
+#include "engine/data/batch.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace engine {
+
+struct LossReport
+{
+    double meanLoss = 0.0;          // total loss / tokens
+    std::int64_t tokens = 0;        // labels counted (positions >= 1, label != -100)
+    std::vector<double> batchLosses; // mean loss of each batch (NaN for a batch without counted tokens)
+};
+
+// The loss of `baseFolder` with the PEFT adapter in `adapterFolder` applied.
+Result<LossReport> adapterLoss(const std::string &baseFolder, const std::string &adapterFolder,
+                               const std::vector<data::Batch> &batches);
+
+// The loss of the model in `modelFolder` alone (a base or a merged export).
+Result<LossReport> modelLoss(const std::string &modelFolder, const std::vector<data::Batch> &batches);
+
+// The loss of `baseFolder` with the GGUF LoRA adapter `ggufFile` (as Lorafit
+// writes it) applied the way llama.cpp applies it: lora_b·lora_a·alpha/rank,
+// with the llama architecture's q/k row permutation undone.
+Result<LossReport> ggufAdapterLoss(const std::string &baseFolder, const std::string &ggufFile,
+                                   const std::vector<data::Batch> &batches);
+
+// |a − b| <= relative · max(|a|, |b|).
+bool lossesAgree(double a, double b, double relative = 1e-4);
+
+} // namespace engine

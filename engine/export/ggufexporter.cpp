@@ -1,0 +1,215 @@
+#include "engine/export/ggufexporter.h"
+
+#include "engine/export/ggufwriter.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <regex>
+
+namespace engine {
+
+namespace {
+
+// convert_lora_to_gguf.py's general.file_type values (LlamaFileType).
+std::uint32_t fileType(TensorDtype dtype)
+{
+    switch (dtype) {
+    case TensorDtype::F32: return 0;
+    case TensorDtype::F16: return 1;
+    case TensorDtype::Q8_0: return 7;
+    case TensorDtype::BF16: return 32;
+    }
+    return 0;
+}
+
+std::string upperName(TensorDtype dtype)
+{
+    std::string name = tensorDtypeName(dtype);
+    for (char &c : name)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return name;
+}
+
+std::string bytesOf(const torch::Tensor &t)
+{
+    const torch::Tensor dense = t.contiguous();
+    return std::string(static_cast<const char *>(dense.data_ptr()), dense.nbytes());
+}
+
+// ggml's quantize_row_q8_0_ref: per block of 32, d = max|x|/127 stored as f16, q = round(x/d).
+std::string quantizeQ8_0(const torch::Tensor &values)
+{
+    const torch::Tensor x = values.to(torch::kFloat32).contiguous();
+    const float *data = x.data_ptr<float>();
+    const std::int64_t blocks = x.numel() / 32;
+    std::string out(static_cast<std::size_t>(blocks) * 34, '\0');
+    for (std::int64_t b = 0; b < blocks; ++b) {
+        const float *block = data + b * 32;
+        float amax = 0.0f;
+        for (int j = 0; j < 32; ++j)
+            amax = std::max(amax, std::fabs(block[j]));
+        const float d = amax / 127.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        const c10::Half half(d);
+        char *dst = out.data() + b * 34;
+        std::memcpy(dst, &half.x, 2);
+        for (int j = 0; j < 32; ++j)
+            dst[2 + j] = static_cast<char>(static_cast<std::int8_t>(std::round(block[j] * id)));
+    }
+    return out;
+}
+
+// Adds `t` (2-D, f32) as `type`; q8_0 only when rows are whole blocks, else f16 (as llama.cpp's converters do).
+void addTensor(GgufWriter &writer, const std::string &name, const torch::Tensor &t, TensorDtype dtype)
+{
+    const std::vector<std::int64_t> shape(t.sizes().begin(), t.sizes().end());
+    switch (dtype) {
+    case TensorDtype::F32: writer.addTensor(name, shape, GgufType::F32, bytesOf(t.to(torch::kFloat32))); return;
+    case TensorDtype::BF16: writer.addTensor(name, shape, GgufType::BF16, bytesOf(t.to(torch::kBFloat16))); return;
+    case TensorDtype::F16: writer.addTensor(name, shape, GgufType::F16, bytesOf(t.to(torch::kFloat16))); return;
+    case TensorDtype::Q8_0:
+        if (shape.back() % 32 == 0)
+            writer.addTensor(name, shape, GgufType::Q8_0, quantizeQ8_0(t));
+        else
+            writer.addTensor(name, shape, GgufType::F16, bytesOf(t.to(torch::kFloat16)));
+        return;
+    }
+}
+
+// llama.cpp's llama architecture undoes Hugging Face's rotary permutation of q/k rows.
+torch::Tensor permuteRows(const torch::Tensor &b, std::int64_t heads)
+{
+    const std::int64_t out = b.size(0), r = b.size(1);
+    return b.reshape({heads, 2, out / heads / 2, r}).transpose(1, 2).reshape({out, r}); // (O, R)
+}
+
+} // namespace
+
+std::string GgufExporter::architecture(const std::string &modelType)
+{
+    if (modelType == "llama" || modelType == "mistral")
+        return "llama"; // convert_hf_to_gguf.py registers MistralForCausalLM as the llama architecture
+    if (modelType == "gpt2" || modelType == "qwen2" || modelType == "qwen3")
+        return modelType;
+    return {};
+}
+
+std::string GgufExporter::tensorName(const std::string &modelType, const std::string &module)
+{
+    if (module == "lm_head")
+        return "output.weight";
+    static const std::regex gpt2(R"(transformer\.h\.(\d+)\.(attn\.c_attn|attn\.c_proj|mlp\.c_fc|mlp\.c_proj))");
+    static const std::regex llama(R"(model\.layers\.(\d+)\.(self_attn|mlp)\.(\w+))");
+    static const std::map<std::string, std::string> gpt2Names = {
+        {"attn.c_attn", "attn_qkv"}, {"attn.c_proj", "attn_output"}, {"mlp.c_fc", "ffn_up"}, {"mlp.c_proj", "ffn_down"}};
+    static const std::map<std::string, std::string> llamaNames = {
+        {"q_proj", "attn_q"}, {"k_proj", "attn_k"}, {"v_proj", "attn_v"}, {"o_proj", "attn_output"},
+        {"gate_proj", "ffn_gate"}, {"up_proj", "ffn_up"}, {"down_proj", "ffn_down"}};
+    std::smatch match;
+    if (modelType == "gpt2" && std::regex_match(module, match, gpt2))
+        return "blk." + match[1].str() + "." + gpt2Names.at(match[2].str()) + ".weight";
+    if (modelType != "gpt2" && std::regex_match(module, match, llama)) {
+        const auto it = llamaNames.find(match[3].str());
+        if (it != llamaNames.end())
+            return "blk." + match[1].str() + "." + it->second + ".weight";
+    }
+    return {};
+}
+
+std::string GgufExporter::fileName(const ExportContext &context)
+{
+    std::string base = std::filesystem::path(context.baseFolder).filename().string();
+    if (base.empty())
+        base = "adapter";
+    return base + "-" + upperName(context.dtype) + "-LoRA.gguf";
+}
+
+ExportFormatInfo GgufExporter::info() const
+{
+    return {"gguf", "GGUF LoRA adapter",
+            "one .gguf file for llama.cpp (llama-cli/llama-server --lora) on a GGUF of the same base model",
+            {TensorDtype::F32, TensorDtype::F16, TensorDtype::BF16, TensorDtype::Q8_0}};
+}
+
+std::vector<std::string> GgufExporter::preflight(const ExportContext &context) const
+{
+    std::vector<std::string> problems;
+    const LoraConfig &config = context.lora.config();
+    const std::string &type = context.model.config().modelType;
+    if (architecture(type).empty())
+        problems.push_back("GGUF: model type '" + type + "' has no llama.cpp LoRA mapping in Lorafit (hint: export "
+                           "the PEFT adapter and convert it with llama.cpp's convert_lora_to_gguf.py)");
+    if (config.dora)
+        problems.push_back("GGUF: llama.cpp cannot apply DoRA's magnitude vectors (hint: export a merged model and "
+                           "convert that with convert_hf_to_gguf.py)");
+    if (config.init == LoraInit::Pissa)
+        problems.push_back("GGUF: a PiSSA adapter belongs to a rewritten base model that a GGUF adapter cannot "
+                           "describe (hint: export a merged model instead)");
+    for (const AdaptedMatrix &m : context.lora.matrices()) {
+        if (m.lora->base()->isTied())
+            problems.push_back("GGUF: '" + m.name + "' shares the token embedding, which llama.cpp has no separate "
+                               "output tensor for (hint: leave lm_head out of the targets)");
+        else if (!architecture(type).empty() && tensorName(type, m.name).empty())
+            problems.push_back("GGUF: module '" + m.name + "' has no GGUF tensor name (hint: leave it out of the "
+                               "targets or export the PEFT adapter)");
+    }
+    return problems;
+}
+
+std::vector<std::string> GgufExporter::warnings(const ExportContext &context) const
+{
+    if (context.dtype == TensorDtype::Q8_0)
+        return {"GGUF q8_0: lora_b tensors of rank not divisible by 32 are stored as f16, as llama.cpp's converter does"};
+    return {};
+}
+
+std::uint64_t GgufExporter::estimatedBytes(const ExportContext &context) const
+{
+    const std::uint64_t bytesPerValue = context.dtype == TensorDtype::F32 ? 4 : 2;
+    return static_cast<std::uint64_t>(context.lora.parameterCount()) * bytesPerValue + 64 * 1024;
+}
+
+std::vector<std::string> GgufExporter::write(const ExportContext &context, const std::string &folder) const
+{
+    const ModelConfig &model = context.model.config();
+    const LoraConfig &config = context.lora.config();
+    const std::string arch = architecture(model.modelType);
+    GgufWriter writer;
+    writer.addString("general.architecture", arch);
+    writer.addString("general.type", "adapter");
+    writer.addString("general.name", std::filesystem::path(context.baseFolder).filename().string() + " LoRA");
+    writer.addUint32("general.file_type", fileType(context.dtype));
+    if (context.dtype == TensorDtype::Q8_0)
+        writer.addUint32("general.quantization_version", 2);
+    writer.addString("adapter.type", "lora");
+    writer.addFloat32("adapter.lora.alpha", static_cast<float>(config.alpha));
+
+    const auto &matrices = context.lora.matrices();
+    torch::NoGradGuard noGrad;
+    for (std::size_t i = 0; i < matrices.size(); ++i) {
+        const AdaptedMatrix &m = matrices[i];
+        context.progress(static_cast<double>(i) / matrices.size(), "converting " + m.name);
+        // llama.cpp applies alpha/rank; fold the module's real scaling in: B' = B · s · r / alpha.
+        const double factor = m.lora->scaling() * m.lora->rank() / config.alpha;
+        const torch::Tensor a = m.lora->A.detach().to(torch::kCPU, torch::kFloat32); // (R, I)
+        torch::Tensor b = m.lora->B.detach().to(torch::kCPU, torch::kFloat32) * factor; // (O, R)
+        if (arch == "llama" && m.kind == "q_proj")
+            b = permuteRows(b, model.numHeads);
+        else if (arch == "llama" && m.kind == "k_proj")
+            b = permuteRows(b, model.numKvHeads);
+        const std::string name = tensorName(model.modelType, m.name);
+        addTensor(writer, name + ".lora_a", a, context.dtype);
+        addTensor(writer, name + ".lora_b", b, context.dtype);
+    }
+    const std::string path = (std::filesystem::path(folder) / fileName(context)).string();
+    context.progress(0.99, "writing " + path);
+    writer.write(path);
+    context.progress(1.0, "GGUF adapter written");
+    return {path};
+}
+
+} // namespace engine

@@ -1,0 +1,172 @@
+// The whole GUI flow on a tiny model: new project → pick model and dataset →
+// save → Start → metrics arrive and the plots gain points → Stop → the run is
+// in the project file with every drained step → reopening shows its curves.
+// While training, a 10 ms timer's lateness is measured; its 99th percentile
+// must stay under 50 ms (the GUI thread never waits on training).
+// With LORAFIT_SCREENSHOTS=<folder> set, every page is also rendered there
+// (scripts/screenshots.sh).
+#include "tests/ui/guitestdata.h"
+
+#include "app/projectdocument.h"
+#include "app/trainingsession.h"
+#include "ui/mainwindow.h"
+#include "ui/panels/dashboardpanel.h"
+#include "ui/panels/datapanel.h"
+#include "ui/panels/modelpanel.h"
+#include "ui/panels/runspanel.h"
+#include "ui/projectactions.h"
+#include "ui/screenshot.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+
+#include <algorithm>
+
+namespace {
+
+// Lateness of a periodic timer: how much later than its interval each tick came.
+class LatencyProbe : public QObject
+{
+public:
+    explicit LatencyProbe(int intervalMs) : m_interval(intervalMs)
+    {
+        m_timer.setInterval(intervalMs);
+        m_timer.setTimerType(Qt::PreciseTimer);
+        QObject::connect(&m_timer, &QTimer::timeout, this, [this] {
+            const qint64 now = m_clock.nsecsElapsed();
+            if (m_last >= 0)
+                m_lateness.push_back(std::max(0.0, double(now - m_last) / 1e6 - m_interval));
+            m_last = now;
+        });
+    }
+    void start()
+    {
+        m_clock.start();
+        m_timer.start();
+    }
+    void stop() { m_timer.stop(); }
+    double percentile(double p) const
+    {
+        if (m_lateness.empty())
+            return 0.0;
+        std::vector<double> sorted = m_lateness;
+        std::sort(sorted.begin(), sorted.end());
+        return sorted[std::min(sorted.size() - 1, size_t(p * double(sorted.size())))];
+    }
+    size_t samples() const { return m_lateness.size(); }
+
+private:
+    int m_interval;
+    QTimer m_timer;
+    QElapsedTimer m_clock;
+    qint64 m_last = -1;
+    std::vector<double> m_lateness;
+};
+
+void screenshot(ui::MainWindow &window, const char *name)
+{
+    const QString folder = qEnvironmentVariable("LORAFIT_SCREENSHOTS");
+    if (folder.isEmpty())
+        return;
+    QTest::qWait(300); // let the capped redraws catch up
+    const QString error = ui::saveScreenshot(&window, QDir(folder).filePath(QLatin1String(name) + QStringLiteral(".png")));
+    if (!error.isEmpty())
+        qWarning("%s", qPrintable(error));
+}
+
+} // namespace
+
+class TestTrainingFlow : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+    void trainStopAndReopen()
+    {
+        QTemporaryDir dir;
+        const QString model = guitest::writeTinyModel(dir.filePath(QStringLiteral("tiny-gpt2")), 4);
+        const QString data = guitest::writePromptCompletion(dir.filePath(QStringLiteral("animals.jsonl")), 96);
+        const QString project = dir.filePath(QStringLiteral("flow.lorafit"));
+        qint64 drainedSteps = 0;
+        {
+            ui::MainWindow window;
+            window.resize(1360, 860);
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            window.projectActions()->newProject();
+            window.modelPanel()->setModelFolder(model);
+            window.dataPanel()->setTrainFile(data);
+            engine::RunSettings settings = window.document()->settings();
+            settings.dataset.maxLength = 64;
+            settings.dataset.validationFraction = 0.1;
+            settings.lora.targetModules = {"attn.c_attn", "attn.c_proj", "mlp.c_fc"};
+            settings.training.maxSteps = 100000; // runs until stopped
+            settings.training.batchSize = 2;
+            settings.training.evalEvery = 10;
+            settings.training.evalBatches = 2;
+            settings.training.checkpointEvery = 0;
+            settings.training.probeEvery = 2;
+            settings.training.threads = 1;
+            window.document()->setSettings(settings);
+            QTRY_VERIFY_WITH_TIMEOUT(!window.dataPanel()->previewPending(), 20000);
+            screenshot(window, "model");
+            window.showPage(ui::MainWindow::DataPage);
+            screenshot(window, "data");
+            window.showPage(ui::MainWindow::AdapterPage);
+            screenshot(window, "adapter");
+            QCOMPARE(window.document()->saveAs(project), QString());
+
+            LatencyProbe probe(10);
+            probe.start();
+            window.dashboardPanel()->start();
+            QVERIFY(window.session()->isActive());
+            ui::DashboardPanel *dashboard = window.dashboardPanel();
+            QTRY_VERIFY_WITH_TIMEOUT(dashboard->lossPoints() >= 30, 120000);
+            screenshot(window, "training");
+            window.dashboardPanel()->findChild<QTabWidget *>(QStringLiteral("dashboardTabs"))->setCurrentIndex(1);
+            screenshot(window, "updates");
+            window.dashboardPanel()->findChild<QTabWidget *>(QStringLiteral("dashboardTabs"))->setCurrentIndex(0);
+
+            window.session()->stop();
+            QTRY_VERIFY_WITH_TIMEOUT(!window.session()->isActive(), 60000);
+            probe.stop();
+            const double p99 = probe.percentile(0.99);
+            qInfo("event-loop lateness during training: p50 %.2f ms, p99 %.2f ms over %zu ticks",
+                  probe.percentile(0.5), p99, probe.samples());
+            QVERIFY2(p99 < 50.0, "the GUI thread was blocked for more than 50 ms");
+            drainedSteps = dashboard->lossPoints();
+
+            const auto runs = window.document()->store()->runs();
+            QVERIFY(runs);
+            QCOMPARE(runs->size(), size_t(1));
+            QCOMPARE(runs->front().status, engine::RunStatus::Stopped);
+            const auto loss = window.document()->store()->scalarSeries(runs->front().id, "loss");
+            QVERIFY(loss);
+            QCOMPARE(qint64(loss->steps.size()), drainedSteps); // every drained step was recorded
+            QVERIFY(QDir(window.document()->runsFolder()).exists(QStringLiteral("run-%1").arg(runs->front().id)));
+            window.document()->setSettings(window.document()->settings());
+            QVERIFY(!window.document()->isDirty());
+        }
+        ui::MainWindow reopened;
+        reopened.resize(1360, 860);
+        reopened.show();
+        QVERIFY(reopened.projectActions()->openProject(project));
+        QCOMPARE(reopened.runsPanel()->runCount(), 1);
+        const auto runs = reopened.document()->store()->runs().value();
+        reopened.runsPanel()->selectRuns({runs.front().id});
+        QCOMPARE(reopened.runsPanel()->overlayCurves(), 1);
+        QCOMPARE(qint64(reopened.runsPanel()->overlayPoints()), drainedSteps);
+        reopened.showPage(ui::MainWindow::RunsPage);
+        screenshot(reopened, "runs");
+    }
+};
+
+QTEST_MAIN(TestTrainingFlow)
+#include "test_trainingflow.moc"

@@ -1,0 +1,93 @@
+// DashboardPanel: runs and watches training. Start / Pause / Resume / Stop
+// drive the TrainingSession; a progress bar with elapsed time, ETA and
+// tokens/s; live plots fed by the session's metric batches — train loss (raw
+// and smoothed) with eval loss, the learning rates of the A and B groups, the
+// gradient norm — and the δ view (DeltaView). Plots redraw at most 10 times a
+// second whatever the step rate.
+#pragma once
+
+#include "engine/train/trainer.h"
+
+#include <QWidget>
+
+#include <functional>
+#include <vector>
+
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QTimer;
+
+namespace app {
+class ProjectDocument;
+class TrainingSession;
+}
+
+namespace ui {
+
+class DeltaView;
+class LivePlot;
+
+class DashboardPanel : public QWidget
+{
+    Q_OBJECT
+
+public:
+    DashboardPanel(app::ProjectDocument *document, app::TrainingSession *session, QWidget *parent = nullptr);
+
+    LivePlot *lossPlot() const { return m_loss; }
+    LivePlot *learningRatePlot() const { return m_learningRate; }
+    LivePlot *gradientPlot() const { return m_gradient; }
+    DeltaView *deltaView() const { return m_delta; }
+    QPushButton *startButton() const { return m_start; }
+    QPushButton *pauseButton() const { return m_pause; }
+    QPushButton *stopButton() const { return m_stop; }
+    QString statusText() const;
+    qint64 lossPoints() const; // raw train-loss points received (all steps drained so far)
+    qint64 stepsShown() const { return m_steps; }
+
+    void start();
+    // Runs before a start (e.g. saving the project); returning false cancels it.
+    void setBeforeStart(std::function<bool()> hook) { m_beforeStart = std::move(hook); }
+    void togglePause();
+
+Q_SIGNALS:
+    void message(const QString &text); // for the log
+
+private:
+    QWidget *buildControls();
+    QWidget *buildPlots();
+    void onPlan(const engine::TrainingPlan &plan);
+    void onMetrics(const std::vector<engine::StepMetrics> &batch);
+    void addStep(const engine::StepMetrics &metrics);
+    void updateButtons();
+    void updateProgress();
+    void resetPlots();
+
+    app::ProjectDocument *m_document;
+    app::TrainingSession *m_session;
+    QPushButton *m_start = nullptr;
+    QPushButton *m_pause = nullptr;
+    QPushButton *m_stop = nullptr;
+    QLineEdit *m_runName = nullptr;
+    QProgressBar *m_progress = nullptr;
+    QLabel *m_status = nullptr;
+    QLabel *m_error = nullptr;
+    LivePlot *m_loss = nullptr;
+    LivePlot *m_learningRate = nullptr;
+    LivePlot *m_gradient = nullptr;
+    DeltaView *m_delta = nullptr;
+    QTimer *m_clock = nullptr;
+    std::function<bool()> m_beforeStart;
+    std::vector<std::string> m_groups; // learning-rate groups, curve order
+    double m_smoothed = 0.0;
+    double m_smoothingWeight = 0.0;
+    qint64 m_steps = 0;
+    qint64 m_totalSteps = 0;
+    qint64 m_firstStep = 1;
+    double m_tokensPerSecond = 0.0;
+    double m_lastLoss = 0.0;
+};
+
+} // namespace ui

@@ -1,0 +1,75 @@
+// RunsPanel: the project's runs with status and final metrics. Selecting runs
+// overlays a chosen metric of each (LoRA against LoRA+, for example); one
+// selected run also shows its δ view. Runs can be resumed (interrupted,
+// stopped or failed runs with a checkpoint), renamed, annotated and deleted,
+// and their metrics saved as CSV. Reads the project file only on changes.
+#pragma once
+
+#include <QWidget>
+
+#include <vector>
+
+class QComboBox;
+class QLabel;
+class QPushButton;
+class QTableWidget;
+
+namespace app {
+class ProjectDocument;
+class TrainingSession;
+}
+
+namespace ui {
+
+class DeltaView;
+class LivePlot;
+
+class RunsPanel : public QWidget
+{
+    Q_OBJECT
+
+public:
+    RunsPanel(app::ProjectDocument *document, app::TrainingSession *session, QWidget *parent = nullptr);
+
+    int runCount() const;
+    void selectRuns(const std::vector<qint64> &runIds);
+    std::vector<qint64> selectedRuns() const;
+    LivePlot *overlayPlot() const { return m_overlay; }
+    DeltaView *deltaView() const { return m_delta; }
+    void setMetric(const QString &name);
+    int overlayPoints() const; // raw points over all overlaid curves
+    int overlayCurves() const;
+
+Q_SIGNALS:
+    void message(const QString &text);
+
+private:
+    QWidget *buildActions();
+    void reload();
+    void onSelectionChanged();
+    void showOverlay();
+    void showDelta(qint64 runId);
+    void resumeRun();
+    void renameRun();
+    void annotateRun();
+    void deleteRuns();
+    void exportCsv();
+    void updateActions();
+    void report(const QString &error);
+
+    app::ProjectDocument *m_document;
+    app::TrainingSession *m_session;
+    QTableWidget *m_table = nullptr;
+    QComboBox *m_metric = nullptr;
+    LivePlot *m_overlay = nullptr;
+    DeltaView *m_delta = nullptr;
+    QLabel *m_empty = nullptr;
+    QPushButton *m_resume = nullptr;
+    QPushButton *m_rename = nullptr;
+    QPushButton *m_notes = nullptr;
+    QPushButton *m_delete = nullptr;
+    QPushButton *m_csv = nullptr;
+    bool m_reloading = false;
+};
+
+} // namespace ui
