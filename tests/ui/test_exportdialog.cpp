@@ -11,6 +11,7 @@
 #include "ui/mainwindow.h"
 #include "ui/panels/runspanel.h"
 #include "ui/projectactions.h"
+#include "ui/screenshot.h"
 
 #include <QAction>
 #include <QDir>
@@ -68,6 +69,8 @@ private Q_SLOTS:
         QCOMPARE(exports->size(), size_t(1));
         QCOMPARE(exports->front().format, std::string("peft"));
         QCOMPARE(QDir(QString::fromStdString(exports->front().path)).canonicalPath(), QDir(out).canonicalPath());
+        if (const QString folder = qEnvironmentVariable("LORAFIT_SCREENSHOTS"); !folder.isEmpty())
+            QCOMPARE(ui::saveScreenshot(&dialog, QDir(folder).filePath(QStringLiteral("export.png"))), QString());
     }
 
     void cancelLeavesNothing()

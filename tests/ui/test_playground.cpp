@@ -9,6 +9,7 @@
 #include "ui/mainwindow.h"
 #include "ui/playground/playgroundpanel.h"
 #include "ui/projectactions.h"
+#include "ui/screenshot.h"
 
 #include <QDir>
 #include <QStandardPaths>
@@ -75,6 +76,10 @@ private Q_SLOTS:
         QCOMPARE(panel.output(ui::PlaygroundPanel::AdapterPane),
                  referenceText(m_project.modelFolder, m_project.checkpointAtStep.at(4), options, "The cat"));
         QCOMPARE(panel.baseLoads(), 1);
+        if (const QString folder = qEnvironmentVariable("LORAFIT_SCREENSHOTS"); !folder.isEmpty()) {
+            panel.resize(1200, 760);
+            QCOMPARE(ui::saveScreenshot(&panel, QDir(folder).filePath(QStringLiteral("playground.png"))), QString());
+        }
     }
 
     void stopEndsGenerationEarly()
