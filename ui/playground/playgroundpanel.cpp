@@ -174,7 +174,6 @@ void PlaygroundPanel::setAdapterIndex(int index) { m_adapter->setCurrentIndex(in
 void PlaygroundPanel::setCompareWithBase(bool compare) { m_compare->setChecked(compare); }
 void PlaygroundPanel::setMaxNewTokens(int tokens) { m_maxTokens->setValue(tokens); }
 void PlaygroundPanel::setSeed(int seed) { m_seed->setValue(seed); }
-QString PlaygroundPanel::output(Pane pane) const { return m_outputs[pane]->toPlainText(); }
 
 engine::GenerationOptions PlaygroundPanel::options() const
 {
@@ -243,6 +242,7 @@ void PlaygroundPanel::generate()
     for (int pane = 0; pane < 2; ++pane) {
         m_outputs[pane]->clear();
         m_stopReasons[pane].clear();
+        m_texts[pane].clear();
     }
     m_pieces = 0;
     m_cancel = std::make_shared<std::atomic<bool>>(false);
@@ -288,6 +288,7 @@ void PlaygroundPanel::onText(int pane, const QString &piece)
     QPlainTextEdit *output = m_outputs[target];
     output->moveCursor(QTextCursor::End);
     output->insertPlainText(piece);
+    m_texts[target] += piece;
     ++m_pieces;
     Q_EMIT textStreamed(target, piece);
 }

@@ -50,7 +50,7 @@ public:
     engine::GenerationOptions options() const;
 
     bool isGenerating() const { return m_thread != nullptr; }
-    QString output(Pane pane) const;
+    QString output(Pane pane) const { return m_texts[pane]; } // the streamed text, exactly
     QString lastStopReason(Pane pane) const { return m_stopReasons[pane]; }
     int baseLoads() const { return m_model->baseLoads(); }
     int streamedPieces() const { return m_pieces; }
@@ -94,6 +94,7 @@ private:
     QLabel *m_paneTitles[2] = {nullptr, nullptr};
     QPlainTextEdit *m_outputs[2] = {nullptr, nullptr};
     QString m_stopReasons[2];
+    QString m_texts[2]; // streamed pieces joined (the panes may show line breaks normalised)
     QLabel *m_status = nullptr;
     QThread *m_thread = nullptr;
     std::shared_ptr<std::atomic<bool>> m_cancel;
