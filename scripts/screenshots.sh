@@ -1,7 +1,9 @@
 #!/bin/sh
 # Renders every page of the desktop app into docs/screenshots/*.png: the GUI
 # flow test builds a tiny model and dataset, trains for a few seconds and
-# saves the Model, Data, Adapter, Training, adapter-update and Runs pages.
+# saves the Model, Data, Adapter, Training, adapter-update and Runs pages;
+# the export dialog and playground tests (when built) add export.png and
+# playground.png.
 # Uses Xvfb when xvfb-run is installed (real X11 rendering), else Qt's
 # offscreen platform. Build first: cmake --build --preset ci --target test_trainingflow
 set -eu
@@ -15,9 +17,15 @@ if [ ! -x "$test_binary" ]; then
 fi
 mkdir -p "$out"
 export LORAFIT_SCREENSHOTS="$out" LORAFIT_THREADS=2
-if command -v xvfb-run >/dev/null 2>&1; then
-    xvfb-run -a -s "-screen 0 1600x1000x24" "$test_binary"
-else
-    QT_QPA_PLATFORM=offscreen "$test_binary"
-fi
+run() {
+    if command -v xvfb-run >/dev/null 2>&1; then
+        xvfb-run -a -s "-screen 0 1600x1000x24" "$1"
+    else
+        QT_QPA_PLATFORM=offscreen "$1"
+    fi
+}
+run "$test_binary"
+for extra in test_exportdialog test_playground; do
+    if [ -x "$build/tests/$extra" ]; then run "$build/tests/$extra"; fi
+done
 ls -1 "$out"/*.png

@@ -1,5 +1,6 @@
 #include "ui/mainwindow.h"
 
+#include "ui/export/exportdialog.h"
 #include "ui/panels/adapterpanel.h"
 #include "ui/panels/dashboardpanel.h"
 #include "ui/panels/datapanel.h"
@@ -7,6 +8,7 @@
 #include "ui/panels/modelpanel.h"
 #include "ui/panels/runspanel.h"
 #include "ui/panels/trainingsettingspanel.h"
+#include "ui/playground/playgroundpanel.h"
 #include "ui/projectactions.h"
 #include "ui/resources.h"
 #include "ui/theme.h"
@@ -56,6 +58,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_projectActions, &ProjectActions::message, m_log, &LogPanel::append);
     connect(m_dashboard, &DashboardPanel::message, m_log, &LogPanel::append);
     connect(m_runs, &RunsPanel::message, m_log, &LogPanel::append);
+    connect(m_runs, &RunsPanel::exportRequested, this, &MainWindow::showExportDialog);
+    connect(m_playground, &PlaygroundPanel::message, m_log, &LogPanel::append);
     connect(m_session, &app::TrainingSession::logMessage, m_log, &LogPanel::append);
     connect(m_session, &app::TrainingSession::stateChanged, this, &MainWindow::updateStatus);
     connect(m_session, &app::TrainingSession::planReady, this, [this] { showPage(TrainingPage); });
@@ -75,6 +79,7 @@ void MainWindow::createPages()
     m_trainingSettings = new TrainingSettingsPanel(m_document);
     m_dashboard = new DashboardPanel(m_document, m_session);
     m_runs = new RunsPanel(m_document, m_session);
+    m_playground = new PlaygroundPanel(m_document);
     auto *training = new QSplitter(Qt::Horizontal);
     training->addWidget(m_trainingSettings);
     training->addWidget(m_dashboard);
@@ -89,7 +94,7 @@ void MainWindow::createPages()
     const struct { QString name; QWidget *page; QStyle::StandardPixmap icon; } pages[] = {
         {tr("Model"), m_model, QStyle::SP_DriveHDIcon}, {tr("Data"), m_data, QStyle::SP_FileDialogDetailedView},
         {tr("Adapter"), m_adapter, QStyle::SP_FileDialogListView}, {tr("Training"), training, QStyle::SP_MediaPlay},
-        {tr("Runs"), m_runs, QStyle::SP_FileDialogContentsView}};
+        {tr("Runs"), m_runs, QStyle::SP_FileDialogContentsView}, {tr("Playground"), m_playground, QStyle::SP_MessageBoxQuestion}};
     for (const auto &page : pages) {
         m_pageList->addItem(new QListWidgetItem(style()->standardIcon(page.icon), page.name));
         m_pages->addWidget(page.page);
@@ -114,10 +119,22 @@ void MainWindow::createPages()
 
 void MainWindow::showPage(Page page) { m_pageList->setCurrentRow(int(page)); }
 
+void MainWindow::showExportDialog(qint64 runId)
+{
+    auto *dialog = new ExportDialog(m_document, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    if (runId >= 0)
+        dialog->selectRun(runId);
+    connect(dialog, &ExportDialog::message, m_log, &LogPanel::append);
+    dialog->open();
+}
+
 void MainWindow::createMenus()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
     m_projectActions->addTo(file);
+    file->addSeparator();
+    file->addAction(tr("&Export Adapter…"), QKeySequence(tr("Ctrl+E")), this, [this] { showExportDialog(); });
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);

@@ -1,4 +1,5 @@
-// The main window: a page list (Model, Data, Adapter, Training, Runs) beside
+// The main window: a page list (Model, Data, Adapter, Training, Runs,
+// Playground) beside
 // the stacked panels, a log dock, menus and a status bar with the device,
 // memory in use and training state. Panels connect themselves to the project
 // document and training session they observe; this class only places them,
@@ -23,6 +24,7 @@ class DashboardPanel;
 class DataPanel;
 class LogPanel;
 class ModelPanel;
+class PlaygroundPanel;
 class ProjectActions;
 class RunsPanel;
 class TrainingSettingsPanel;
@@ -32,7 +34,7 @@ class MainWindow : public QMainWindow
     Q_OBJECT
 
 public:
-    enum Page { ModelPage, DataPage, AdapterPage, TrainingPage, RunsPage };
+    enum Page { ModelPage, DataPage, AdapterPage, TrainingPage, RunsPage, PlaygroundPage };
 
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
@@ -47,9 +49,13 @@ public:
     DashboardPanel *dashboardPanel() const { return m_dashboard; }
     RunsPanel *runsPanel() const { return m_runs; }
     LogPanel *logPanel() const { return m_log; }
+    PlaygroundPanel *playgroundPanel() const { return m_playground; }
     void showPage(Page page);
     // What a drop of these paths does: a model folder, a dataset file or a project.
     void openPaths(const QStringList &paths);
+    // Opens the export dialog (File → Export Adapter…, Runs page) on run
+    // `runId`'s best checkpoint, or on the project's best when runId < 0.
+    void showExportDialog(qint64 runId = -1);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -76,6 +82,7 @@ private:
     TrainingSettingsPanel *m_trainingSettings = nullptr;
     DashboardPanel *m_dashboard = nullptr;
     RunsPanel *m_runs = nullptr;
+    PlaygroundPanel *m_playground = nullptr;
     LogPanel *m_log = nullptr;
     QLabel *m_deviceLabel = nullptr;
     QLabel *m_memoryLabel = nullptr;

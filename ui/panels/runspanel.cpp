@@ -122,6 +122,10 @@ QWidget *RunsPanel::buildActions()
     m_notes = button(tr("Notes…"), QStringLiteral("annotateRun"), &RunsPanel::annotateRun);
     m_delete = button(tr("Delete"), QStringLiteral("deleteRun"), &RunsPanel::deleteRuns);
     m_csv = button(tr("Save Metrics as CSV…"), QStringLiteral("exportCsv"), &RunsPanel::exportCsv);
+    m_export = new QPushButton(tr("Export Adapter…"), row);
+    m_export->setObjectName(QStringLiteral("exportAdapter"));
+    layout->addWidget(m_export);
+    connect(m_export, &QPushButton::clicked, this, [this] { Q_EMIT exportRequested(selectedRuns().front()); });
     layout->addStretch(1);
     return row;
 }
@@ -287,6 +291,7 @@ void RunsPanel::updateActions()
     m_resume->setEnabled(resumable && idle);
     m_rename->setEnabled(one && writable);
     m_notes->setEnabled(one && writable);
+    m_export->setEnabled(one);
     m_delete->setEnabled(!ids.empty() && writable && idle);
     m_csv->setEnabled(one);
 }

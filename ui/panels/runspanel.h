@@ -42,6 +42,7 @@ public:
 
 Q_SIGNALS:
     void message(const QString &text);
+    void exportRequested(qint64 runId); // "Export Adapter…" on one selected run
 
 private:
     QWidget *buildActions();
@@ -69,6 +70,7 @@ private:
     QPushButton *m_notes = nullptr;
     QPushButton *m_delete = nullptr;
     QPushButton *m_csv = nullptr;
+    QPushButton *m_export = nullptr;
     bool m_reloading = false;
 };
 

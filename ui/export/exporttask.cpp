@@ -1,0 +1,120 @@
+#include "ui/export/exporttask.h"
+
+#include "ui/export/verificationbatches.h"
+
+#include "engine/export/adapterverifier.h"
+
+#include <QFileInfo>
+#include <QObject>
+
+#include <optional>
+
+namespace ui {
+
+namespace {
+
+constexpr double kExportShare = 0.7; // of the progress bar; verification takes the rest
+
+QString str(const std::string &text) { return QString::fromStdString(text); }
+
+// The loss of one written file if it is the root of an export, else nullopt.
+std::optional<engine::Result<engine::LossReport>> exportLoss(const engine::ExportedFile &file, const std::string &base,
+                                                              const std::vector<engine::data::Batch> &batches)
+{
+    const QFileInfo info(str(file.path));
+    if (info.fileName() == QLatin1String("adapter_model.safetensors"))
+        return engine::adapterLoss(base, info.path().toStdString(), batches);
+    if (info.fileName() == QLatin1String("config.json"))
+        return engine::modelLoss(info.path().toStdString(), batches);
+    if (info.suffix() == QLatin1String("gguf"))
+        return engine::ggufAdapterLoss(base, file.path, batches);
+    return std::nullopt;
+}
+
+void verify(const engine::ExportRequest &request, int examples, ExportTaskResult &result,
+            const ExportTaskProgress &progress, const std::atomic<bool> &cancel)
+{
+    const std::string &base = result.summary.baseModelFolder;
+    progress(kExportShare, QObject::tr("Verifying: reading %1 examples").arg(examples));
+    const auto batches = verificationBatches(request.checkpointFolder, base, examples);
+    if (!batches) {
+        result.error = QObject::tr("Verification could not start: %1").arg(str(batches.message()));
+        return;
+    }
+    result.examples = str(batches->description);
+    progress(kExportShare + 0.05, QObject::tr("Verifying: loss of the checkpoint"));
+    const auto reference = engine::adapterLoss(base, request.checkpointFolder, batches->batches);
+    if (!reference) {
+        result.error = QObject::tr("Verification: the checkpoint's loss: %1").arg(str(reference.message()));
+        return;
+    }
+    result.checkpointLoss = reference->meanLoss;
+    const double tolerance = verificationTolerance(request);
+    for (const engine::ExportedFile &file : result.summary.files) {
+        if (cancel.load()) {
+            result.cancelled = true;
+            return;
+        }
+        progress(kExportShare + 0.1 + 0.2 * double(result.checks.size()) / double(request.formats.size()),
+                 QObject::tr("Verifying: loading %1 back").arg(QFileInfo(str(file.path)).fileName()));
+        const auto loss = exportLoss(file, base, batches->batches);
+        if (!loss)
+            continue;
+        if (!*loss) {
+            result.error = QObject::tr("Verification of %1: %2").arg(str(file.path), str(loss->message()));
+            return;
+        }
+        ExportCheck check;
+        const QFileInfo info(str(file.path));
+        check.path = info.suffix() == QLatin1String("gguf") ? info.filePath() : info.path();
+        check.loss = loss->value().meanLoss;
+        check.tolerance = tolerance;
+        check.agrees = engine::lossesAgree(check.loss, result.checkpointLoss, tolerance);
+        result.checks.push_back(check);
+    }
+}
+
+} // namespace
+
+bool ExportTaskResult::verified() const
+{
+    if (cancelled || !error.isEmpty() || checks.empty())
+        return false;
+    for (const ExportCheck &check : checks)
+        if (!check.agrees)
+            return false;
+    return true;
+}
+
+double verificationTolerance(const engine::ExportRequest &request)
+{
+    return !request.dtype || *request.dtype == engine::TensorDtype::F32 ? 1e-4 : 1e-2;
+}
+
+ExportTaskResult runExportTask(const engine::ExportRequest &request, int verifyExamples,
+                               const ExportTaskProgress &progress, const std::atomic<bool> &cancel)
+{
+    ExportTaskResult result;
+    const auto onProgress = [&](const engine::ExportProgress &p) {
+        const QString stage = str(p.stage);
+        progress(p.fraction * kExportShare, p.format.empty() ? stage : str(p.format) + QStringLiteral(": ") + stage);
+        return !cancel.load();
+    };
+    auto summary = engine::runExport(request, onProgress, &cancel);
+    if (!summary) {
+        result.error = str(summary.message());
+        return result;
+    }
+    result.summary = std::move(summary.value());
+    result.cancelled = result.summary.cancelled;
+    if (result.cancelled)
+        return result;
+    verify(request, verifyExamples, result, progress, cancel);
+    if (result.checks.empty() && result.error.isEmpty() && !result.cancelled)
+        result.error = QObject::tr("Verification found no written adapter or model to load back");
+    if (!result.cancelled)
+        progress(1.0, result.verified() ? QObject::tr("Exported and verified") : QObject::tr("Export done; verification failed"));
+    return result;
+}
+
+} // namespace ui

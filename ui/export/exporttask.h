@@ -1,0 +1,49 @@
+// The export dialog's background work, as one plain function: run the export
+// engine (every chosen format, with progress and cancel), then verify each
+// written export by loading it back (engine/export/adapterverifier.h) and
+// comparing its loss on N examples with the checkpoint's own loss, computed
+// in the app on the same examples. Runs on the caller's (worker) thread;
+// touches no widget.
+#pragma once
+
+#include "engine/export/exportjob.h"
+
+#include <QString>
+
+#include <atomic>
+#include <functional>
+#include <vector>
+
+namespace ui {
+
+struct ExportCheck
+{
+    QString path;          // the export checked (folder, or the .gguf file)
+    double loss = 0.0;     // loaded back from the written files
+    double tolerance = 1e-4; // relative
+    bool agrees = false;
+};
+
+struct ExportTaskResult
+{
+    bool cancelled = false;
+    QString error;                 // empty unless the export or its verification failed to run
+    engine::ExportSummary summary; // files and warnings
+    QString examples;              // what the losses were measured on, e.g. "8 validation examples"
+    double checkpointLoss = 0.0;   // the in-app value: the checkpoint's loss on those examples
+    std::vector<ExportCheck> checks;
+    // Exported, every written export checked, and every check agreed.
+    bool verified() const;
+};
+
+// Reports the fraction done (0..1) and a line saying what is happening.
+using ExportTaskProgress = std::function<void(double, const QString &)>;
+
+// Relative tolerance of the loss check: 1e-4 for f32 tensors (the format's
+// default dtype counts as exact), 1e-2 when a lower precision was chosen.
+double verificationTolerance(const engine::ExportRequest &request);
+
+ExportTaskResult runExportTask(const engine::ExportRequest &request, int verifyExamples,
+                               const ExportTaskProgress &progress, const std::atomic<bool> &cancel);
+
+} // namespace ui
