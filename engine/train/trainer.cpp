@@ -2,11 +2,11 @@
 
 #include "engine/core/status.h"
 #include "engine/train/adaptermetrics.h"
-#include "engine/train/causallmloss.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/deltaprobe.h"
 #include "engine/train/metricsqueue.h"
 #include "engine/train/trainingsetup.h"
+#include "engine/train/trainstep.h"
 
 #include <ATen/autocast_mode.h>
 
@@ -223,44 +223,35 @@ StepMetrics TrainingRun::trainStep()
     }
     const double tokens = static_cast<double>(std::max<std::int64_t>(1, metrics.tokens));
 
-    m_setup.optimizer->zeroGrad();
-    double lossSum = 0.0;
+    std::vector<torch::Tensor> ids, labels;
     std::int64_t inputTokens = 0;
     for (const data::Batch &batch : batches) {
         const BatchTensors tensors = toTensors(batch, m_setup.device);
+        ids.push_back(tensors.ids);
+        labels.push_back(tensors.labels);
         inputTokens += tensors.inputTokens;
-        const torch::Tensor logits = m_setup.model->forward(tensors.ids);           // (B, T, V)
-        const torch::Tensor loss = causalLmLossSum(logits, tensors.labels) / tokens; // ()
-        loss.backward();
-        lossSum += loss.item<double>();
     }
-    const GradientNorms norms = m_adapterMetrics->gradientNorms(m_setup.parameters);
-    metrics.loss = lossSum;
-    metrics.gradNorm = norms.total;
-    metrics.gradNormA = norms.a;
-    metrics.gradNormB = norms.b;
+    TrainStepSettings stepSettings;
+    stepSettings.trainedTokens = tokens;
+    stepSettings.maxGradNorm = m_settings.optimizer.maxGradNorm;
+    stepSettings.scheduleFactor = scheduleFactor(m_settings.optimizer, m_state.step, m_setup.plan.totalSteps);
+    stepSettings.probing = m_probe && (m_state.step + 1) % training.probeEvery == 0;
     metrics.matrices.resize(m_setup.plan.matrixNames.size());
-    metrics.skipped = !std::isfinite(lossSum) || !std::isfinite(norms.total);
+    const TrainStepParts parts{ *m_setup.model, *m_setup.optimizer, m_setup.parameters, *m_adapterMetrics,
+        m_probe.get() };
+    const TrainStepResult step = runTrainStep(parts, ids, labels, stepSettings, metrics.matrices);
+    metrics.loss = step.loss;
+    metrics.gradNorm = step.norms.total;
+    metrics.gradNormA = step.norms.a;
+    metrics.gradNormB = step.norms.b;
+    metrics.skipped = step.skipped;
 
     if (metrics.skipped) {
         ++m_state.badInRow;
-        m_setup.optimizer->zeroGrad();
         note("step " + std::to_string(m_state.step + 1) + " skipped: the loss or gradient is not finite");
     } else {
         m_state.badInRow = 0;
-        if (m_settings.optimizer.maxGradNorm > 0.0)
-            torch::nn::utils::clip_grad_norm_(m_setup.parameters, m_settings.optimizer.maxGradNorm);
-        m_setup.optimizer->setScheduleFactor(
-            scheduleFactor(m_settings.optimizer, m_state.step, m_setup.plan.totalSteps));
-        const bool probing = m_probe && (m_state.step + 1) % training.probeEvery == 0;
-        if (probing)
-            m_probe->capture();
-        m_adapterMetrics->snapshot();
-        m_setup.optimizer->step();
-        m_adapterMetrics->measure(metrics.matrices);
-        if (probing)
-            m_probe->measure(metrics.matrices);
-        m_state.loss = lossSum;
+        m_state.loss = step.loss;
     }
     ++m_state.step;
     metrics.step = m_state.step;

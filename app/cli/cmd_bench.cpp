@@ -1,0 +1,130 @@
+// lorafit-cli bench [--shape NAME] [--steps N] [--threads N] [--no-metrics]
+// [--json]: trains a named model shape with random weights for N steps and
+// prints tokens/s, the median step time, peak memory and model FLOP
+// utilisation against the sgemm rate measured in the same process. The work
+// is engine::runTrainBench(); this file only parses options and prints.
+#include "app/cli/command.h"
+
+#include "engine/bench/trainbench.h"
+
+#include <QCommandLineParser>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+QJsonObject toJson(const engine::BenchResult &r)
+{
+    QJsonObject o;
+    o[QStringLiteral("shape")] = QString::fromStdString(r.shape);
+    o[QStringLiteral("steps")] = r.steps;
+    o[QStringLiteral("warmup_steps")] = r.warmupSteps;
+    o[QStringLiteral("threads")] = r.threads;
+    o[QStringLiteral("batch_size")] = r.batchSize;
+    o[QStringLiteral("sequence_length")] = r.sequenceLength;
+    o[QStringLiteral("metrics")] = r.metrics;
+    o[QStringLiteral("base_parameters")] = static_cast<double>(r.baseParameters);
+    o[QStringLiteral("lora_parameters")] = static_cast<double>(r.loraParameters);
+    o[QStringLiteral("tokens_per_second")] = r.tokensPerSecond;
+    o[QStringLiteral("ms_per_step")] = r.medianStepMs;
+    o[QStringLiteral("ms_per_step_mean")] = r.meanStepMs;
+    o[QStringLiteral("peak_rss_bytes")] = static_cast<double>(r.peakRssBytes);
+    o[QStringLiteral("peak_rss_mib")] = static_cast<double>(r.peakRssBytes) / kMiB;
+    o[QStringLiteral("model_gflop_per_step")] = r.modelGflopPerStep;
+    o[QStringLiteral("achieved_gflops")] = r.achievedGflops;
+    o[QStringLiteral("sgemm_gflops")] = r.sgemmGflops;
+    o[QStringLiteral("mfu")] = r.mfu;
+    o[QStringLiteral("user_seconds")] = r.userSeconds;
+    o[QStringLiteral("system_seconds")] = r.systemSeconds;
+    o[QStringLiteral("first_loss")] = r.firstLoss;
+    o[QStringLiteral("last_loss")] = r.lastLoss;
+    return o;
+}
+
+void printText(const engine::BenchResult &r)
+{
+    cli::printLine(QStringLiteral("shape %1: %2 M frozen + %3 M LoRA parameters, batch %4 x %5 tokens, %6 threads, "
+                                  "metrics %7")
+                       .arg(QString::fromStdString(r.shape))
+                       .arg(r.baseParameters / 1e6, 0, 'f', 1)
+                       .arg(r.loraParameters / 1e6, 0, 'f', 2)
+                       .arg(r.batchSize)
+                       .arg(r.sequenceLength)
+                       .arg(r.threads)
+                       .arg(r.metrics ? QStringLiteral("on") : QStringLiteral("off")));
+    cli::printLine(QStringLiteral("  %1 tokens/s, %2 ms per step (median of %3 after %4 warm-up; mean %5 ms)")
+                       .arg(r.tokensPerSecond, 0, 'f', 1)
+                       .arg(r.medianStepMs, 0, 'f', 1)
+                       .arg(r.steps)
+                       .arg(r.warmupSteps)
+                       .arg(r.meanStepMs, 0, 'f', 1));
+    cli::printLine(QStringLiteral("  peak RSS %1 MiB; CPU %2 s user, %3 s system over the measured steps")
+                       .arg(static_cast<double>(r.peakRssBytes) / kMiB, 0, 'f', 1)
+                       .arg(r.userSeconds, 0, 'f', 2)
+                       .arg(r.systemSeconds, 0, 'f', 2));
+    cli::printLine(QStringLiteral("  MFU %1 %: %2 GFLOP/s of model work (%3 GFLOP per step) against sgemm %4 GFLOP/s")
+                       .arg(100.0 * r.mfu, 0, 'f', 1)
+                       .arg(r.achievedGflops, 0, 'f', 1)
+                       .arg(r.modelGflopPerStep, 0, 'f', 1)
+                       .arg(r.sgemmGflops, 0, 'f', 1));
+    cli::printLine(QStringLiteral("  loss %1 -> %2").arg(r.firstLoss, 0, 'f', 4).arg(r.lastLoss, 0, 'f', 4));
+}
+
+bool readCount(const QCommandLineParser &parser, const QString &name, int minimum, int &out)
+{
+    if (!parser.isSet(name))
+        return true;
+    bool ok = false;
+    const int value = parser.value(name).toInt(&ok);
+    if (!ok || value < minimum)
+        return false;
+    out = value;
+    return true;
+}
+
+int runBench(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Train a model shape with random weights (LoRA r = 16 on attention and MLP, batch 4 x 256 random tokens) "
+        "and report tokens/s, step time, peak memory and MFU."));
+    parser.addHelpOption();
+    QStringList shapes;
+    for (const std::string &name : engine::benchShapeNames())
+        shapes << QString::fromStdString(name);
+    parser.addOption({ QStringLiteral("shape"), QStringLiteral("Model shape: %1.").arg(shapes.join(QStringLiteral(", "))),
+        QStringLiteral("name"), QStringLiteral("tiny") });
+    parser.addOption({ QStringLiteral("steps"), QStringLiteral("Measured steps (default 10)."), QStringLiteral("n") });
+    parser.addOption({ QStringLiteral("warmup"), QStringLiteral("Unmeasured steps first (default 2)."),
+        QStringLiteral("n") });
+    parser.addOption({ QStringLiteral("threads"), QStringLiteral("Intra-op threads (default: LORAFIT_THREADS or all)."),
+        QStringLiteral("n") });
+    parser.addOption({ QStringLiteral("no-metrics"),
+        QStringLiteral("Skip the per-matrix norms and δ probes, to measure what they cost.") });
+    parser.addOption({ QStringLiteral("json"), QStringLiteral("Print one JSON object instead of text.") });
+    parser.process(arguments);
+
+    engine::BenchOptions options;
+    options.shape = parser.value(QStringLiteral("shape")).toStdString();
+    options.metrics = !parser.isSet(QStringLiteral("no-metrics"));
+    if (!readCount(parser, QStringLiteral("steps"), 1, options.steps)
+        || !readCount(parser, QStringLiteral("warmup"), 0, options.warmupSteps)
+        || !readCount(parser, QStringLiteral("threads"), 1, options.threads)) {
+        cli::fail(QStringLiteral("--steps and --threads need a whole number of at least 1, --warmup of at least 0"));
+        return cli::kExitUsage;
+    }
+    const engine::Result<engine::BenchResult> result = engine::runTrainBench(options);
+    if (!result)
+        return cli::fail(QString::fromStdString(result.status().message()));
+    if (parser.isSet(QStringLiteral("json")))
+        cli::printLine(QString::fromUtf8(QJsonDocument(toJson(result.value())).toJson(QJsonDocument::Compact)));
+    else
+        printText(result.value());
+    return cli::kExitOk;
+}
+
+const cli::CommandRegistration registration({ "bench", "benchmark a LoRA training step on a model shape", runBench });
+
+} // namespace

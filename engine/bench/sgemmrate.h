@@ -1,0 +1,15 @@
+// Internal (Torch): the f32 matrix-product rate of this process — the ceiling
+// the benchmark's model FLOP utilisation is measured against. Times
+// torch::mm of two square matrices with the current intra-op thread count and
+// returns the best rate of several runs. Takes about a second.
+#pragma once
+
+#include <cstdint>
+
+namespace engine {
+
+// GFLOP/s of an (n×n)·(n×n) f32 product on the CPU, best of at least `repeats`
+// timed runs after one untimed run.
+double measureSgemmGflops(std::int64_t n = 2048, int repeats = 3);
+
+} // namespace engine

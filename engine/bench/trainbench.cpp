@@ -1,0 +1,191 @@
+#include "engine/bench/trainbench.h"
+
+#include "engine/bench/benchshape.h"
+#include "engine/bench/sgemmrate.h"
+#include "engine/core/runtime.h"
+#include "engine/lora/loramodel.h"
+#include "engine/model/causallm.h"
+#include "engine/train/adaptermetrics.h"
+#include "engine/train/deltaprobe.h"
+#include "engine/train/loraplusoptimizer.h"
+#include "engine/train/trainingconfig.h"
+#include "engine/train/trainstep.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+
+#if defined(__unix__)
+#include <sys/resource.h>
+#endif
+
+namespace engine {
+
+namespace {
+
+constexpr int kLoraRank = 16;
+constexpr double kLoraAlpha = 32.0;
+constexpr std::int64_t kProbeTokens = 128;
+
+struct CpuTimes
+{
+    double user = 0.0, system = 0.0;
+    std::uint64_t peakRssBytes = 0;
+};
+
+CpuTimes cpuTimes()
+{
+    CpuTimes times;
+#if defined(__unix__)
+    rusage usage {};
+    if (getrusage(RUSAGE_SELF, &usage) == 0) {
+        times.user = static_cast<double>(usage.ru_utime.tv_sec) + usage.ru_utime.tv_usec / 1e6;
+        times.system = static_cast<double>(usage.ru_stime.tv_sec) + usage.ru_stime.tv_usec / 1e6;
+        times.peakRssBytes = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024u; // Linux: KiB
+    }
+#endif
+    return times;
+}
+
+// normal(0, 0.02) for matrices and embeddings, 1 for norm weights, 0 for biases.
+void randomiseWeights(torch::nn::Module &net)
+{
+    torch::NoGradGuard noGrad;
+    for (auto &item : net.named_parameters()) {
+        torch::Tensor &parameter = item.value();
+        const std::string &name = item.key();
+        if (parameter.dim() >= 2)
+            parameter.normal_(0.0, 0.02);
+        else if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0)
+            parameter.zero_();
+        else
+            parameter.fill_(1.0);
+    }
+}
+
+LoraConfig benchLoraConfig()
+{
+    LoraConfig config;
+    config.rank = kLoraRank;
+    config.alpha = kLoraAlpha;
+    config.targetMode = TargetMode::AllLinear; // every attention and MLP projection, not lm_head
+    return config;
+}
+
+double median(std::vector<double> values)
+{
+    std::sort(values.begin(), values.end());
+    const std::size_t mid = values.size() / 2;
+    return values.size() % 2 == 1 ? values[mid] : 0.5 * (values[mid - 1] + values[mid]);
+}
+
+Status checkOptions(const BenchOptions &options)
+{
+    if (!benchShape(options.shape)) {
+        std::string known;
+        for (const std::string &name : benchShapeList())
+            known += (known.empty() ? "" : ", ") + name;
+        return Status::failure("unknown benchmark shape '" + options.shape + "' (hint: use one of " + known + ")");
+    }
+    if (options.steps < 1 || options.warmupSteps < 0 || options.batchSize < 1 || options.sequenceLength < 2
+        || options.threads < 0)
+        return Status::failure("benchmark steps, batch size and threads must be positive, warm-up steps not "
+                               "negative and sequences at least 2 tokens (hint: check --steps and --threads)");
+    return Status::success();
+}
+
+BenchResult runBench(const BenchOptions &options)
+{
+    if (options.threads > 0)
+        setThreadCount(options.threads);
+    torch::manual_seed(options.seed);
+    const ModelConfig config = *benchShape(options.shape);
+    if (options.sequenceLength > config.maxPositions)
+        throw Error("sequence length " + std::to_string(options.sequenceLength) + " exceeds the shape's "
+            + std::to_string(config.maxPositions) + " positions (hint: use a shorter sequence)");
+    const CausalLm model(buildCausalLmNet(config), "", {});
+    randomiseWeights(model.module());
+    LoraModel lora = LoraModel::inject(model, benchLoraConfig(), options.seed);
+    lora.setTraining(true);
+    const std::vector<torch::Tensor> parameters = lora.parameters();
+    const OptimizerConfig optimizerConfig;
+    LoraPlusOptimizer optimizer(lora.namedParameters(), optimizerConfig);
+    AdapterMetrics adapterMetrics(lora);
+    const TrainingConfig training;
+    DeltaProbe probe(model, lora, torch::randint(0, config.vocabSize, { 1, kProbeTokens }, torch::kInt64));
+    const TrainStepParts parts{ model, optimizer, parameters, adapterMetrics, &probe };
+
+    BenchResult result;
+    result.shape = options.shape;
+    result.steps = options.steps;
+    result.warmupSteps = options.warmupSteps;
+    result.threads = torch::get_num_threads();
+    result.batchSize = options.batchSize;
+    result.sequenceLength = options.sequenceLength;
+    result.metrics = options.metrics;
+    for (const torch::Tensor &parameter : model.module().parameters())
+        result.baseParameters += parameter.numel();
+    result.loraParameters = lora.parameterCount();
+    std::int64_t projectionWeights = 0;
+    for (const NamedLinear &linear : model.linearModules())
+        projectionWeights += linear.module->weight.numel();
+
+    const std::int64_t B = options.batchSize, T = options.sequenceLength;
+    const int total = options.warmupSteps + options.steps;
+    std::vector<double> stepMs;
+    std::vector<MatrixMetrics> matrices(lora.matrices().size());
+    CpuTimes measuredStart;
+    for (int step = 0; step < total; ++step) {
+        if (step == options.warmupSteps)
+            measuredStart = cpuTimes();
+        const torch::Tensor ids = torch::randint(0, config.vocabSize, { B, T }, torch::kInt64); // (B, T)
+        TrainStepSettings settings;
+        settings.trainedTokens = static_cast<double>(B * (T - 1));
+        settings.maxGradNorm = optimizerConfig.maxGradNorm;
+        settings.scheduleFactor = scheduleFactor(optimizerConfig, step, total);
+        settings.perMatrixMetrics = options.metrics;
+        settings.probing = options.metrics && training.probeEvery > 0 && (step + 1) % training.probeEvery == 0;
+        const auto started = std::chrono::steady_clock::now();
+        const TrainStepResult outcome = runTrainStep(parts, { ids }, { ids }, settings, matrices);
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+        if (step == 0)
+            result.firstLoss = outcome.loss;
+        result.lastLoss = outcome.loss;
+        if (step >= options.warmupSteps)
+            stepMs.push_back(ms);
+    }
+    const CpuTimes measuredEnd = cpuTimes();
+    result.userSeconds = measuredEnd.user - measuredStart.user;
+    result.systemSeconds = measuredEnd.system - measuredStart.system;
+    result.peakRssBytes = measuredEnd.peakRssBytes; // before the sgemm measurement allocates its matrices
+
+    result.medianStepMs = median(stepMs);
+    double sum = 0.0;
+    for (const double ms : stepMs)
+        sum += ms;
+    result.meanStepMs = sum / static_cast<double>(stepMs.size());
+    const double seconds = result.medianStepMs / 1000.0;
+    result.tokensPerSecond = static_cast<double>(B * T) / seconds;
+    result.modelGflopPerStep = trainingFlopsPerStep(config, B, T, projectionWeights, result.loraParameters) / 1e9;
+    result.achievedGflops = result.modelGflopPerStep / seconds;
+    result.sgemmGflops = measureSgemmGflops();
+    result.mfu = result.sgemmGflops > 0.0 ? result.achievedGflops / result.sgemmGflops : 0.0;
+    return result;
+}
+
+} // namespace
+
+std::vector<std::string> benchShapeNames()
+{
+    return benchShapeList();
+}
+
+Result<BenchResult> runTrainBench(const BenchOptions &options)
+{
+    if (Status status = checkOptions(options); !status)
+        return status;
+    return guard([&] { return runBench(options); });
+}
+
+} // namespace engine

@@ -1,0 +1,55 @@
+// Public (Torch-free): the training benchmark behind `lorafit-cli bench`. It
+// builds a named model shape in memory with random frozen weights, attaches
+// LoRA adapters (r = 16 on every attention and MLP projection) and trains on
+// random token ids with the trainer's own step, then reports throughput,
+// median step time, peak memory and model FLOP utilisation (MFU) against an
+// sgemm rate measured in the same process. It reads and writes no files.
+#pragma once
+
+#include "engine/core/status.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace engine {
+
+struct BenchOptions
+{
+    std::string shape = "tiny"; // one of benchShapeNames()
+    int steps = 10;             // measured optimizer steps
+    int warmupSteps = 2;        // steps run first and not measured
+    int threads = 0;            // intra-op threads; 0 = keep the current setting
+    bool metrics = true;        // per-matrix ‖ΔA‖/‖ΔB‖ every step and δ probes every probeEvery steps
+    int batchSize = 4;          // sequences per step
+    int sequenceLength = 256;   // tokens per sequence
+    std::uint64_t seed = 42;
+};
+
+struct BenchResult
+{
+    std::string shape;
+    int steps = 0, warmupSteps = 0, threads = 0, batchSize = 0, sequenceLength = 0;
+    bool metrics = true;
+    std::int64_t baseParameters = 0;  // frozen
+    std::int64_t loraParameters = 0;  // trainable
+    double medianStepMs = 0.0;        // median over the measured steps
+    double meanStepMs = 0.0;          // mean over the measured steps (includes probe steps)
+    double tokensPerSecond = 0.0;     // batchSize × sequenceLength / median step time
+    double modelGflopPerStep = 0.0;   // the FLOPs one step needs (see benchshape.h)
+    double achievedGflops = 0.0;      // modelGflopPerStep / median step time
+    double sgemmGflops = 0.0;         // large f32 matrix product, same process and threads
+    double mfu = 0.0;                 // achievedGflops / sgemmGflops
+    std::uint64_t peakRssBytes = 0;   // peak resident memory of the process after training (0 if unknown)
+    double userSeconds = 0.0;         // CPU time of the measured steps
+    double systemSeconds = 0.0;       // kernel time of the measured steps (page faults show here)
+    double firstLoss = 0.0, lastLoss = 0.0;
+};
+
+// The shapes runTrainBench() knows: "tiny", "gpt2-124m", "llama-160m".
+std::vector<std::string> benchShapeNames();
+
+// Runs the benchmark. Fails for an unknown shape or non-positive counts.
+Result<BenchResult> runTrainBench(const BenchOptions &options);
+
+} // namespace engine

@@ -1,0 +1,42 @@
+#include "engine/train/trainstep.h"
+
+#include "engine/train/causallmloss.h"
+
+#include <cmath>
+
+namespace engine {
+
+TrainStepResult runTrainStep(const TrainStepParts &parts, const std::vector<torch::Tensor> &ids,
+    const std::vector<torch::Tensor> &labels, const TrainStepSettings &settings, std::vector<MatrixMetrics> &matrices)
+{
+    TrainStepResult result;
+    parts.optimizer.zeroGrad();
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        const torch::Tensor logits = parts.model.forward(ids[i]); // (B, T, V)
+        const torch::Tensor loss = causalLmLossSum(logits, labels[i]) / settings.trainedTokens; // ()
+        loss.backward();
+        result.loss += loss.item<double>();
+    }
+    result.norms = parts.adapterMetrics.gradientNorms(parts.parameters);
+    result.skipped = !std::isfinite(result.loss) || !std::isfinite(result.norms.total);
+    if (result.skipped) {
+        parts.optimizer.zeroGrad();
+        return result;
+    }
+    if (settings.maxGradNorm > 0.0)
+        torch::nn::utils::clip_grad_norm_(parts.parameters, settings.maxGradNorm);
+    parts.optimizer.setScheduleFactor(settings.scheduleFactor);
+    const bool probing = settings.probing && parts.probe;
+    if (probing)
+        parts.probe->capture();
+    if (settings.perMatrixMetrics)
+        parts.adapterMetrics.snapshot();
+    parts.optimizer.step();
+    if (settings.perMatrixMetrics)
+        parts.adapterMetrics.measure(matrices);
+    if (probing)
+        parts.probe->measure(matrices);
+    return result;
+}
+
+} // namespace engine

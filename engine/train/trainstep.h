@@ -1,0 +1,52 @@
+// Internal (Torch): one optimizer step of LoRA training, shared by the trainer
+// loop and the benchmark: per micro-batch forward, summed causal-LM loss over
+// the step's trained tokens and backward; gradient norms (split into A and B);
+// the non-finite check; clipping; the schedule factor; then the AdamW step with
+// the per-matrix figures and the δ-term probe around it when asked. It does not
+// read data, evaluate, checkpoint, time, or count bad steps in a row.
+#pragma once
+
+#include "engine/model/causallm.h"
+#include "engine/train/adaptermetrics.h"
+#include "engine/train/deltaprobe.h"
+#include "engine/train/loraplusoptimizer.h"
+#include "engine/train/stepmetrics.h"
+
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace engine {
+
+// What the step works on; the caller owns everything.
+struct TrainStepParts
+{
+    const CausalLm &model;
+    LoraPlusOptimizer &optimizer;
+    const std::vector<torch::Tensor> &parameters; // every trainable tensor
+    AdapterMetrics &adapterMetrics;
+    DeltaProbe *probe = nullptr; // used only when TrainStepSettings::probing
+};
+
+struct TrainStepSettings
+{
+    double trainedTokens = 1.0;  // the loss is summed over the micro-batches and divided by this
+    double maxGradNorm = 0.0;    // global-norm clipping; 0 disables it
+    double scheduleFactor = 1.0; // multiplier of every group's base learning rate
+    bool perMatrixMetrics = true; // ‖ΔA‖, ‖ΔB‖, ‖A‖, ‖B‖ per matrix (AdapterMetrics snapshot/measure)
+    bool probing = false;        // δ1–δ3 on the probe batch (needs parts.probe)
+};
+
+struct TrainStepResult
+{
+    double loss = 0.0;     // mean loss per trained token over the step
+    GradientNorms norms;   // before clipping
+    bool skipped = false;  // the loss or gradient was not finite: no update, gradients cleared
+};
+
+// ids: one (B, T) int64 tensor per micro-batch, labels alike (-100 = no loss).
+// matrices receives the per-matrix figures (one entry per adapted matrix) when measured.
+TrainStepResult runTrainStep(const TrainStepParts &parts, const std::vector<torch::Tensor> &ids,
+    const std::vector<torch::Tensor> &labels, const TrainStepSettings &settings, std::vector<MatrixMetrics> &matrices);
+
+} // namespace engine

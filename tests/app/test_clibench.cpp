@@ -1,0 +1,108 @@
+// `lorafit-cli bench --shape tiny --steps 3 --json`: the JSON fields are present
+// and consistent, and the parameter and FLOP counts equal ones worked out by
+// hand here for the tiny shape (Llama, vocab 2048, width 128, MLP 352, 2
+// layers, 4 heads of 32, 2 key/value heads, LoRA r = 16 on all 7 projections).
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTest>
+
+#include <cmath>
+
+namespace {
+
+struct Run
+{
+    int exitCode = -1;
+    QByteArray out;
+    QString err;
+};
+
+Run runCli(const QStringList &arguments)
+{
+    QProcess process;
+    process.start(QStringLiteral(LF_CLI_EXE), arguments);
+    if (!process.waitForFinished(240000)) {
+        process.kill();
+        process.waitForFinished();
+        return {};
+    }
+    return { process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2,
+        process.readAllStandardOutput(), QString::fromUtf8(process.readAllStandardError()) };
+}
+
+// Hand count for the tiny shape (see the header comment).
+constexpr double kVocab = 2048, kWidth = 128, kMlp = 352, kLayers = 2, kKv = 64, kRank = 16;
+constexpr double kLayerProjections = kWidth * kWidth * 2 + kWidth * kKv * 2 + 3 * kWidth * kMlp;
+constexpr double kProjectionWeights = kLayers * kLayerProjections + kVocab * kWidth; // lm_head included
+constexpr double kLayerLora = kRank * ((kWidth + kWidth) * 2 + (kWidth + kKv) * 2 + 3 * (kWidth + kMlp));
+constexpr double kLoraParameters = kLayers * kLayerLora;
+constexpr double kBaseParameters = kLayers * (kLayerProjections + 2 * kWidth) + 2 * kVocab * kWidth + kWidth;
+
+} // namespace
+
+class TestCliBench : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void tinyJsonHasConsistentFields()
+    {
+        const Run run = runCli({ QStringLiteral("bench"), QStringLiteral("--shape"), QStringLiteral("tiny"),
+            QStringLiteral("--steps"), QStringLiteral("3"), QStringLiteral("--json") });
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QJsonParseError error;
+        const QJsonObject o = QJsonDocument::fromJson(run.out.trimmed(), &error).object();
+        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(QString::fromUtf8(run.out)));
+
+        QCOMPARE(o.value(QStringLiteral("shape")).toString(), QStringLiteral("tiny"));
+        QCOMPARE(o.value(QStringLiteral("steps")).toInt(), 3);
+        QCOMPARE(o.value(QStringLiteral("threads")).toInt(), 2); // LORAFIT_THREADS=2 in tests
+        QCOMPARE(o.value(QStringLiteral("batch_size")).toInt(), 4);
+        QCOMPARE(o.value(QStringLiteral("sequence_length")).toInt(), 256);
+        QCOMPARE(o.value(QStringLiteral("metrics")).toBool(), true);
+        QCOMPARE(o.value(QStringLiteral("lora_parameters")).toDouble(), kLoraParameters);
+        QCOMPARE(o.value(QStringLiteral("base_parameters")).toDouble(), kBaseParameters);
+
+        const double tokens = 4.0 * 256.0;
+        const double flops = 4 * kProjectionWeights * tokens + 6 * kLoraParameters * tokens
+            + 12 * kLayers * 256 * kWidth * tokens;
+        QVERIFY(qAbs(o.value(QStringLiteral("model_gflop_per_step")).toDouble() - flops / 1e9) < 1e-9);
+
+        const double ms = o.value(QStringLiteral("ms_per_step")).toDouble();
+        QVERIFY(ms > 0.0);
+        QVERIFY(o.value(QStringLiteral("ms_per_step_mean")).toDouble() > 0.0);
+        const double tps = o.value(QStringLiteral("tokens_per_second")).toDouble();
+        QVERIFY(qAbs(tps - tokens / (ms / 1000.0)) <= 1e-6 * tps);
+        const double achieved = o.value(QStringLiteral("achieved_gflops")).toDouble();
+        QVERIFY(qAbs(achieved - flops / 1e9 / (ms / 1000.0)) <= 1e-6 * achieved);
+        const double sgemm = o.value(QStringLiteral("sgemm_gflops")).toDouble();
+        QVERIFY(sgemm > 0.0);
+        QVERIFY(qAbs(o.value(QStringLiteral("mfu")).toDouble() - achieved / sgemm) <= 1e-9);
+
+        const double rss = o.value(QStringLiteral("peak_rss_bytes")).toDouble();
+        QVERIFY(rss > 1e6 && rss < 8e9);
+        QVERIFY(o.value(QStringLiteral("system_seconds")).toDouble() >= 0.0);
+        // Random ids over 2048 tokens with near-zero logits start at about ln 2048 = 7.62.
+        const double firstLoss = o.value(QStringLiteral("first_loss")).toDouble();
+        QVERIFY2(qAbs(firstLoss - std::log(2048.0)) < 0.1, qPrintable(QString::number(firstLoss)));
+    }
+
+    void unknownShapeFailsWithHint()
+    {
+        const Run run = runCli({ QStringLiteral("bench"), QStringLiteral("--shape"), QStringLiteral("gpt5") });
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains(QStringLiteral("unknown benchmark shape 'gpt5'")), qPrintable(run.err));
+        QVERIFY2(run.err.contains(QStringLiteral("tiny, gpt2-124m, llama-160m")), qPrintable(run.err));
+    }
+
+    void badStepsIsAUsageError()
+    {
+        const Run run = runCli({ QStringLiteral("bench"), QStringLiteral("--steps"), QStringLiteral("0") });
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains(QStringLiteral("--steps")), qPrintable(run.err));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliBench)
+#include "test_clibench.moc"
