@@ -18,7 +18,7 @@ namespace {
 
 constexpr std::uint64_t kSplitSalt = 0x73706C6974ULL; // "split"
 
-struct Cancelled
+struct LoadCancelled
 {
 };
 
@@ -115,7 +115,7 @@ void DataLoader::Impl::read(const std::string &path, const Tokenizer &tokenizer,
         }
         store.add(tokenized, classId);
         if (progress && (store.size() & 1023) == 0 && !progress(source.bytesRead(), source.totalBytes()))
-            throw Cancelled();
+            throw LoadCancelled();
     }
     stats.skippedRecords += source.skipped();
     for (const std::string &message : source.skippedMessages())
@@ -217,7 +217,7 @@ Result<std::unique_ptr<DataLoader>> DataLoader::open(const DatasetConfig &config
                 throw Error("dataset '" + config.trainPath + "' has no training records left");
             return std::unique_ptr<DataLoader>(new DataLoader(std::move(impl)));
         });
-    } catch (const Cancelled &) {
+    } catch (const LoadCancelled &) {
         return Status::failure("loading the dataset was cancelled");
     }
 }

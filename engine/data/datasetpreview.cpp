@@ -14,7 +14,7 @@ namespace {
 
 constexpr std::size_t kBuckets = 16;
 
-struct Cancelled
+struct PreviewCancelled
 {
 };
 
@@ -89,7 +89,7 @@ DatasetPreview preview(const DatasetConfig &config, const Tokenizer *tokenizer, 
         out.trainedTokensPerEpoch += trained;
         packer.place(kept);
         if (progress && (out.records & 1023) == 0 && !progress(source.bytesRead(), source.totalBytes()))
-            throw Cancelled();
+            throw PreviewCancelled();
     }
     out.meanLength = out.records > 0 ? static_cast<double>(lengthSum) / static_cast<double>(out.records) : 0.0;
     out.sequencesPerEpoch = packer.sequences();
@@ -105,7 +105,7 @@ Result<DatasetPreview> previewDataset(const DatasetConfig &config, const Tokeniz
 {
     try {
         return guard([&] { return preview(config, tokenizer, modelTemplate, exampleCount, progress); });
-    } catch (const Cancelled &) {
+    } catch (const PreviewCancelled &) {
         return Status::failure("reading the dataset was cancelled");
     }
 }

@@ -9,11 +9,6 @@ namespace engine::data {
 
 namespace {
 
-bool isBlank(std::string_view line)
-{
-    return line.find_first_not_of(" \t\r") == std::string_view::npos;
-}
-
 void splitTabs(std::string_view line, std::vector<std::string> &cells)
 {
     cells.clear();
@@ -101,7 +96,7 @@ bool DelimitedReader::readRow(std::vector<std::string> &cells, std::int64_t &lin
     do {
         if (!m_lines.next(text))
             return false;
-    } while (isBlank(text));
+    } while (isBlankLine(text));
     line = m_lines.lineNumber();
     checkUtf8(text, line);
     if (m_dialect == Dialect::Tsv) {

@@ -14,7 +14,7 @@ namespace engine::data {
 
 namespace {
 
-constexpr std::size_t kBlock = 1 << 20;
+constexpr std::size_t kArrayReadBlock = 1 << 20;
 
 bool isSpace(int c)
 {
@@ -33,7 +33,7 @@ JsonArrayReader::JsonArrayReader(const std::string &path, const ReaderOptions &o
             + " (hint: check the path and its permissions)");
     std::error_code ec;
     m_size = std::filesystem::file_size(path, ec);
-    m_buffer.resize(kBlock);
+    m_buffer.resize(kArrayReadBlock);
 }
 
 JsonArrayReader::~JsonArrayReader()

@@ -5,15 +5,6 @@
 
 namespace engine::data {
 
-namespace {
-
-bool isBlank(std::string_view line)
-{
-    return line.find_first_not_of(" \t\r\f\v") == std::string_view::npos;
-}
-
-} // namespace
-
 JsonlReader::JsonlReader(const std::string &path, const ReaderOptions &options)
     : m_lines(path, options.maxRecordBytes)
 { }
@@ -22,7 +13,7 @@ bool JsonlReader::next(Record &out)
 {
     std::string_view line;
     while (m_lines.next(line)) {
-        if (isBlank(line))
+        if (isBlankLine(line))
             continue;
         ++m_records; // counted before parsing: a bad line is still a record, for the empty-file check
         parseJsonRecord(line, m_lines.path(), m_lines.lineNumber(), out);

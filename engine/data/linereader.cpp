@@ -12,7 +12,7 @@ namespace engine::data {
 
 namespace {
 
-constexpr std::size_t kBlock = 1 << 20;
+constexpr std::size_t kLineReadBlock = 1 << 20;
 
 std::string megabytes(std::size_t bytes)
 {
@@ -20,6 +20,11 @@ std::string megabytes(std::size_t bytes)
 }
 
 } // namespace
+
+bool isBlankLine(std::string_view line)
+{
+    return line.find_first_not_of(" \t\r\f\v") == std::string_view::npos;
+}
 
 LineReader::LineReader(std::string path, std::size_t maxLineBytes)
     : m_path(std::move(path))
@@ -31,7 +36,7 @@ LineReader::LineReader(std::string path, std::size_t maxLineBytes)
             + " (hint: check the path and its permissions)");
     std::error_code ec;
     m_size = std::filesystem::file_size(m_path, ec);
-    m_buffer.resize(kBlock);
+    m_buffer.resize(kLineReadBlock);
 }
 
 LineReader::~LineReader()
@@ -49,8 +54,8 @@ bool LineReader::fill()
         m_end -= m_begin;
         m_begin = 0;
     }
-    if (m_buffer.size() - m_end < kBlock)
-        m_buffer.resize(m_end + kBlock);
+    if (m_buffer.size() - m_end < kLineReadBlock)
+        m_buffer.resize(m_end + kLineReadBlock);
     const std::size_t got = std::fread(m_buffer.data() + m_end, 1, m_buffer.size() - m_end, m_file);
     if (got == 0) {
         if (std::ferror(m_file))

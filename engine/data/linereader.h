@@ -12,6 +12,9 @@
 
 namespace engine::data {
 
+// True when the line holds only spaces, tabs, CR, form or vertical feeds.
+bool isBlankLine(std::string_view line);
+
 class LineReader
 {
 public:

@@ -7,15 +7,6 @@
 
 namespace engine::data {
 
-namespace {
-
-bool isBlank(std::string_view line)
-{
-    return line.find_first_not_of(" \t\r\f\v") == std::string_view::npos;
-}
-
-} // namespace
-
 TextReader::TextReader(const std::string &path, const ReaderOptions &options)
     : m_lines(path, options.maxRecordBytes)
     , m_options(options)
@@ -28,7 +19,7 @@ bool TextReader::next(Record &out)
     std::string_view line;
     std::string error;
     while (!m_done && m_lines.next(line)) {
-        const bool blank = isBlank(line);
+        const bool blank = isBlankLine(line);
         if (blank && m_options.textUnit == TextUnit::Paragraph) {
             if (firstLine > 0)
                 break;

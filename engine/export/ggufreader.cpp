@@ -147,8 +147,9 @@ GgufFile readGgufFile(const std::string &path)
         const auto dims = in.get<std::uint32_t>();
         if (dims == 0 || dims > 4)
             in.fail("tensor '" + t.name + "' has " + std::to_string(dims) + " dimensions");
+        t.shape.resize(dims); // GGUF lists dimensions innermost first; shapes here are outermost first
         for (std::uint32_t d = 0; d < dims; ++d)
-            t.shape.insert(t.shape.begin(), static_cast<std::int64_t>(in.get<std::uint64_t>()));
+            t.shape[dims - 1 - d] = static_cast<std::int64_t>(in.get<std::uint64_t>());
         t.type = in.get<std::uint32_t>();
         offsets.push_back(in.get<std::uint64_t>());
         file.tensors.push_back(std::move(t));

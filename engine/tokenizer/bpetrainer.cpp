@@ -17,25 +17,25 @@ namespace engine {
 
 namespace {
 
-using Symbol = std::int32_t;
+using SymbolId = std::int32_t;
 using PairKey = std::uint64_t;
 
-PairKey pairKey(Symbol a, Symbol b)
+PairKey pairKey(SymbolId a, SymbolId b)
 {
     return (static_cast<PairKey>(static_cast<std::uint32_t>(a)) << 32) | static_cast<std::uint32_t>(b);
 }
-Symbol leftOf(PairKey key)
+SymbolId leftOf(PairKey key)
 {
-    return static_cast<Symbol>(key >> 32);
+    return static_cast<SymbolId>(key >> 32);
 }
-Symbol rightOf(PairKey key)
+SymbolId rightOf(PairKey key)
 {
-    return static_cast<Symbol>(key & 0xFFFFFFFFu);
+    return static_cast<SymbolId>(key & 0xFFFFFFFFu);
 }
 
 struct Word
 {
-    std::vector<Symbol> symbols;
+    std::vector<SymbolId> symbols;
     std::int64_t count = 0;
 };
 
@@ -77,7 +77,7 @@ public:
     }
 
     // Replaces every occurrence of `pair` by `merged` and updates the counts.
-    void apply(PairKey pair, Symbol merged)
+    void apply(PairKey pair, SymbolId merged)
     {
         std::vector<std::uint32_t> where = std::move(m_where[pair]);
         m_where.erase(pair);
@@ -100,7 +100,7 @@ public:
     }
 
 private:
-    static bool contains(const std::vector<Symbol> &s, PairKey pair)
+    static bool contains(const std::vector<SymbolId> &s, PairKey pair)
     {
         for (std::size_t i = 0; i + 1 < s.size(); ++i)
             if (pairKey(s[i], s[i + 1]) == pair)
@@ -108,7 +108,7 @@ private:
         return false;
     }
 
-    static void mergeInWord(std::vector<Symbol> &s, PairKey pair, Symbol merged)
+    static void mergeInWord(std::vector<SymbolId> &s, PairKey pair, SymbolId merged)
     {
         std::size_t out = 0;
         for (std::size_t i = 0; i < s.size(); ++i) {
@@ -250,15 +250,15 @@ std::optional<TrainedBpe> BpeTrainer::train(const BpeProgress &progress) const
     TrainedBpe out;
     out.specialTokens = m_impl->options.specialTokens;
     out.vocab = out.specialTokens;
-    std::unordered_map<std::string, Symbol> ids;
+    std::unordered_map<std::string, SymbolId> ids;
     for (std::size_t i = 0; i < out.vocab.size(); ++i)
-        ids.emplace(out.vocab[i], static_cast<Symbol>(i));
+        ids.emplace(out.vocab[i], static_cast<SymbolId>(i));
     const tok::ByteLevelMap &map = tok::ByteLevelMap::instance();
     for (int byte = 0; byte < 256; ++byte) {
         std::string token;
         const char c = static_cast<char>(byte);
         map.encode(std::string_view(&c, 1), token);
-        ids.emplace(token, static_cast<Symbol>(out.vocab.size()));
+        ids.emplace(token, static_cast<SymbolId>(out.vocab.size()));
         out.vocab.push_back(token);
     }
 
@@ -286,7 +286,7 @@ std::optional<TrainedBpe> BpeTrainer::train(const BpeProgress &progress) const
         const std::string &right = out.vocab[static_cast<std::size_t>(rightOf(best.pair))];
         std::string token = left + right;
         out.merges.emplace_back(left, right);
-        auto [it, fresh] = ids.emplace(token, static_cast<Symbol>(out.vocab.size()));
+        auto [it, fresh] = ids.emplace(token, static_cast<SymbolId>(out.vocab.size()));
         if (fresh)
             out.vocab.push_back(std::move(token));
         state.apply(best.pair, it->second);
