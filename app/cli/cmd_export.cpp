@@ -177,24 +177,17 @@ int verify(const engine::ExportRequest &request, const engine::ExportSummary &su
         return cli::fail(QStringLiteral("verify: ") + str(reference.message()));
     int failures = 0;
     for (const engine::ExportedFile &file : summary.files) {
-        const QFileInfo info(str(file.path));
-        engine::Result<engine::LossReport> loss = engine::Status::failure("not an export root");
-        if (info.fileName() == QLatin1String("adapter_model.safetensors"))
-            loss = engine::adapterLoss(summary.baseModelFolder, info.path().toStdString(), batches);
-        else if (info.fileName() == QLatin1String("config.json"))
-            loss = engine::modelLoss(info.path().toStdString(), batches);
-        else if (info.suffix() == QLatin1String("gguf"))
-            loss = engine::ggufAdapterLoss(summary.baseModelFolder, file.path, batches);
-        else
-            continue;
+        const auto loss = engine::exportedFileLoss(summary.baseModelFolder, file.path, batches);
         if (!loss)
-            return cli::fail(QStringLiteral("verify %1: %2").arg(info.path(), str(loss.message())));
-        const bool exact = !request.dtype || *request.dtype == engine::TensorDtype::F32;
-        const double tolerance = exact ? 1e-4 : 1e-2;
-        const bool agree = engine::lossesAgree(loss->meanLoss, reference->meanLoss, tolerance);
+            continue;
+        const QString root = str(engine::exportedRoot(file.path));
+        if (!*loss)
+            return cli::fail(QStringLiteral("verify %1: %2").arg(root, str(loss->message())));
+        const double tolerance = engine::exportLossTolerance(file.dtype);
+        const bool agree = engine::lossesAgree(loss->value().meanLoss, reference->meanLoss, tolerance);
         failures += agree ? 0 : 1;
         cli::printLine(QStringLiteral("verify %1: loss %2 vs checkpoint %3 (tolerance %4 relative): %5")
-                           .arg(info.path()).arg(loss->meanLoss, 0, 'g', 8).arg(reference->meanLoss, 0, 'g', 8)
+                           .arg(root).arg(loss->value().meanLoss, 0, 'g', 8).arg(reference->meanLoss, 0, 'g', 8)
                            .arg(tolerance).arg(agree ? QStringLiteral("ok") : QStringLiteral("MISMATCH")));
     }
     return failures ? cli::fail(QStringLiteral("verification failed for %1 export(s)").arg(failures)) : cli::kExitOk;
@@ -205,12 +198,10 @@ void recordInProject(const Options &options)
 {
     auto store = engine::ProjectStore::open(options.projectFile);
     for (const std::string &format : options.request.formats) {
-        const std::string folder = options.request.formats.size() == 1
-            ? options.request.outDir : options.request.outDir + "/" + format;
         engine::ExportInfo info;
         info.runId = options.runId;
-        info.format = format == "merged" ? "merged-safetensors" : format == "gguf" ? "gguf-lora" : format;
-        info.path = QFileInfo(str(folder)).absoluteFilePath().toStdString();
+        info.format = format;
+        info.path = QFileInfo(str(engine::exportFolder(options.request, format))).absoluteFilePath().toStdString();
         const auto added = store ? store->addExport(info) : engine::Result<std::int64_t>(store.status());
         if (!added)
             std::fprintf(stderr, "lorafit-cli: warning: the export was not recorded in the project: %s\n",

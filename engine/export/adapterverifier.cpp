@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <map>
 
@@ -145,6 +146,30 @@ Result<LossReport> ggufAdapterLoss(const std::string &baseFolder, const std::str
 bool lossesAgree(double a, double b, double relative)
 {
     return std::fabs(a - b) <= relative * std::max(std::fabs(a), std::fabs(b));
+}
+
+std::optional<Result<LossReport>> exportedFileLoss(const std::string &baseFolder, const std::string &writtenFile,
+                                                   const std::vector<data::Batch> &batches)
+{
+    const std::filesystem::path path(writtenFile);
+    if (path.filename() == "adapter_model.safetensors")
+        return adapterLoss(baseFolder, path.parent_path().string(), batches);
+    if (path.filename() == "config.json")
+        return modelLoss(path.parent_path().string(), batches);
+    if (path.extension() == ".gguf")
+        return ggufAdapterLoss(baseFolder, writtenFile, batches);
+    return std::nullopt;
+}
+
+std::string exportedRoot(const std::string &writtenFile)
+{
+    const std::filesystem::path path(writtenFile);
+    return path.extension() == ".gguf" ? writtenFile : path.parent_path().string();
+}
+
+double exportLossTolerance(TensorDtype written)
+{
+    return written == TensorDtype::F32 ? 1e-4 : 1e-2;
 }
 
 } // namespace engine

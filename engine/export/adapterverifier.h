@@ -9,8 +9,10 @@
 
 #include "engine/core/status.h"
 #include "engine/data/batch.h"
+#include "engine/io/tensordtype.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,7 +38,20 @@ Result<LossReport> modelLoss(const std::string &modelFolder, const std::vector<d
 Result<LossReport> ggufAdapterLoss(const std::string &baseFolder, const std::string &ggufFile,
                                    const std::vector<data::Batch> &batches);
 
+// The loss of one file an export wrote, when it is the root of an export:
+// adapter_model.safetensors (a PEFT folder), config.json (a merged model) or
+// a .gguf adapter; nullopt for every other file (tokenizer, card, shards).
+std::optional<Result<LossReport>> exportedFileLoss(const std::string &baseFolder, const std::string &writtenFile,
+                                                   const std::vector<data::Batch> &batches);
+
+// The export a written root file stands for: its folder, or the .gguf file itself.
+std::string exportedRoot(const std::string &writtenFile);
+
 // |a − b| <= relative · max(|a|, |b|).
 bool lossesAgree(double a, double b, double relative = 1e-4);
+
+// The relative tolerance of an export's loss check: 1e-4 for tensors written
+// as f32, 1e-2 for f16, bf16 and q8_0.
+double exportLossTolerance(TensorDtype written);
 
 } // namespace engine

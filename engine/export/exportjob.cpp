@@ -106,10 +106,6 @@ std::vector<const Exporter *> chosenExporters(const ExportRequest &request)
     return chosen;
 }
 
-std::string folderFor(const ExportRequest &request, const Exporter &exporter, std::size_t formatCount)
-{
-    return formatCount == 1 ? request.outDir : (fs::path(request.outDir) / exporter.info().id).string();
-}
 
 ExportContext contextFor(const Exporter &exporter, LoadedAdapter &loaded, const ExportRequest &request)
 {
@@ -157,7 +153,7 @@ std::vector<std::string> problemsOf(const ExportRequest &request, LoadedAdapter 
         if (warnings)
             for (const std::string &warning : exporter->warnings(context))
                 warnings->push_back(warning);
-        const std::string folder = folderFor(request, *exporter, exporters.size());
+        const std::string folder = exportFolder(request, exporter->info().id);
         if (isNonEmptyFolder(folder) && !request.overwrite)
             problems.push_back("the destination '" + folder + "' is not empty (hint: choose an empty folder, or "
                                "allow overwriting)");
@@ -208,6 +204,15 @@ std::vector<ExportFormatInfo> exportFormats()
     for (const auto &exporter : allExporters())
         formats.push_back(exporter->info());
     return formats;
+}
+
+std::string exportFolder(const ExportRequest &request, const std::string &formatId)
+{
+    std::vector<std::string> distinct;
+    for (const std::string &id : request.formats)
+        if (std::find(distinct.begin(), distinct.end(), id) == distinct.end())
+            distinct.push_back(id);
+    return distinct.size() == 1 ? request.outDir : (fs::path(request.outDir) / formatId).string();
 }
 
 Result<std::string> resolveBaseModelFolder(const std::string &checkpointFolder, const std::string &override)
@@ -274,10 +279,10 @@ Result<ExportSummary> runExport(const ExportRequest &request, const ExportProgre
                 context.progress = [&, i, id](double f, const std::string &stage) {
                     report(id, stage, 0.1 + 0.9 * (static_cast<double>(i) + f) / exporters.size());
                 };
-                const std::string folder = folderFor(request, exporter, exporters.size());
+                const std::string folder = exportFolder(request, exporter.info().id);
                 fs::create_directories(folder);
                 for (const std::string &path : exporter.write(context, folder))
-                    summary.files.push_back({path, fs::file_size(path)});
+                    summary.files.push_back({path, fs::file_size(path), context.dtype});
             }
             report("", "done", 1.0);
         } catch (const ExportCancelled &) {

@@ -49,6 +49,7 @@ struct ExportedFile
 {
     std::string path;
     std::uint64_t bytes = 0;
+    TensorDtype dtype = TensorDtype::F32; // of the tensors the format wrote (its default or the request's)
 };
 
 struct ExportSummary
@@ -71,6 +72,10 @@ using ExportProgressFn = std::function<bool(const ExportProgress &)>;
 
 // The formats, in the order to list them.
 std::vector<ExportFormatInfo> exportFormats();
+
+// Where `request` writes format `formatId`: outDir itself when one distinct
+// format is chosen, else outDir/<format id>.
+std::string exportFolder(const ExportRequest &request, const std::string &formatId);
 
 // Resolves the base model folder of a checkpoint or adapter folder: the
 // override if given, else adapter_config.json's base_model_name_or_path when

@@ -111,7 +111,7 @@ struct ExportInfo
 {
     std::int64_t id = 0;              // filled in by the store
     std::optional<std::int64_t> runId; // the run exported, if any
-    std::string format;               // "peft", "merged-safetensors", "gguf-lora", ...
+    std::string format;               // an export format id: "peft", "merged", "gguf" (engine::exportFormats())
     std::string path;                 // absolute when read back
     std::int64_t createdAtMs = 0;     // filled in by the store
 };

@@ -363,8 +363,7 @@ void ExportDialog::recordExport(const engine::ExportRequest &request)
         if (checkpoint)
             info.runId = checkpoint->runId;
         info.format = format;
-        const std::string folder = request.formats.size() == 1 ? request.outDir : request.outDir + "/" + format;
-        info.path = QFileInfo(str(folder)).absoluteFilePath().toStdString();
+        info.path = QFileInfo(str(engine::exportFolder(request, format))).absoluteFilePath().toStdString();
         const auto added = store->addExport(info);
         if (!added)
             m_summary->appendPlainText(tr("Not recorded in the project: %1").arg(str(added.message())));

@@ -7,7 +7,6 @@
 #include <QFileInfo>
 #include <QObject>
 
-#include <optional>
 
 namespace ui {
 
@@ -16,20 +15,6 @@ namespace {
 constexpr double kExportShare = 0.7; // of the progress bar; verification takes the rest
 
 QString str(const std::string &text) { return QString::fromStdString(text); }
-
-// The loss of one written file if it is the root of an export, else nullopt.
-std::optional<engine::Result<engine::LossReport>> exportLoss(const engine::ExportedFile &file, const std::string &base,
-                                                              const std::vector<engine::data::Batch> &batches)
-{
-    const QFileInfo info(str(file.path));
-    if (info.fileName() == QLatin1String("adapter_model.safetensors"))
-        return engine::adapterLoss(base, info.path().toStdString(), batches);
-    if (info.fileName() == QLatin1String("config.json"))
-        return engine::modelLoss(info.path().toStdString(), batches);
-    if (info.suffix() == QLatin1String("gguf"))
-        return engine::ggufAdapterLoss(base, file.path, batches);
-    return std::nullopt;
-}
 
 void verify(const engine::ExportRequest &request, int examples, ExportTaskResult &result,
             const ExportTaskProgress &progress, const std::atomic<bool> &cancel)
@@ -49,7 +34,6 @@ void verify(const engine::ExportRequest &request, int examples, ExportTaskResult
         return;
     }
     result.checkpointLoss = reference->meanLoss;
-    const double tolerance = verificationTolerance(request);
     for (const engine::ExportedFile &file : result.summary.files) {
         if (cancel.load()) {
             result.cancelled = true;
@@ -57,7 +41,7 @@ void verify(const engine::ExportRequest &request, int examples, ExportTaskResult
         }
         progress(kExportShare + 0.1 + 0.2 * double(result.checks.size()) / double(request.formats.size()),
                  QObject::tr("Verifying: loading %1 back").arg(QFileInfo(str(file.path)).fileName()));
-        const auto loss = exportLoss(file, base, batches->batches);
+        const auto loss = engine::exportedFileLoss(base, file.path, batches->batches);
         if (!loss)
             continue;
         if (!*loss) {
@@ -65,11 +49,10 @@ void verify(const engine::ExportRequest &request, int examples, ExportTaskResult
             return;
         }
         ExportCheck check;
-        const QFileInfo info(str(file.path));
-        check.path = info.suffix() == QLatin1String("gguf") ? info.filePath() : info.path();
+        check.path = str(engine::exportedRoot(file.path));
         check.loss = loss->value().meanLoss;
-        check.tolerance = tolerance;
-        check.agrees = engine::lossesAgree(check.loss, result.checkpointLoss, tolerance);
+        check.tolerance = engine::exportLossTolerance(file.dtype);
+        check.agrees = engine::lossesAgree(check.loss, result.checkpointLoss, check.tolerance);
         result.checks.push_back(check);
     }
 }
@@ -84,11 +67,6 @@ bool ExportTaskResult::verified() const
         if (!check.agrees)
             return false;
     return true;
-}
-
-double verificationTolerance(const engine::ExportRequest &request)
-{
-    return !request.dtype || *request.dtype == engine::TensorDtype::F32 ? 1e-4 : 1e-2;
 }
 
 ExportTaskResult runExportTask(const engine::ExportRequest &request, int verifyExamples,

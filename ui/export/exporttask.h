@@ -20,7 +20,7 @@ struct ExportCheck
 {
     QString path;          // the export checked (folder, or the .gguf file)
     double loss = 0.0;     // loaded back from the written files
-    double tolerance = 1e-4; // relative
+    double tolerance = 1e-4; // relative (engine::exportLossTolerance of the written dtype)
     bool agrees = false;
 };
 
@@ -38,10 +38,6 @@ struct ExportTaskResult
 
 // Reports the fraction done (0..1) and a line saying what is happening.
 using ExportTaskProgress = std::function<void(double, const QString &)>;
-
-// Relative tolerance of the loss check: 1e-4 for f32 tensors (the format's
-// default dtype counts as exact), 1e-2 when a lower precision was chosen.
-double verificationTolerance(const engine::ExportRequest &request);
 
 ExportTaskResult runExportTask(const engine::ExportRequest &request, int verifyExamples,
                                const ExportTaskProgress &progress, const std::atomic<bool> &cancel);
