@@ -31,6 +31,10 @@ public:
     // True for tensors found in files that are buffers, not weights (ignored).
     virtual bool isIgnoredFileTensor(const std::string &name) const = 0;
 
+    // Gradient checkpointing of every decoder layer while autograd records
+    // (checkpointing.h): less memory for activations, one more forward pass.
+    virtual void setGradientCheckpointing(bool on) = 0;
+
     const ModelConfig &config() const { return m_config; }
 
 private:

@@ -2,6 +2,7 @@
 
 #include "engine/core/status.h"
 #include "engine/model/attention.h"
+#include "engine/model/checkpointing.h"
 
 namespace engine {
 
@@ -97,8 +98,13 @@ torch::Tensor Gpt2ModelImpl::forward(const torch::Tensor &ids, KvCache *cache, s
             + " positions (hint: shorten the text or lower the maximum sequence length)");
     const torch::Tensor positions = torch::arange(startPos, startPos + T, ids.options()); // (T)
     torch::Tensor x = wte(ids) + wpe(positions); // (B, T, C)
-    for (const auto &block : *m_blocks)
-        x = block->as<Gpt2Block>()->forward(x, cache, startPos); // (B, T, C)
+    for (const auto &block : *m_blocks) {
+        Gpt2BlockImpl *layer = block->as<Gpt2Block>();
+        if (checkpointLayers && !cache)
+            x = checkpointedLayer([layer](const torch::Tensor &in) { return layer->forward(in, nullptr, 0); }, x);
+        else
+            x = layer->forward(x, cache, startPos); // (B, T, C)
+    }
     return m_lnF(x); // (B, T, C)
 }
 

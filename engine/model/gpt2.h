@@ -61,6 +61,7 @@ public:
     torch::Tensor forward(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos); // (B, T, C)
 
     torch::nn::Embedding wte { nullptr }, wpe { nullptr };
+    bool checkpointLayers = false; // gradient checkpointing of each block (without a cache)
 
 private:
     torch::nn::ModuleList m_blocks;
@@ -75,6 +76,7 @@ public:
     torch::Tensor forward(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos) override; // (B, T, V)
     std::vector<std::string> fileNamesFor(const std::string &parameterName) const override;
     bool isIgnoredFileTensor(const std::string &name) const override;
+    void setGradientCheckpointing(bool on) override { m_transformer->checkpointLayers = on; }
 
 private:
     Gpt2Model m_transformer { nullptr };

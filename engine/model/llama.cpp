@@ -1,6 +1,7 @@
 #include "engine/model/llama.h"
 
 #include "engine/model/attention.h"
+#include "engine/model/checkpointing.h"
 
 namespace engine {
 
@@ -86,8 +87,14 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor &ids, KvCache *cache, 
 {
     const auto [cos, sin] = m_rotary.cosSin(startPos, ids.size(1)); // (T, hd) each
     torch::Tensor x = embedTokens(ids); // (B, T, H)
-    for (const auto &layer : *m_layers)
-        x = layer->as<LlamaDecoderLayer>()->forward(x, cos.to(x.device()), sin.to(x.device()), cache, startPos);
+    const torch::Tensor c = cos.to(x.device()), s = sin.to(x.device());
+    for (const auto &layer : *m_layers) {
+        LlamaDecoderLayerImpl *decoder = layer->as<LlamaDecoderLayer>();
+        if (checkpointLayers && !cache)
+            x = checkpointedLayer([decoder, c, s](const torch::Tensor &in) { return decoder->forward(in, c, s, nullptr, 0); }, x);
+        else
+            x = decoder->forward(x, c, s, cache, startPos);
+    }
     return m_norm(x); // (B, T, H)
 }
 

@@ -66,6 +66,7 @@ public:
     torch::Tensor forward(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos); // (B, T, H)
 
     torch::nn::Embedding embedTokens { nullptr };
+    bool checkpointLayers = false; // gradient checkpointing of each decoder layer (without a cache)
 
 private:
     torch::nn::ModuleList m_layers;
@@ -80,6 +81,7 @@ public:
     explicit LlamaForCausalLmImpl(const ModelConfig &config);
     torch::Tensor forward(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos) override; // (B, T, V)
     bool isIgnoredFileTensor(const std::string &name) const override;
+    void setGradientCheckpointing(bool on) override { m_model->checkpointLayers = on; }
 
 private:
     LlamaModel m_model { nullptr };

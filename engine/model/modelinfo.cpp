@@ -99,7 +99,7 @@ Result<ModelInfo> inspectModel(const std::string &folder)
 }
 
 MemoryEstimate estimateTrainingMemory(const ModelInfo &info, std::int64_t batch, std::int64_t seqLength,
-    std::int64_t rank, const std::string &computeDtype)
+    std::int64_t rank, const std::string &computeDtype, bool gradientCheckpointing)
 {
     const std::uint64_t elementBytes = (computeDtype == "bf16" || computeDtype == "f16") ? 2 : 4;
     MemoryEstimate estimate;
@@ -119,11 +119,15 @@ MemoryEstimate estimateTrainingMemory(const ModelInfo &info, std::int64_t batch,
     const std::int64_t kv = info.kvHeads * info.headDim;
     const std::int64_t perTokenLayer = 8 * H + 3 * kv + 4 * I + 2 * info.heads * seqLength;
     const std::int64_t tokens = batch * seqLength;
-    const std::uint64_t layerBytes = static_cast<std::uint64_t>(tokens) * static_cast<std::uint64_t>(info.layers)
-        * static_cast<std::uint64_t>(perTokenLayer) * elementBytes;
+    const std::uint64_t keptPerToken = gradientCheckpointing
+        ? static_cast<std::uint64_t>(info.layers * H + perTokenLayer)
+        : static_cast<std::uint64_t>(info.layers * perTokenLayer);
+    const std::uint64_t layerBytes = static_cast<std::uint64_t>(tokens) * keptPerToken * elementBytes;
     // Logits, their softmax and gradient stay f32.
     const std::uint64_t logitBytes
         = static_cast<std::uint64_t>(tokens) * static_cast<std::uint64_t>(info.vocabSize) * 3 * 4;
+    if (gradientCheckpointing && info.layers > 0) // only the recomputed layer's adapters hold activations
+        loraActivationsPerToken /= info.layers;
     const std::uint64_t loraBytes = static_cast<std::uint64_t>(tokens * loraActivationsPerToken) * elementBytes;
     estimate.activationBytes = layerBytes + logitBytes + loraBytes;
     estimate.totalBytes = estimate.baseWeightBytes + estimate.loraStateBytes + estimate.activationBytes;

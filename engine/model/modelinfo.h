@@ -57,8 +57,10 @@ Result<ModelInfo> inspectModel(const std::string &folder);
 
 // Estimate for LoRA of `rank` on every projection inside the decoder layers
 // (lm_head excluded), `batch` sequences of `seqLength` tokens, activations in
-// `computeDtype` ("f32", "bf16" or "f16"; anything else counts as f32).
+// `computeDtype` ("f32", "bf16" or "f16"; anything else counts as f32). With
+// gradient checkpointing only each layer's input is kept, plus one layer's
+// activations while it is recomputed.
 MemoryEstimate estimateTrainingMemory(const ModelInfo &info, std::int64_t batch, std::int64_t seqLength,
-    std::int64_t rank, const std::string &computeDtype = "f32");
+    std::int64_t rank, const std::string &computeDtype = "f32", bool gradientCheckpointing = false);
 
 } // namespace engine

@@ -34,7 +34,7 @@ void checkMemory(const RunSettings &settings, const torch::Device &device, Train
     const ModelInfo info = take(inspectModel(settings.modelPath));
     const std::int64_t batch = settings.training.batchSize;
     const MemoryEstimate estimate = estimateTrainingMemory(info, batch, settings.dataset.maxLength,
-        settings.lora.rank, device.is_cuda() ? "bf16" : "f32");
+        settings.lora.rank, device.is_cuda() ? "bf16" : "f32", settings.training.gradientCheckpointing);
     plan.estimatedMemoryBytes = static_cast<std::int64_t>(estimate.totalBytes);
     if (!device.is_cpu())
         return; // the CUDA allocator reports out-of-memory itself, with the sizes
@@ -108,6 +108,7 @@ TrainingSetup loadTrainingSetup(const RunSettings &settings, const std::string &
     checkMemory(settings, setup.device, setup.plan);
     log("loading the base model on " + setup.plan.device);
     setup.model.emplace(loadCausalLm(settings.modelPath, CausalLmOptions{ setup.device }));
+    setup.model->net()->setGradientCheckpointing(settings.training.gradientCheckpointing);
     setup.plan.baseParameters = 0;
     for (const torch::Tensor &parameter : setup.model->module().parameters())
         setup.plan.baseParameters += parameter.numel();

@@ -5,6 +5,7 @@
 #include "app/projectdocument.h"
 #include "engine/core/runtime.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
@@ -69,6 +70,12 @@ TrainingSettingsPanel::TrainingSettingsPanel(app::ProjectDocument *document, QWi
     m_threads = addInt(form, tr("CPU threads:"), QStringLiteral("threads"), -1, 1024, {QStringLiteral("training.threads")});
     m_threads->setSpecialValueText(tr("all cores"));
     m_threads->setMinimum(0);
+    m_checkpointing = new QCheckBox(tr("Gradient checkpointing"), content);
+    m_checkpointing->setObjectName(QStringLiteral("gradientCheckpointing"));
+    m_checkpointing->setToolTip(tr("Gradient checkpointing: keeps only each layer's input between the forward and "
+                                   "backward pass, so activations need a fraction of the memory; a step costs one "
+                                   "more forward pass."));
+    addRow(form, tr("Save memory:"), m_checkpointing, {QStringLiteral("training.gradient_checkpointing")});
 
     m_general = FieldErrors::makeLabel(content);
     m_general->setObjectName(QStringLiteral("trainingError"));
@@ -82,6 +89,7 @@ TrainingSettingsPanel::TrainingSettingsPanel(app::ProjectDocument *document, QWi
     connect(m_lengthMode, &QComboBox::currentIndexChanged, this, &TrainingSettingsPanel::commit);
     connect(m_schedule, &QComboBox::currentIndexChanged, this, &TrainingSettingsPanel::commit);
     connect(m_device, &QComboBox::currentIndexChanged, this, &TrainingSettingsPanel::commit);
+    connect(m_checkpointing, &QCheckBox::toggled, this, &TrainingSettingsPanel::commit);
     connect(m_document, &app::ProjectDocument::settingsChanged, this, &TrainingSettingsPanel::onSettingsChanged);
     onSettingsChanged();
 }
@@ -141,6 +149,7 @@ void TrainingSettingsPanel::onSettingsChanged()
         m_device->addItem(QString::fromStdString(s.training.device), QString::fromStdString(s.training.device));
     m_device->setCurrentIndex(m_device->findData(QString::fromStdString(s.training.device)));
     m_threads->setValue(s.training.threads);
+    m_checkpointing->setChecked(s.training.gradientCheckpointing);
     m_updating = false;
 
     engine::Status status = s.optimizer.validate();
@@ -177,6 +186,7 @@ void TrainingSettingsPanel::commit()
     s.training.probeEvery = m_probeEvery->value();
     s.training.device = m_device->currentData().toString().toStdString();
     s.training.threads = m_threads->value();
+    s.training.gradientCheckpointing = m_checkpointing->isChecked();
     m_document->setSettings(s);
 }
 

@@ -58,6 +58,7 @@ private:
     QSpinBox *m_probeEvery = nullptr;
     QComboBox *m_device = nullptr;
     QSpinBox *m_threads = nullptr;
+    QCheckBox *m_checkpointing = nullptr;
     QLabel *m_general = nullptr;
     bool m_updating = false;
 };

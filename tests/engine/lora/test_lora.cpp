@@ -118,6 +118,58 @@ private Q_SLOTS:
         QCOMPARE(lora.matrices().size(), std::size_t(2 * model.config().numLayers)); // q_proj, v_proj per layer
     }
 
+    // Checkpointed layers recompute their forward in backward with the random
+    // generator rewound, so the loss and every adapter gradient equal the plain
+    // run's (dropout on, all-linear targets, so layer 0's adapters depend on
+    // the anchor that makes a frozen embedding's output differentiable).
+    void gradientCheckpointingGivesTheSameGradients_data()
+    {
+        QTest::addColumn<QString>("type");
+        QTest::newRow("gpt2") << "gpt2";
+        QTest::newRow("llama") << "llama";
+    }
+
+    void gradientCheckpointingGivesTheSameGradients()
+    {
+        QFETCH(QString, type);
+        QTemporaryDir dir;
+        engine::CausalLm model = tinyModel(dir, type.toStdString());
+        auto config = engine::LoraConfig::fromJson("{\"target_mode\": \"all-linear\", \"dropout\": 0.2}", "test");
+        QVERIFY(config);
+        engine::LoraModel lora = engine::LoraModel::inject(model, config.value(), 6);
+        randomizeAdapters(lora);
+        lora.setTraining(true);
+        const torch::Tensor ids = tiny::randomIds(2, 9, model.config().vocabSize);
+        const auto run = [&](bool checkpointing) {
+            model.net()->setGradientCheckpointing(checkpointing);
+            for (auto &[name, tensor] : lora.namedParameters())
+                tensor.mutable_grad() = torch::Tensor();
+            torch::manual_seed(21);
+            const torch::Tensor loss = model.forward(ids).logsumexp(-1).mean();
+            loss.backward();
+            std::vector<torch::Tensor> grads;
+            for (auto &[name, tensor] : lora.namedParameters()) {
+                if (!tensor.grad().defined())
+                    throw std::runtime_error("no gradient for " + name);
+                grads.push_back(tensor.grad().clone());
+            }
+            grads.push_back(loss.detach());
+            return grads;
+        };
+        const std::vector<torch::Tensor> plain = run(false);
+        const std::vector<torch::Tensor> checkpointed = run(true);
+        QCOMPARE(checkpointed.size(), plain.size());
+        for (std::size_t i = 0; i < plain.size(); ++i)
+            QVERIFY2(relativeError(checkpointed[i], plain[i]) < kTolerance,
+                     qPrintable(QStringLiteral("tensor %1: %2").arg(i).arg(relativeError(checkpointed[i], plain[i]))));
+        // Without autograd (evaluation, generation) checkpointing changes nothing.
+        torch::NoGradGuard noGrad;
+        lora.setTraining(false);
+        const torch::Tensor withCheckpointing = model.forward(ids);
+        model.net()->setGradientCheckpointing(false);
+        QVERIFY(relativeError(withCheckpointing, model.forward(ids)) < 1e-7);
+    }
+
     void mergeEqualsUnmerged_data()
     {
         QTest::addColumn<QString>("type");
