@@ -14,6 +14,7 @@
 #include "ui/theme.h"
 
 #include "app/appsetup.h"
+#include "app/demoproject.h"
 #include "app/projectdocument.h"
 #include "app/trainingsession.h"
 #include "engine/core/runtime.h"
@@ -129,6 +130,24 @@ void MainWindow::showExportDialog(qint64 runId)
     dialog->open();
 }
 
+QString MainWindow::openDemoProject(const QString &projectPath)
+{
+    if (m_session->isActive())
+        return tr("A run is in progress: stop it before opening the demo.");
+    if (!m_projectActions->maybeSave())
+        return tr("Cancelled.");
+    const QString error = app::openDemoProject(*m_document, projectPath.isEmpty() ? app::defaultDemoProjectPath() : projectPath);
+    if (!error.isEmpty()) {
+        m_log->append(tr("Could not open the demo: %1").arg(error));
+        statusBar()->showMessage(tr("Could not open the demo (see the log)."));
+        return error;
+    }
+    showPage(TrainingPage);
+    m_log->append(app::demoHint());
+    statusBar()->showMessage(app::demoHint());
+    return {};
+}
+
 void MainWindow::createMenus()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
@@ -163,6 +182,8 @@ void MainWindow::createMenus()
     }
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("Open &Demo Project"), this, [this] { openDemoProject(); });
+    help->addSeparator();
     QAction *about = help->addAction(tr("&About Lorafit"), this, &MainWindow::showAbout);
     about->setMenuRole(QAction::AboutRole);
     help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);

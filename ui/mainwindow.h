@@ -56,6 +56,11 @@ public:
     // Opens the export dialog (File → Export Adapter…, Runs page) on run
     // `runId`'s best checkpoint, or on the project's best when runId < 0.
     void showExportDialog(qint64 runId = -1);
+    // Opens the demo project (Help → Open Demo Project, and the first start
+    // without a project): asks to save unsaved changes, shows the Training
+    // page and a one-line hint. An empty path: app::defaultDemoProjectPath().
+    // Returns an empty string, or why it could not (also shown in the log).
+    QString openDemoProject(const QString &projectPath = {});
 
 protected:
     void closeEvent(QCloseEvent *event) override;

@@ -1,4 +1,5 @@
 // End-to-end checks of the two executables as a user runs them.
+#include <QDir>
 #include <QFile>
 #include <QImage>
 #include <QProcess>
@@ -26,6 +27,17 @@ Run run(const QString &program, const QStringList &arguments, const QProcessEnvi
     }
     return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2,
             QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError())};
+}
+
+// The environment of a first start: settings and app data in `dir`, so the
+// user's own recent projects and demo project are neither read nor written.
+QProcessEnvironment firstStart(const QTemporaryDir &dir)
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), dir.filePath(QStringLiteral("config")));
+    env.insert(QStringLiteral("XDG_DATA_HOME"), dir.filePath(QStringLiteral("data")));
+    env.insert(QStringLiteral("LORAFIT_DEMO_DIR"), QStringLiteral(LF_SOURCE_DIR "/resources/demo"));
+    return env;
 }
 
 } // namespace
@@ -75,10 +87,10 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
         const QString png = dir.filePath(QStringLiteral("shots/main.png"));
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("XDG_CONFIG_HOME"), dir.filePath(QStringLiteral("config")));
-        const Run r = run(QStringLiteral(LF_GUI_EXE), {QStringLiteral("--screenshot"), png}, env);
+        const Run r = run(QStringLiteral(LF_GUI_EXE), {QStringLiteral("--screenshot"), png}, firstStart(dir));
         QCOMPARE(r.exitCode, 0);
+        // The first start opened the demo project, made from demo.json in the app's data folder.
+        QVERIFY(QFile::exists(dir.filePath(QStringLiteral("data/Lorafit/lorafit/demo/Demo.lorafit"))));
         QImage image(png);
         QVERIFY2(!image.isNull(), "the screenshot is not a readable PNG");
         QCOMPARE(image.size(), QSize(1280, 800));
@@ -92,9 +104,41 @@ private Q_SLOTS:
 
     void screenshotToUnwritablePathFailsClearly()
     {
-        const Run r = run(QStringLiteral(LF_GUI_EXE), {QStringLiteral("--screenshot"), QStringLiteral("/proc/none/x.png")});
+        QTemporaryDir dir;
+        const Run r = run(QStringLiteral(LF_GUI_EXE), {QStringLiteral("--screenshot"), QStringLiteral("/proc/none/x.png")},
+                          firstStart(dir));
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(QLatin1String("/proc/none")), qPrintable(r.err));
+    }
+
+    // The README's demo, headless, for a few steps: the run is recorded in the
+    // demo project and the dashboard's plots are written as real images.
+    void demoTrainsHeadlessAndWritesThePlots()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString folder = dir.filePath(QStringLiteral("demo"));
+        const Run r = run(QStringLiteral(LF_GUI_EXE),
+                          {QStringLiteral("--demo-headless"), folder, QStringLiteral("--max-steps"), QStringLiteral("3")},
+                          firstStart(dir));
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains(QLatin1String("step 0/3: validation loss")), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QLatin1String("step 3/3: loss")), qPrintable(r.out));
+        for (const char *name : {"loss.png", "learning-rate.png", "gradient-norm.png", "delta-norms.png",
+                                 "delta-heatmap.png", "training.png"}) {
+            const QImage image(QDir(folder).filePath(QLatin1String(name)));
+            QVERIFY2(!image.isNull() && image.width() >= 900, name);
+        }
+        const Run shown = run(QStringLiteral(LF_CLI_EXE),
+                              {QStringLiteral("project"), QStringLiteral("show"), QDir(folder).filePath(QStringLiteral("Demo.lorafit"))});
+        QCOMPARE(shown.exitCode, 0);
+        QVERIFY2(shown.out.contains(QLatin1String("finished")), qPrintable(shown.out));
+
+        const Run bad = run(QStringLiteral(LF_GUI_EXE),
+                            {QStringLiteral("--demo-headless"), folder, QStringLiteral("--max-steps"), QStringLiteral("x")},
+                            firstStart(dir));
+        QCOMPARE(bad.exitCode, 2);
+        QVERIFY2(bad.err.contains(QLatin1String("--max-steps")), qPrintable(bad.err));
     }
 };
 

@@ -14,30 +14,32 @@ namespace ui {
 
 namespace {
 
-QString saveSvg(QCustomPlot *plot, QIODevice *device)
+QString saveSvg(QCustomPlot *plot, QSize size, QIODevice *device)
 {
     QSvgGenerator generator;
     generator.setOutputDevice(device);
-    generator.setSize(plot->size());
-    generator.setViewBox(QRect(QPoint(0, 0), plot->size()));
+    generator.setSize(size);
+    generator.setViewBox(QRect(QPoint(0, 0), size));
     generator.setTitle(plot->objectName());
     QCPPainter painter;
     if (!painter.begin(&generator))
         return QStringLiteral("cannot start the SVG writer");
-    plot->toPainter(&painter, plot->width(), plot->height());
+    plot->toPainter(&painter, size.width(), size.height());
     painter.end();
     return {};
 }
 
 // QCustomPlot writes PNG and PDF to a path; write to a private temporary file,
 // then copy into a QSaveFile so the target appears whole or not at all.
-QString renderToDevice(QCustomPlot *plot, const QString &suffix, QIODevice *device)
+QString renderToDevice(QCustomPlot *plot, const QString &suffix, QSize size, QIODevice *device)
 {
     if (suffix == QLatin1String("svg"))
-        return saveSvg(plot, device);
+        return saveSvg(plot, size.isValid() ? size : plot->size(), device);
     QTemporaryDir dir;
     const QString temporary = dir.filePath(QStringLiteral("plot.") + suffix);
-    const bool ok = suffix == QLatin1String("pdf") ? plot->savePdf(temporary) : plot->savePng(temporary, 0, 0, 2.0);
+    const int width = size.isValid() ? size.width() : 0, height = size.isValid() ? size.height() : 0;
+    const bool ok = suffix == QLatin1String("pdf") ? plot->savePdf(temporary, width, height)
+                                                   : plot->savePng(temporary, width, height, 2.0);
     QFile file(temporary);
     if (!ok || !file.open(QIODevice::ReadOnly))
         return QStringLiteral("the plot could not be rendered");
@@ -47,7 +49,7 @@ QString renderToDevice(QCustomPlot *plot, const QString &suffix, QIODevice *devi
 
 } // namespace
 
-QString savePlot(QCustomPlot *plot, const QString &path)
+QString savePlot(QCustomPlot *plot, const QString &path, QSize size)
 {
     const QString suffix = QFileInfo(path).suffix().toLower();
     if (suffix != QLatin1String("png") && suffix != QLatin1String("svg") && suffix != QLatin1String("pdf"))
@@ -55,7 +57,7 @@ QString savePlot(QCustomPlot *plot, const QString &path)
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return QStringLiteral("cannot write '%1': %2").arg(path, file.errorString());
-    const QString error = renderToDevice(plot, suffix, &file);
+    const QString error = renderToDevice(plot, suffix, size, &file);
     if (!error.isEmpty()) {
         file.cancelWriting();
         return QStringLiteral("'%1': %2").arg(path, error);
