@@ -64,20 +64,6 @@ QString TrainingSession::defaultRunName(const engine::RunSettings &settings)
     return name;
 }
 
-qint64 TrainingSession::predictedRunId() const
-{
-    qint64 highest = 0;
-    if (auto runs = m_document->store()->runs())
-        for (const engine::RunInfo &run : runs.value())
-            highest = std::max<qint64>(highest, run.id);
-    return highest + 1;
-}
-
-QString TrainingSession::outputFolderFor(qint64 runId) const
-{
-    return QDir(m_document->runsFolder()).filePath(QStringLiteral("run-%1").arg(runId));
-}
-
 QString TrainingSession::start(const QString &runName, qint64 resumeRunId)
 {
     if (isActive())
@@ -109,9 +95,10 @@ QString TrainingSession::start(const QString &runName, qint64 resumeRunId)
         return fromStd(status.message());
 
     m_resumeRunId = resumeRunId;
-    // A resumed run continues in the folder of its checkpoint (wherever it was started).
+    // A new run gets <project>.runs/run-<UTC time>, as `lorafit-cli train` names it; a resumed
+    // run continues in the folder of its checkpoint (wherever it was started).
     const QString folder = resumeRunId > 0 ? QFileInfo(QString::fromStdString(options.resumeFrom)).absolutePath()
-                                           : outputFolderFor(predictedRunId());
+                                           : fromStd(engine::newRunFolder(m_document->runsFolder().toStdString()));
     options.outputFolder = folder.toStdString();
     if (!QDir().mkpath(folder))
         return tr("Cannot create the run folder '%1'.").arg(folder);
@@ -134,6 +121,7 @@ QString TrainingSession::start(const QString &runName, qint64 resumeRunId)
     connect(m_thread, &QThread::started, worker, &TrainingWorker::run);
     connect(m_thread, &QThread::finished, worker, &QObject::deleteLater);
     m_clock.start();
+    m_finishedElapsedMs = 0;
     setState(State::Loading);
     m_thread->start();
     return {};
@@ -164,7 +152,10 @@ void TrainingSession::stop()
     setState(State::Stopping);
 }
 
-qint64 TrainingSession::elapsedMs() const { return m_clock.isValid() && isActive() ? m_clock.elapsed() : 0; }
+qint64 TrainingSession::elapsedMs() const
+{
+    return m_clock.isValid() && isActive() ? m_clock.elapsed() : m_finishedElapsedMs;
+}
 
 const engine::StepMetrics *TrainingSession::lastMetrics() const { return m_last.empty() ? nullptr : &m_last.front(); }
 
@@ -225,6 +216,7 @@ void TrainingSession::onLog(const QString &line) { Q_EMIT logMessage(line); }
 
 void TrainingSession::onFinished(const engine::TrainingOutcome &outcome, const QString &error)
 {
+    m_finishedElapsedMs = m_clock.isValid() ? m_clock.elapsed() : 0;
     drainMetrics();
     const bool ok = error.isEmpty() && outcome.end != engine::RunEnd::Diverged;
     const QString message = error.isEmpty() ? fromStd(outcome.message) : error;

@@ -48,7 +48,7 @@ public:
     bool isActive() const { return m_state != State::Idle; }
     qint64 runId() const { return m_runId; }
     const engine::TrainingPlan &plan() const { return m_plan; }
-    qint64 elapsedMs() const;
+    qint64 elapsedMs() const; // of the current run, else of the last one (0 before any)
     const engine::StepMetrics *lastMetrics() const; // nullptr before the first step
 
     static QString stateName(State state);
@@ -74,8 +74,6 @@ private:
     void onFinished(const engine::TrainingOutcome &outcome, const QString &error);
     void drainMetrics();
     void setState(State state);
-    QString outputFolderFor(qint64 runId) const;
-    qint64 predictedRunId() const;
     void joinThread();
 
     ProjectDocument *m_document;
@@ -92,6 +90,7 @@ private:
     bool m_recording = false;
     std::vector<engine::StepMetrics> m_last; // the newest step (size 0 or 1)
     QElapsedTimer m_clock;
+    qint64 m_finishedElapsedMs = 0;
 };
 
 } // namespace app

@@ -150,7 +150,11 @@ private Q_SLOTS:
             const auto loss = window.document()->store()->scalarSeries(runs->front().id, "loss");
             QVERIFY(loss);
             QCOMPARE(qint64(loss->steps.size()), drainedSteps); // every drained step was recorded
-            QVERIFY(QDir(window.document()->runsFolder()).exists(QStringLiteral("run-%1").arg(runs->front().id)));
+            const auto checkpoint = window.document()->store()->lastCheckpoint(runs->front().id);
+            QVERIFY(checkpoint && checkpoint.value());
+            const QString runFolder = QFileInfo(QString::fromStdString(checkpoint.value()->path)).absolutePath();
+            QCOMPARE(QFileInfo(runFolder).absolutePath(), QDir(window.document()->runsFolder()).absolutePath());
+            QVERIFY(QFileInfo(runFolder).fileName().startsWith(QStringLiteral("run-20"))); // run-<UTC time>
             window.document()->setSettings(window.document()->settings());
             QVERIFY(!window.document()->isDirty());
         }

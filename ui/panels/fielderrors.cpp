@@ -75,7 +75,7 @@ void FieldErrors::show(const QString &message)
 QString FieldErrors::messageFor(const QWidget *field) const
 {
     for (const Field &f : m_fields)
-        if (f.widget == field)
+        if (f.widget == field || f.widget->isAncestorOf(field)) // a row may hold an edit and its Browse button
             return f.label->isVisible() || !f.label->text().isEmpty() ? f.label->text() : QString();
     return {};
 }

@@ -34,7 +34,7 @@ public:
     // Clears every message, then shows `message` (if any) next to its field.
     void show(const QString &message);
     void clear() { show(QString()); }
-    // The message shown for `field`, empty if none.
+    // The message shown for `field` (or the row holding it), empty if none.
     QString messageFor(const QWidget *field) const;
     QString generalMessage() const;
 
