@@ -106,6 +106,7 @@ BenchResult runBench(const BenchOptions &options)
             + std::to_string(config.maxPositions) + " positions (hint: use a shorter sequence)");
     const CausalLm model(buildCausalLmNet(config), "", {});
     randomiseWeights(model.module());
+    model.net()->setGradientCheckpointing(options.gradientCheckpointing);
     LoraModel lora = LoraModel::inject(model, benchLoraConfig(), options.seed);
     lora.setTraining(true);
     const std::vector<torch::Tensor> parameters = lora.parameters();
@@ -123,6 +124,7 @@ BenchResult runBench(const BenchOptions &options)
     result.threads = torch::get_num_threads();
     result.batchSize = options.batchSize;
     result.sequenceLength = options.sequenceLength;
+    result.gradientCheckpointing = options.gradientCheckpointing;
     result.metrics = options.metrics;
     for (const torch::Tensor &parameter : model.module().parameters())
         result.baseParameters += parameter.numel();

@@ -21,6 +21,7 @@ struct BenchOptions
     int warmupSteps = 2;        // steps run first and not measured
     int threads = 0;            // intra-op threads; 0 = keep the current setting
     bool metrics = true;        // per-matrix ‖ΔA‖/‖ΔB‖ every step and δ probes every probeEvery steps
+    bool gradientCheckpointing = false; // recompute each layer in backward (less memory, more time)
     int batchSize = 4;          // sequences per step
     int sequenceLength = 256;   // tokens per sequence
     std::uint64_t seed = 42;
@@ -31,6 +32,7 @@ struct BenchResult
     std::string shape;
     int steps = 0, warmupSteps = 0, threads = 0, batchSize = 0, sequenceLength = 0;
     bool metrics = true;
+    bool gradientCheckpointing = false;
     std::int64_t baseParameters = 0;  // frozen
     std::int64_t loraParameters = 0;  // trainable
     double medianStepMs = 0.0;        // median over the measured steps
