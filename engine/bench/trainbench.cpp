@@ -99,6 +99,7 @@ BenchResult runBench(const BenchOptions &options)
 {
     if (options.threads > 0)
         setThreadCount(options.threads);
+    const KeepFreedMemory keep; // as Trainer::run does
     torch::manual_seed(options.seed);
     const ModelConfig config = *benchShape(options.shape);
     if (options.sequenceLength > config.maxPositions)

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -14,6 +15,11 @@
 #include <windows.h>
 #include <psapi.h>
 #endif
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include <mutex>
 
 namespace engine {
 
@@ -114,5 +120,35 @@ std::uint64_t processMemoryBytes()
 }
 
 #endif
+
+namespace {
+
+std::mutex g_keepMutex;
+int g_keepCount = 0;
+
+} // namespace
+
+KeepFreedMemory::KeepFreedMemory()
+{
+#ifdef __GLIBC__
+    const std::lock_guard<std::mutex> lock(g_keepMutex);
+    if (g_keepCount++ == 0) {
+        mallopt(M_MMAP_MAX, 0); // large blocks from the heap, not from fresh mappings
+        mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max()); // and never shrink it meanwhile
+    }
+#endif
+}
+
+KeepFreedMemory::~KeepFreedMemory()
+{
+#ifdef __GLIBC__
+    const std::lock_guard<std::mutex> lock(g_keepMutex);
+    if (--g_keepCount == 0) {
+        mallopt(M_MMAP_MAX, 65536); // glibc's defaults
+        mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+        malloc_trim(0);
+    }
+#endif
+}
 
 } // namespace engine

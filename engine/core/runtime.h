@@ -42,6 +42,22 @@ std::uint64_t availableMemoryBytes();
 // Resident memory of this process now; 0 if unknown.
 std::uint64_t processMemoryBytes();
 
+// While one exists (Linux, glibc), freed memory stays in the process heap
+// instead of going back to the system: a training step allocates and frees
+// the same large activation buffers every step, and glibc would otherwise
+// map them fresh (and the kernel zero every page) each time; on 2 cores that
+// was a quarter of the CPU time (tests/bench/RESULTS.md). The last guard to
+// go returns the free memory (malloc_trim). Nestable and thread-safe; a
+// no-op elsewhere.
+class KeepFreedMemory
+{
+public:
+    KeepFreedMemory();
+    ~KeepFreedMemory();
+    KeepFreedMemory(const KeepFreedMemory &) = delete;
+    KeepFreedMemory &operator=(const KeepFreedMemory &) = delete;
+};
+
 // Version of Lorafit, e.g. "0.1.0".
 const char *versionString();
 

@@ -75,7 +75,7 @@ CausalLm::CausalLm(std::shared_ptr<CausalLmNetImpl> net, std::string folder, std
     , m_unused(std::move(unusedTensors))
 { }
 
-torch::Tensor CausalLm::forward(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos) const
+void CausalLm::checkInput(const torch::Tensor &ids, const KvCache *cache, std::int64_t startPos) const
 {
     if (ids.dim() != 2 || ids.scalar_type() != torch::kInt64)
         throw Error("model input must be a (batch, tokens) int64 tensor (hint: this is a programming error)");
@@ -89,7 +89,18 @@ torch::Tensor CausalLm::forward(const torch::Tensor &ids, KvCache *cache, std::i
         throw Error("the KV cache holds " + std::to_string(cache ? cache->length() : 0)
             + " tokens but the input starts at position " + std::to_string(startPos)
             + " (hint: pass startPos = cache length, or clear the cache)");
+}
+
+torch::Tensor CausalLm::forward(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos) const
+{
+    checkInput(ids, cache, startPos);
     return m_net->forward(ids, cache, startPos); // (B, T, V)
+}
+
+torch::Tensor CausalLm::hiddenStates(const torch::Tensor &ids) const
+{
+    checkInput(ids, nullptr, 0);
+    return m_net->hiddenStates(ids, nullptr, 0); // (B, T, H)
 }
 
 std::vector<NamedLinear> CausalLm::linearModules() const

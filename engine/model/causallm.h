@@ -43,6 +43,11 @@ public:
     // vocabulary or a cache that does not match startPos.
     torch::Tensor forward(const torch::Tensor &ids, KvCache *cache = nullptr, std::int64_t startPos = 0) const;
 
+    // forward() in two halves, for a loss that needs the logits of only some
+    // positions at a time: final hidden states (B, T, H) and their logits.
+    torch::Tensor hiddenStates(const torch::Tensor &ids) const;
+    torch::Tensor logits(const torch::Tensor &hidden) const { return m_net->logits(hidden); }
+
     const ModelConfig &config() const { return m_net->config(); }
     // The network: named_parameters() gives Hugging Face names.
     torch::nn::Module &module() const { return *m_net; }
@@ -55,6 +60,8 @@ public:
     const std::vector<std::string> &unusedTensors() const { return m_unused; }
 
 private:
+    void checkInput(const torch::Tensor &ids, const KvCache *cache, std::int64_t startPos) const;
+
     std::shared_ptr<CausalLmNetImpl> m_net;
     std::string m_folder;
     std::vector<std::string> m_unused;

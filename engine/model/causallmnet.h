@@ -25,6 +25,10 @@ public:
     // ids (B, T) int64 at positions startPos.. -> logits (B, T, V) f32. With a
     // cache, its length must equal startPos and the new keys/values are appended.
     virtual torch::Tensor forward(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos) = 0;
+    // The two halves of forward: the final (normed) hidden states (B, T, H),
+    // and the logits of hidden states (..., H) -> (..., V) through lm_head.
+    virtual torch::Tensor hiddenStates(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos) = 0;
+    virtual torch::Tensor logits(const torch::Tensor &hidden) = 0;
 
     // Names under which a parameter may be stored in a file, preferred first.
     virtual std::vector<std::string> fileNamesFor(const std::string &parameterName) const { return { parameterName }; }

@@ -74,6 +74,11 @@ class Gpt2LmHeadModelImpl : public CausalLmNetImpl
 public:
     explicit Gpt2LmHeadModelImpl(const ModelConfig &config);
     torch::Tensor forward(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos) override; // (B, T, V)
+    torch::Tensor hiddenStates(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos) override
+    {
+        return m_transformer(ids, cache, startPos);
+    }
+    torch::Tensor logits(const torch::Tensor &hidden) override { return m_lmHead(hidden); }
     std::vector<std::string> fileNamesFor(const std::string &parameterName) const override;
     bool isIgnoredFileTensor(const std::string &name) const override;
     void setGradientCheckpointing(bool on) override { m_transformer->checkpointLayers = on; }

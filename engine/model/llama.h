@@ -80,6 +80,11 @@ class LlamaForCausalLmImpl : public CausalLmNetImpl
 public:
     explicit LlamaForCausalLmImpl(const ModelConfig &config);
     torch::Tensor forward(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos) override; // (B, T, V)
+    torch::Tensor hiddenStates(const torch::Tensor &ids, KvCache *cache, std::int64_t startPos) override
+    {
+        return m_model(ids, cache, startPos);
+    }
+    torch::Tensor logits(const torch::Tensor &hidden) override { return m_lmHead(hidden); }
     bool isIgnoredFileTensor(const std::string &name) const override;
     void setGradientCheckpointing(bool on) override { m_model->checkpointLayers = on; }
 

@@ -3,6 +3,7 @@
 // top to bottom: schedule, batch, forward, loss, backward, clip, step, report.
 #include "engine/pretrain/pretrainer.h"
 
+#include "engine/core/runtime.h"
 #include "engine/data/permutation.h"
 #include "engine/model/causallm.h"
 #include "engine/pretrain/modelfolderwriter.h"
@@ -365,7 +366,10 @@ Result<PretrainSummary> pretrain(const PretrainConfig &config, const PretrainCal
     if (!config.overwrite && std::filesystem::exists(config.outDir, error))
         return Status::failure("output folder '" + config.outDir + "' already exists (hint: choose a new --out "
             + "folder or pass --overwrite)");
-    return guard([&] { return Run(config, callback).execute(); });
+    return guard([&] {
+        const KeepFreedMemory keep; // as Trainer::run does
+        return Run(config, callback).execute();
+    });
 }
 
 } // namespace engine

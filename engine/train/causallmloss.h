@@ -5,6 +5,8 @@
 // Shape letters: B = batch, T = tokens, V = vocabulary.
 #pragma once
 
+#include "engine/model/causallm.h"
+
 #include <torch/torch.h>
 
 namespace engine {
@@ -14,5 +16,17 @@ torch::Tensor causalLmLossSum(const torch::Tensor &logits, const torch::Tensor &
 
 // Per predicted position: (B, T − 1) losses, 0 where the label is -100.
 torch::Tensor causalLmTokenLosses(const torch::Tensor &logits, const torch::Tensor &labels);
+
+// The training loss without the logits of every position at once: runs the
+// network to its final hidden states, then computes logits, loss and their
+// gradient for a chunk of positions at a time (at most kLossChunkElements
+// logits), adds the chunks' gradients of the hidden states, and
+// back-propagates that through the network once. Gradients accumulate into
+// the trainable parameters as (loss sum × scale).backward() would; returns
+// loss sum × scale. Peak memory holds one chunk's logits instead of
+// three (B, T, V) tensors (logits, log-probabilities, their gradient).
+constexpr std::int64_t kLossChunkElements = 16 * 1024 * 1024; // 64 MB of f32 logits
+double causalLmLossBackward(const CausalLm &model, const torch::Tensor &ids, const torch::Tensor &labels,
+                            double scale, std::int64_t chunkElements = kLossChunkElements);
 
 } // namespace engine

@@ -1,5 +1,6 @@
 #include "engine/train/trainer.h"
 
+#include "engine/core/runtime.h"
 #include "engine/core/status.h"
 #include "engine/train/adaptermetrics.h"
 #include "engine/train/checkpoint.h"
@@ -404,6 +405,7 @@ Result<TrainingOutcome> Trainer::run(const RunSettings &settings, const TrainOpt
             throw Error(valid.message());
         if (options.outputFolder.empty())
             throw Error("no run folder given for the checkpoints (hint: set TrainOptions::outputFolder)");
+        const KeepFreedMemory keep;
         TrainingRun run(settings, options, callbacks, control);
         return run.run();
     });

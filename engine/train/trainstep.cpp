@@ -12,10 +12,7 @@ TrainStepResult runTrainStep(const TrainStepParts &parts, const std::vector<torc
     TrainStepResult result;
     parts.optimizer.zeroGrad();
     for (std::size_t i = 0; i < ids.size(); ++i) {
-        const torch::Tensor logits = parts.model.forward(ids[i]); // (B, T, V)
-        const torch::Tensor loss = causalLmLossSum(logits, labels[i]) / settings.trainedTokens; // ()
-        loss.backward();
-        result.loss += loss.item<double>();
+        result.loss += causalLmLossBackward(parts.model, ids[i], labels[i], 1.0 / settings.trainedTokens);
     }
     result.norms = parts.adapterMetrics.gradientNorms(parts.parameters);
     result.skipped = !std::isfinite(result.loss) || !std::isfinite(result.norms.total);

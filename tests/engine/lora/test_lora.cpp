@@ -3,6 +3,7 @@
 // merge/unmerge, DoRA and PiSSA invariants, and target selection errors.
 #include "engine/lora/loramodel.h"
 #include "engine/model/causallm.h"
+#include "engine/train/causallmloss.h"
 #include "tests/engine/model/tinymodel.h"
 
 #include <QTemporaryDir>
@@ -168,6 +169,51 @@ private Q_SLOTS:
         const torch::Tensor withCheckpointing = model.forward(ids);
         model.net()->setGradientCheckpointing(false);
         QVERIFY(relativeError(withCheckpointing, model.forward(ids)) < 1e-7);
+    }
+
+    // The training loss computed a few positions at a time (chunks of 5 rows
+    // here, so several chunks and a ragged last one) gives the same loss and
+    // adapter gradients as the loss on the full (B, T, V) logits; ignored
+    // labels (-100) and a chunk with no counted label included.
+    void chunkedLossBackwardMatchesFullLogits_data()
+    {
+        QTest::addColumn<QString>("type");
+        QTest::newRow("gpt2") << "gpt2";
+        QTest::newRow("llama") << "llama";
+    }
+
+    void chunkedLossBackwardMatchesFullLogits()
+    {
+        QFETCH(QString, type);
+        QTemporaryDir dir;
+        engine::CausalLm model = tinyModel(dir, type.toStdString());
+        auto config = engine::LoraConfig::fromJson("{\"target_mode\": \"all-linear\", \"dropout\": 0}", "test");
+        QVERIFY(config);
+        engine::LoraModel lora = engine::LoraModel::inject(model, config.value(), 8);
+        randomizeAdapters(lora);
+        const torch::Tensor ids = tiny::randomIds(3, 11, model.config().vocabSize);
+        torch::Tensor labels = ids.clone();
+        labels.slice(1, 0, 7).fill_(-100); // a prompt: the first chunks count nothing
+        labels[2][9] = -100;
+        const double scale = 1.0 / 17.0;
+        const auto gradients = [&] {
+            std::vector<torch::Tensor> grads;
+            for (auto &[name, tensor] : lora.namedParameters()) {
+                grads.push_back(tensor.grad().defined() ? tensor.grad().clone() : torch::zeros_like(tensor));
+                tensor.mutable_grad() = torch::Tensor();
+            }
+            return grads;
+        };
+        const torch::Tensor full = engine::causalLmLossSum(model.forward(ids), labels) * scale;
+        full.backward();
+        const std::vector<torch::Tensor> expected = gradients();
+        const double chunked = engine::causalLmLossBackward(model, ids, labels, scale, 5 * model.config().vocabSize);
+        const std::vector<torch::Tensor> actual = gradients();
+        QVERIFY2(std::abs(chunked - full.item<double>()) <= kTolerance * std::abs(full.item<double>()),
+                 qPrintable(QStringLiteral("%1 vs %2").arg(chunked).arg(full.item<double>())));
+        for (std::size_t i = 0; i < expected.size(); ++i)
+            QVERIFY2(relativeError(actual[i], expected[i]) < kTolerance,
+                     qPrintable(QStringLiteral("tensor %1: %2").arg(i).arg(relativeError(actual[i], expected[i]))));
     }
 
     void mergeEqualsUnmerged_data()
