@@ -93,7 +93,7 @@ PlaygroundPanel::~PlaygroundPanel()
 QWidget *PlaygroundPanel::buildSettings()
 {
     auto *box = new QGroupBox(tr("Model and sampling"), this);
-    box->setMaximumWidth(340);
+    box->setMaximumWidth(420);
     auto *form = new QFormLayout(box);
     m_adapter = new QComboBox(box);
     m_adapter->setObjectName(QStringLiteral("playgroundAdapter"));
@@ -108,7 +108,7 @@ QWidget *PlaygroundPanel::buildSettings()
     form->addRow(tr("Prompt:"), m_mode);
     m_template = new QLabel(tr("template: detected when the model loads"), box);
     m_template->setWordWrap(true);
-    form->addRow(QString(), m_template);
+    form->addRow(m_template); // the whole width: the detected template can take a few lines
     m_temperature = doubleBox(0.0, 5.0, 0.1, 0.8, 2, box);
     m_temperature->setToolTip(tr("0 = greedy: always the most likely token"));
     form->addRow(tr("Temperature:"), m_temperature);
@@ -280,7 +280,15 @@ void PlaygroundPanel::setGenerating(bool generating)
     m_adapter->setEnabled(!generating);
 }
 
-void PlaygroundPanel::onOpened(const QString &templateText) { m_template->setText(templateText); }
+void PlaygroundPanel::onOpened(const QString &templateText)
+{
+    // One line here (the settings column is short); the explanation and hint in the tooltip and the log.
+    const qsizetype cut = templateText.indexOf(QStringLiteral(" ("));
+    m_template->setText(cut > 0 ? templateText.left(cut) + QStringLiteral(" (?)") : templateText);
+    m_template->setToolTip(templateText);
+    if (cut > 0)
+        Q_EMIT message(templateText);
+}
 
 void PlaygroundPanel::onText(int pane, const QString &piece)
 {
