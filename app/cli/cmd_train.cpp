@@ -7,6 +7,7 @@
 #include "app/cli/command.h"
 
 #include "engine/core/atomicfile.h"
+#include "engine/lora/peftconfig.h"
 #include "engine/project/projectstore.h"
 #include "engine/train/metricsqueue.h"
 #include "engine/train/runrecorder.h"
@@ -81,6 +82,7 @@ struct Options
     bool isProject = false;
     QString outputFolder;   // run folder (CONFIG.json runs)
     QString resume;         // checkpoint folder, "last", or a run id for projects
+    QString initAdapter;    // PEFT adapter folder whose weights (and LoRA settings) start the run
     QString metricsPath;    // JSON lines; "-" = stdout
     QString runName;
     bool quiet = false;
@@ -286,7 +288,11 @@ std::optional<Options> parseOptions(const QStringList &arguments, engine::RunSet
     const QCommandLineOption set(QStringLiteral("set"),
         QStringLiteral("override one setting, e.g. --set optimizer.loraplus_ratio=1 (repeatable)"),
         QStringLiteral("SECTION.KEY=VALUE"));
-    parser.addOptions({ out, resume, metrics, maxSteps, device, threads, name, quiet, set });
+    const QCommandLineOption initAdapter(QStringLiteral("init-adapter"),
+        QStringLiteral("start from the weights of a PEFT adapter folder (Lorafit's or another tool's); its "
+                       "adapter_config.json replaces the lora settings"),
+        QStringLiteral("DIR"));
+    parser.addOptions({ out, resume, initAdapter, metrics, maxSteps, device, threads, name, quiet, set });
     const bool parsed = parser.parse(arguments);
     if (parsed && parser.isSet(QStringLiteral("help"))) {
         cli::printLine(parser.helpText());
@@ -305,6 +311,7 @@ std::optional<Options> parseOptions(const QStringList &arguments, engine::RunSet
     options.isProject = options.input.endsWith(QLatin1String(".lorafit"));
     options.outputFolder = parser.value(out);
     options.resume = parser.value(resume);
+    options.initAdapter = parser.value(initAdapter);
     options.metricsPath = parser.value(metrics);
     options.runName = parser.value(name);
     options.quiet = parser.isSet(quiet);
@@ -437,6 +444,13 @@ int runTrain(const QStringList &arguments)
     const engine::Status folders = resolveFolders(options, store ? &*store : nullptr, trainOptions, resumeRunId);
     if (!folders)
         return cli::fail(fromStd(folders.message()));
+    if (!options.initAdapter.isEmpty()) { // recorded with the LoRA settings the run really uses
+        trainOptions.initAdapter = QDir(options.initAdapter).absolutePath().toStdString();
+        const auto adapter = engine::readPeftAdapterConfig(trainOptions.initAdapter);
+        if (!adapter)
+            return cli::fail(QStringLiteral("--init-adapter: ") + fromStd(adapter.message()));
+        settings.lora = adapter.value();
+    }
 
     std::unique_ptr<MetricsWriter> writer;
     const engine::Status opened = engine::guard([&] { writer = std::make_unique<MetricsWriter>(options.metricsPath); });

@@ -97,13 +97,6 @@ LoraModel loadPeftAdapter(const std::string &folder, const CausalLm &model)
     Result<LoraConfig> config = readPeftAdapterConfig(folder);
     if (!config)
         throw Error(config.message());
-    const std::string weightsPath = (std::filesystem::path(folder) / kPeftWeightsName).string();
-    if (!std::filesystem::exists(weightsPath))
-        throw Error("'" + folder + "' has no " + kPeftWeightsName
-                    + " (hint: adapter_model.bin is a pickle file Lorafit does not read; re-save the adapter with "
-                      "PEFT's save_pretrained(safe_serialization=True))");
-    const auto file = SafetensorsFile::open(weightsPath);
-
     LoraModel lora = [&] {
         try {
             return LoraModel::inject(model, config.value(), 0);
@@ -111,30 +104,44 @@ LoraModel loadPeftAdapter(const std::string &folder, const CausalLm &model)
             throw Error((std::filesystem::path(folder) / kPeftConfigName).string() + ": " + e.what());
         }
     }();
+    try {
+        const auto tensors = readPeftAdapterTensors(folder, lora);
+        try {
+            lora.loadTensors(tensors);
+        } catch (const Error &e) {
+            throw Error((std::filesystem::path(folder) / kPeftWeightsName).string() + ": " + e.what());
+        }
+    } catch (const Error &) {
+        lora.detach();
+        throw;
+    }
+    lora.setTraining(false);
+    return lora;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> readPeftAdapterTensors(const std::string &folder,
+                                                                          const LoraModel &lora)
+{
+    const std::string weightsPath = (std::filesystem::path(folder) / kPeftWeightsName).string();
+    if (!std::filesystem::exists(weightsPath))
+        throw Error("'" + folder + "' has no " + kPeftWeightsName
+                    + " (hint: adapter_model.bin is a pickle file Lorafit does not read; re-save the adapter with "
+                      "PEFT's save_pretrained(safe_serialization=True))");
+    const auto file = SafetensorsFile::open(weightsPath);
     std::set<std::string> expected;
     for (const auto &[name, tensor] : lora.namedParameters())
         expected.insert(name);
-
     std::vector<std::pair<std::string, torch::Tensor>> tensors;
     for (const TensorInfo &info : file->tensors()) {
         const std::string name = loraParameterName(info.name);
-        if (name.empty() || !expected.count(name)) {
-            lora.detach();
+        if (name.empty() || !expected.count(name))
             throw Error(weightsPath + ": tensor '" + info.name + "' " + (name.empty() ? "is not a LoRA tensor" :
                         "belongs to no adapted module")
                         + " (hint: the adapter_config.json targets do not match the weights, or the adapter was made"
                           " for another model)");
-        }
         tensors.emplace_back(name, floatTensorFromFile(file, info));
     }
-    try {
-        lora.loadTensors(tensors);
-    } catch (const Error &e) {
-        lora.detach();
-        throw Error(weightsPath + ": " + e.what());
-    }
-    lora.setTraining(false);
-    return lora;
+    return tensors; // LoraModel::loadTensors names a missing or misshapen one
 }
 
 } // namespace engine

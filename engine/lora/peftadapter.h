@@ -43,6 +43,12 @@ void savePeftAdapter(const std::string &folder, const LoraModel &lora, const Pef
 // tensor. The model keeps the adapter attached until LoraModel::detach().
 LoraModel loadPeftAdapter(const std::string &folder, const CausalLm &model);
 
+// The tensors of <folder>/adapter_model.safetensors under `lora`'s parameter
+// names (f32), checked against `lora`: every key must be a LoRA tensor of an
+// adapted module. For LoraModel::loadTensors, which checks the shapes.
+std::vector<std::pair<std::string, torch::Tensor>> readPeftAdapterTensors(const std::string &folder,
+                                                                          const LoraModel &lora);
+
 // Maps a key of adapter_model.safetensors to LoraModel's parameter name
 // ("<module>.lora_A.weight", ...); "" when the key is not a LoRA tensor.
 std::string loraParameterName(const std::string &peftKey);

@@ -2,6 +2,8 @@
 
 #include "engine/core/runtime.h"
 #include "engine/core/status.h"
+#include "engine/lora/peftadapter.h"
+#include "engine/lora/peftconfig.h"
 #include "engine/train/adaptermetrics.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/deltaprobe.h"
@@ -110,7 +112,7 @@ private:
     void pruneCheckpoints();
     TrainingOutcome finish(RunEnd end, std::string message);
 
-    const RunSettings &m_settings;
+    RunSettings m_settings; // a copy: an initial adapter replaces the LoRA settings
     const TrainOptions &m_options;
     const TrainerCallbacks &m_callbacks;
     TrainingControl &m_control;
@@ -176,10 +178,20 @@ TrainingOutcome TrainingRun::run()
 
 void TrainingRun::start()
 {
+    if (!m_options.initAdapter.empty()) { // also when resuming, so the resume hash matches
+        const Result<LoraConfig> adapter = readPeftAdapterConfig(m_options.initAdapter);
+        if (!adapter)
+            throw Error("cannot start from the adapter: " + adapter.message());
+        m_settings.lora = adapter.value();
+    }
     m_setup = loadTrainingSetup(
         m_settings, m_options.outputFolder, [this](const std::string &m) { note(m); },
         [this] { return m_control.stopRequested(); });
     torch::manual_seed(m_settings.training.seed);
+    if (!m_options.initAdapter.empty() && m_options.resumeFrom.empty()) {
+        m_setup.lora->loadTensors(readPeftAdapterTensors(m_options.initAdapter, *m_setup.lora));
+        note("starting from the adapter in " + m_options.initAdapter);
+    }
     if (!m_options.resumeFrom.empty()) {
         const CheckpointState restored = readCheckpoint(
             m_options.resumeFrom, *m_setup.lora, *m_setup.optimizer, m_settings.resumeHash());

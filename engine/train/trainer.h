@@ -110,6 +110,11 @@ struct TrainOptions
 {
     std::string outputFolder;  // checkpoints go to <outputFolder>/checkpoint-<step>
     std::string resumeFrom;    // a checkpoint folder to continue from; empty = fresh start
+    // A PEFT adapter folder (Lorafit's or another tool's) whose weights start
+    // a new run: its adapter_config.json replaces the LoRA settings (rank,
+    // alpha, targets, ...) so the weights fit; optimizer and step start fresh.
+    // Give it again with resumeFrom to resume such a run.
+    std::string initAdapter;
 };
 
 class Trainer

@@ -25,11 +25,13 @@ struct Recorded
     std::vector<engine::StepMetrics> steps; // training steps only (step > 0)
     std::vector<engine::TrainingState> states;
     std::vector<engine::CheckpointRecord> checkpoints;
+    double baselineEval = std::nan(""); // the validation loss before step 1
 };
 
 // Runs the trainer on this thread; `onCheckpoint` may act on the control.
 Recorded train(const engine::RunSettings &settings, const QString &out, const QString &resumeFrom = {},
-    std::function<void(const engine::CheckpointRecord &, engine::TrainingControl &)> onCheckpoint = {})
+    std::function<void(const engine::CheckpointRecord &, engine::TrainingControl &)> onCheckpoint = {},
+    const QString &initAdapter = {})
 {
     Recorded recorded;
     engine::MetricsQueue queue;
@@ -43,10 +45,12 @@ Recorded train(const engine::RunSettings &settings, const QString &out, const QS
             onCheckpoint(r, control);
     };
     recorded.result = engine::Trainer::run(
-        settings, { out.toStdString(), resumeFrom.toStdString() }, callbacks, control);
+        settings, { out.toStdString(), resumeFrom.toStdString(), initAdapter.toStdString() }, callbacks, control);
     for (engine::StepMetrics &m : queue.drain())
         if (m.step > 0)
             recorded.steps.push_back(std::move(m));
+        else
+            recorded.baselineEval = m.evalLoss;
     return recorded;
 }
 
@@ -129,6 +133,39 @@ private Q_SLOTS:
         }
     }
 
+    // A run started from a PEFT adapter (here another run's checkpoint, with
+    // another rank than the settings ask for: the adapter's config wins)
+    // begins where that adapter is: its baseline validation loss is the
+    // adapter's last one, and a fresh run's is not.
+    void startsFromAnAdapter()
+    {
+        QTemporaryDir dir;
+        trainfixture::write(dir.path(), "llama", 24);
+        engine::RunSettings settings = trainfixture::settings(dir.path(), 6, 0.25);
+        settings.lora.dropout = 0.0;
+        settings.lora.rank = 4;
+        settings.training.evalEvery = 6;
+        settings.training.checkpointEvery = 6;
+        const Recorded first = train(settings, dir.filePath("first"));
+        QVERIFY2(first.result.isOk(), first.result.message().c_str());
+        const double trained = first.result.value().lastEvalLoss;
+
+        engine::RunSettings other = settings;
+        other.lora.rank = 8;
+        other.training.maxSteps = 2;
+        const Recorded fresh = train(other, dir.filePath("fresh"));
+        QVERIFY2(fresh.result.isOk(), fresh.result.message().c_str());
+        const Recorded continued = train(other, dir.filePath("continued"), {}, {}, dir.filePath("first/checkpoint-6"));
+        QVERIFY2(continued.result.isOk(), continued.result.message().c_str());
+        QVERIFY2(relativeError(continued.baselineEval, trained) <= 1e-6,
+                 qPrintable(QStringLiteral("%1 vs %2").arg(continued.baselineEval, 0, 'g', 10).arg(trained, 0, 'g', 10)));
+        QVERIFY(relativeError(fresh.baselineEval, trained) > 1e-3);
+
+        const Recorded missing = train(other, dir.filePath("missing"), {}, {}, dir.filePath("no-such-adapter"));
+        QVERIFY(!missing.result.isOk());
+        QVERIFY2(missing.result.message().find("no-such-adapter") != std::string::npos, missing.result.message().c_str());
+    }
+
     void refusesCheckpointOfOtherSettings()
     {
         QTemporaryDir dir;
@@ -149,7 +186,7 @@ private Q_SLOTS:
         engine::TrainingControl control;
         control.requestStop();
         const auto result = engine::Trainer::run(trainfixture::settings(dir.path(), 5),
-            { dir.filePath("run").toStdString(), {} }, {}, control);
+            { dir.filePath("run").toStdString(), {}, {} }, {}, control);
         QVERIFY2(result.isOk(), result.message().c_str());
         QCOMPARE(result.value().end, engine::RunEnd::Stopped);
         QCOMPARE(result.value().steps, std::int64_t(0));
