@@ -31,6 +31,7 @@ QJsonObject toJson(const engine::BenchResult &r)
     o[QStringLiteral("tokens_per_second")] = r.tokensPerSecond;
     o[QStringLiteral("ms_per_step")] = r.medianStepMs;
     o[QStringLiteral("ms_per_step_mean")] = r.meanStepMs;
+    o[QStringLiteral("metrics_share")] = r.metricsShare;
     o[QStringLiteral("peak_rss_bytes")] = static_cast<double>(r.peakRssBytes);
     o[QStringLiteral("peak_rss_mib")] = static_cast<double>(r.peakRssBytes) / kMiB;
     o[QStringLiteral("model_gflop_per_step")] = r.modelGflopPerStep;
@@ -62,6 +63,9 @@ void printText(const engine::BenchResult &r)
                        .arg(r.steps)
                        .arg(r.warmupSteps)
                        .arg(r.meanStepMs, 0, 'f', 1));
+    if (r.metrics)
+        cli::printLine(QStringLiteral("  metric work (gradient norms, per-matrix figures, δ probes): %1 % of step time")
+                           .arg(100.0 * r.metricsShare, 0, 'f', 2));
     cli::printLine(QStringLiteral("  peak RSS %1 MiB; CPU %2 s user, %3 s system over the measured steps")
                        .arg(static_cast<double>(r.peakRssBytes) / kMiB, 0, 'f', 1)
                        .arg(r.userSeconds, 0, 'f', 2)

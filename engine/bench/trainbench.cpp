@@ -10,11 +10,11 @@
 #include "engine/train/loraplusoptimizer.h"
 #include "engine/train/trainingconfig.h"
 #include "engine/train/trainstep.h"
+#include "engine/core/stopwatch.h"
 
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
 
 #if defined(__unix__)
 #include <sys/resource.h>
@@ -137,6 +137,7 @@ BenchResult runBench(const BenchOptions &options)
     const std::int64_t B = options.batchSize, T = options.sequenceLength;
     const int total = options.warmupSteps + options.steps;
     std::vector<double> stepMs;
+    double metricsMs = 0.0;
     std::vector<MatrixMetrics> matrices(lora.matrices().size());
     CpuTimes measuredStart;
     for (int step = 0; step < total; ++step) {
@@ -149,14 +150,16 @@ BenchResult runBench(const BenchOptions &options)
         settings.scheduleFactor = scheduleFactor(optimizerConfig, step, total);
         settings.perMatrixMetrics = options.metrics;
         settings.probing = options.metrics && training.probeEvery > 0 && (step + 1) % training.probeEvery == 0;
-        const auto started = std::chrono::steady_clock::now();
+        const Stopwatch stopwatch;
         const TrainStepResult outcome = runTrainStep(parts, { ids }, { ids }, settings, matrices);
-        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+        const double ms = stopwatch.milliseconds();
         if (step == 0)
             result.firstLoss = outcome.loss;
         result.lastLoss = outcome.loss;
-        if (step >= options.warmupSteps)
+        if (step >= options.warmupSteps) {
             stepMs.push_back(ms);
+            metricsMs += outcome.metricsMs;
+        }
     }
     const CpuTimes measuredEnd = cpuTimes();
     result.userSeconds = measuredEnd.user - measuredStart.user;
@@ -168,6 +171,7 @@ BenchResult runBench(const BenchOptions &options)
     for (const double ms : stepMs)
         sum += ms;
     result.meanStepMs = sum / static_cast<double>(stepMs.size());
+    result.metricsShare = sum > 0.0 ? metricsMs / sum : 0.0;
     const double seconds = result.medianStepMs / 1000.0;
     result.tokensPerSecond = static_cast<double>(B * T) / seconds;
     result.modelGflopPerStep = trainingFlopsPerStep(config, B, T, projectionWeights, result.loraParameters) / 1e9;

@@ -37,6 +37,8 @@ struct BenchResult
     std::int64_t loraParameters = 0;  // trainable
     double medianStepMs = 0.0;        // median over the measured steps
     double meanStepMs = 0.0;          // mean over the measured steps (includes probe steps)
+    double metricsShare = 0.0;        // metric work (gradient norms, per-matrix figures, δ probes) / step time,
+                                      // summed over the measured steps
     double tokensPerSecond = 0.0;     // batchSize × sequenceLength / median step time
     double modelGflopPerStep = 0.0;   // the FLOPs one step needs (see benchshape.h)
     double achievedGflops = 0.0;      // modelGflopPerStep / median step time

@@ -7,21 +7,15 @@
 #include "engine/generate/sampler.h"
 #include "engine/generate/stopmatcher.h"
 #include "engine/tokenizer/streamdecoder.h"
+#include "engine/core/stopwatch.h"
 
 #include <algorithm>
-#include <chrono>
 #include <set>
 
 namespace engine {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double secondsSince(Clock::time_point start)
-{
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 class GenerationRun
 {
@@ -107,10 +101,10 @@ GenerationResult GenerationRun::run(const std::vector<TokenId> &promptIds)
     const std::int64_t context = m_model.config().maxPositions;
     std::vector<TokenId> history = promptIds;
     m_result.promptTokens = static_cast<std::int64_t>(promptIds.size());
-    const Clock::time_point start = Clock::now();
+    Stopwatch stopwatch;
     torch::Tensor logits = forward(promptIds, 0); // (V)
-    m_result.promptSeconds = secondsSince(start);
-    const Clock::time_point decodeStart = Clock::now();
+    m_result.promptSeconds = stopwatch.seconds();
+    stopwatch.restart();
     while (true) {
         if (cancelled()) {
             m_result.stopReason = StopReason::Cancelled;
@@ -142,7 +136,7 @@ GenerationResult GenerationRun::run(const std::vector<TokenId> &promptIds)
         logits = forward({ token }, static_cast<std::int64_t>(history.size()) - 1); // (V)
     }
     finish();
-    m_result.generateSeconds = secondsSince(decodeStart);
+    m_result.generateSeconds = stopwatch.seconds();
     if (m_result.generateSeconds > 0.0)
         m_result.tokensPerSecond = static_cast<double>(m_result.newTokens) / m_result.generateSeconds;
     return std::move(m_result);

@@ -12,10 +12,10 @@
 #include "engine/tokenizer/bpetrainer.h"
 #include "engine/tokenizer/tokenizerloader.h"
 #include "engine/train/optimizerconfig.h"
+#include "engine/core/stopwatch.h"
 
 #include <nlohmann/json.hpp>
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 
@@ -23,14 +23,7 @@ namespace engine {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 constexpr double kInitStd = 0.02; // transformers' initializer_range
-
-double secondsSince(Clock::time_point start)
-{
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 struct Stopped
 {
@@ -88,7 +81,7 @@ private:
 
     const PretrainConfig &m_config;
     const PretrainCallback &m_callback;
-    Clock::time_point m_start = Clock::now();
+    Stopwatch m_total;
     PretrainSummary m_summary;
     std::optional<PretrainCorpus> m_corpus;
     TrainedBpe m_bpe;
@@ -137,7 +130,7 @@ void Run::prepareData()
     m_summary.validationTokens = static_cast<std::int64_t>(m_corpus->validationTokens().size());
     if (PretrainCorpus::windowCount(m_corpus->trainTokens().size(), m_config.context) == 0)
         throw Error("the training part of the corpus has fewer than 2 tokens (hint: give a larger corpus)");
-    m_summary.tokenizerSeconds = secondsSince(m_start);
+    m_summary.tokenizerSeconds = m_total.seconds();
 }
 
 void Run::buildModel()
@@ -240,10 +233,10 @@ void Run::trainLoop()
     const std::int64_t B = std::min<std::int64_t>(m_config.batchSize, windows);
     WindowOrder order(windows, m_config.seed);
     std::vector<double> losses;
-    const Clock::time_point trainStart = Clock::now();
+    const Stopwatch training;
     m_net->train();
     for (std::int64_t step = 0;; ++step) {
-        const double elapsed = secondsSince(trainStart);
+        const double elapsed = training.seconds();
         const std::int64_t total = plannedSteps(step, elapsed);
         const bool timeUp = m_config.minutes > 0 && elapsed >= m_config.minutes * 60.0;
         if (step >= total || timeUp)
@@ -267,14 +260,14 @@ void Run::trainLoop()
         losses.push_back(loss.item<double>());
         m_summary.steps = step + 1;
         m_summary.tokensSeen += B * T;
-        const PretrainProgress progress = stepProgress(step, total, lr, losses.back(), secondsSince(trainStart));
+        const PretrainProgress progress = stepProgress(step, total, lr, losses.back(), training.seconds());
         if (m_callback && !m_callback(progress)) {
             m_summary.stoppedEarly = true;
             break;
         }
     }
     m_net->eval();
-    m_summary.trainSeconds = secondsSince(trainStart);
+    m_summary.trainSeconds = training.seconds();
     m_summary.tokensPerSecond
         = m_summary.trainSeconds > 0 ? static_cast<double>(m_summary.tokensSeen) / m_summary.trainSeconds : 0.0;
     summariseLosses(losses);
@@ -327,7 +320,7 @@ void Run::finish()
     SpecialTokenIds ids;
     ids.imEnd = static_cast<std::int64_t>(
         std::find(m_bpe.specialTokens.begin(), m_bpe.specialTokens.end(), "<|im_end|>") - m_bpe.specialTokens.begin());
-    m_summary.totalSeconds = secondsSince(m_start);
+    m_summary.totalSeconds = m_total.seconds();
     const std::map<std::string, std::string> files = {
         { "config.json", m_configJson },
         { "tokenizer.json", m_bpe.toTokenizerJson() },

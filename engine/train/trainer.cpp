@@ -10,10 +10,10 @@
 #include "engine/train/metricsqueue.h"
 #include "engine/train/trainingsetup.h"
 #include "engine/train/trainstep.h"
+#include "engine/core/stopwatch.h"
 
 #include <ATen/autocast_mode.h>
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -23,13 +23,6 @@ namespace engine {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-double secondsSince(Clock::time_point start)
-{
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 bool due(int every, std::int64_t step, std::int64_t totalSteps)
 {
     return step == totalSteps || (every > 0 && step % every == 0);
@@ -224,7 +217,7 @@ void TrainingRun::start()
 StepMetrics TrainingRun::trainStep()
 {
     const TrainingConfig &training = m_settings.training;
-    const Clock::time_point started = Clock::now();
+    const Stopwatch stopwatch;
     StepMetrics metrics;
     metrics.totalSteps = m_setup.plan.totalSteps;
 
@@ -272,7 +265,7 @@ StepMetrics TrainingRun::trainStep()
     const std::int64_t perEpoch = std::max<std::int64_t>(1, m_setup.data->sequencesPerEpoch());
     const data::DataCursor cursor = m_setup.data->cursor();
     metrics.epoch = static_cast<double>(cursor.epoch) + static_cast<double>(cursor.position) / perEpoch;
-    metrics.stepSeconds = secondsSince(started);
+    metrics.stepSeconds = stopwatch.seconds();
     metrics.tokensPerSecond = metrics.stepSeconds > 0.0 ? inputTokens / metrics.stepSeconds : 0.0;
     return metrics;
 }

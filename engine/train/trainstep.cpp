@@ -1,10 +1,12 @@
 #include "engine/train/trainstep.h"
 
 #include "engine/train/causallmloss.h"
+#include "engine/core/stopwatch.h"
 
 #include <cmath>
 
 namespace engine {
+
 
 TrainStepResult runTrainStep(const TrainStepParts &parts, const std::vector<torch::Tensor> &ids,
     const std::vector<torch::Tensor> &labels, const TrainStepSettings &settings, std::vector<MatrixMetrics> &matrices)
@@ -14,7 +16,9 @@ TrainStepResult runTrainStep(const TrainStepParts &parts, const std::vector<torc
     for (std::size_t i = 0; i < ids.size(); ++i) {
         result.loss += causalLmLossBackward(parts.model, ids[i], labels[i], 1.0 / settings.trainedTokens);
     }
+    Stopwatch stopwatch;
     result.norms = parts.adapterMetrics.gradientNorms(parts.parameters);
+    result.metricsMs += stopwatch.milliseconds();
     result.skipped = !std::isfinite(result.loss) || !std::isfinite(result.norms.total);
     if (result.skipped) {
         parts.optimizer.zeroGrad();
@@ -24,15 +28,19 @@ TrainStepResult runTrainStep(const TrainStepParts &parts, const std::vector<torc
         torch::nn::utils::clip_grad_norm_(parts.parameters, settings.maxGradNorm);
     parts.optimizer.setScheduleFactor(settings.scheduleFactor);
     const bool probing = settings.probing && parts.probe;
+    stopwatch.restart();
     if (probing)
         parts.probe->capture();
     if (settings.perMatrixMetrics)
         parts.adapterMetrics.snapshot();
+    result.metricsMs += stopwatch.milliseconds();
     parts.optimizer.step();
+    stopwatch.restart();
     if (settings.perMatrixMetrics)
         parts.adapterMetrics.measure(matrices);
     if (probing)
         parts.probe->measure(matrices);
+    result.metricsMs += stopwatch.milliseconds();
     return result;
 }
 

@@ -42,6 +42,7 @@ struct TrainStepResult
     double loss = 0.0;     // mean loss per trained token over the step
     GradientNorms norms;   // before clipping
     bool skipped = false;  // the loss or gradient was not finite: no update, gradients cleared
+    double metricsMs = 0.0; // wall time of the metric work: gradient norms, per-matrix figures, δ probe
 };
 
 // ids: one (B, T) int64 tensor per micro-batch, labels alike (-100 = no loss).

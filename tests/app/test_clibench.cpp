@@ -72,6 +72,9 @@ private Q_SLOTS:
         const double ms = o.value(QStringLiteral("ms_per_step")).toDouble();
         QVERIFY(ms > 0.0);
         QVERIFY(o.value(QStringLiteral("ms_per_step_mean")).toDouble() > 0.0);
+        // The metric work is timed inside the step, so it is a part of it.
+        const double share = o.value(QStringLiteral("metrics_share")).toDouble(-1.0);
+        QVERIFY2(share > 0.0 && share < 1.0, qPrintable(QString::number(share)));
         const double tps = o.value(QStringLiteral("tokens_per_second")).toDouble();
         QVERIFY(qAbs(tps - tokens / (ms / 1000.0)) <= 1e-6 * tps);
         const double achieved = o.value(QStringLiteral("achieved_gflops")).toDouble();
