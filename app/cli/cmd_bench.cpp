@@ -1,4 +1,4 @@
-// lorafit-cli bench [--shape NAME] [--steps N] [--threads N] [--no-metrics] [--gradient-checkpointing]
+// lorafit-cli bench [--shape NAME] [--steps N] [--threads N] [--no-metrics] [--gradient-checkpointing] [--nf4]
 // [--json]: trains a named model shape with random weights for N steps and
 // prints tokens/s, the median step time, peak memory and model FLOP
 // utilisation against the sgemm rate measured in the same process. The work
@@ -26,6 +26,8 @@ QJsonObject toJson(const engine::BenchResult &r)
     o[QStringLiteral("sequence_length")] = r.sequenceLength;
     o[QStringLiteral("metrics")] = r.metrics;
     o[QStringLiteral("gradient_checkpointing")] = r.gradientCheckpointing;
+    o[QStringLiteral("base_weights")] = r.nf4Base ? QStringLiteral("nf4") : QStringLiteral("f32");
+    o[QStringLiteral("base_weight_bytes")] = static_cast<double>(r.baseWeightBytes);
     o[QStringLiteral("base_parameters")] = static_cast<double>(r.baseParameters);
     o[QStringLiteral("lora_parameters")] = static_cast<double>(r.loraParameters);
     o[QStringLiteral("tokens_per_second")] = r.tokensPerSecond;
@@ -48,7 +50,7 @@ QJsonObject toJson(const engine::BenchResult &r)
 void printText(const engine::BenchResult &r)
 {
     cli::printLine(QStringLiteral("shape %1: %2 M frozen + %3 M LoRA parameters, batch %4 x %5 tokens, %6 threads, "
-                                  "metrics %7, gradient checkpointing %8")
+                                  "metrics %7, gradient checkpointing %8, base %9 (%10 MiB)")
                        .arg(QString::fromStdString(r.shape))
                        .arg(r.baseParameters / 1e6, 0, 'f', 1)
                        .arg(r.loraParameters / 1e6, 0, 'f', 2)
@@ -56,7 +58,9 @@ void printText(const engine::BenchResult &r)
                        .arg(r.sequenceLength)
                        .arg(r.threads)
                        .arg(r.metrics ? QStringLiteral("on") : QStringLiteral("off"),
-                            r.gradientCheckpointing ? QStringLiteral("on") : QStringLiteral("off")));
+                            r.gradientCheckpointing ? QStringLiteral("on") : QStringLiteral("off"),
+                            r.nf4Base ? QStringLiteral("NF4") : QStringLiteral("f32"))
+                       .arg(static_cast<double>(r.baseWeightBytes) / kMiB, 0, 'f', 1));
     cli::printLine(QStringLiteral("  %1 tokens/s, %2 ms per step (median of %3 after %4 warm-up; mean %5 ms)")
                        .arg(r.tokensPerSecond, 0, 'f', 1)
                        .arg(r.medianStepMs, 0, 'f', 1)
@@ -111,6 +115,8 @@ int runBench(const QStringList &arguments)
         QStringLiteral("Skip the per-matrix norms and δ probes, to measure what they cost.") });
     parser.addOption({ QStringLiteral("gradient-checkpointing"),
         QStringLiteral("Recompute each layer's activations in backward (less memory, one more forward pass).") });
+    parser.addOption({ QStringLiteral("nf4"),
+        QStringLiteral("Store the frozen decoder projections as 4-bit NF4, dequantised on the fly (QLoRA).") });
     parser.addOption({ QStringLiteral("json"), QStringLiteral("Print one JSON object instead of text.") });
     parser.process(arguments);
 
@@ -118,6 +124,7 @@ int runBench(const QStringList &arguments)
     options.shape = parser.value(QStringLiteral("shape")).toStdString();
     options.metrics = !parser.isSet(QStringLiteral("no-metrics"));
     options.gradientCheckpointing = parser.isSet(QStringLiteral("gradient-checkpointing"));
+    options.nf4Base = parser.isSet(QStringLiteral("nf4"));
     if (!readCount(parser, QStringLiteral("steps"), 1, options.steps)
         || !readCount(parser, QStringLiteral("warmup"), 0, options.warmupSteps)
         || !readCount(parser, QStringLiteral("threads"), 1, options.threads)) {

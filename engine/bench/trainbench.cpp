@@ -5,6 +5,7 @@
 #include "engine/core/runtime.h"
 #include "engine/lora/loramodel.h"
 #include "engine/model/causallm.h"
+#include "engine/quant/basequantization.h"
 #include "engine/train/adaptermetrics.h"
 #include "engine/train/deltaprobe.h"
 #include "engine/train/loraplusoptimizer.h"
@@ -99,7 +100,6 @@ BenchResult runBench(const BenchOptions &options)
 {
     if (options.threads > 0)
         setThreadCount(options.threads);
-    const KeepFreedMemory keep; // as Trainer::run does
     torch::manual_seed(options.seed);
     const ModelConfig config = *benchShape(options.shape);
     if (options.sequenceLength > config.maxPositions)
@@ -126,13 +126,24 @@ BenchResult runBench(const BenchOptions &options)
     result.batchSize = options.batchSize;
     result.sequenceLength = options.sequenceLength;
     result.gradientCheckpointing = options.gradientCheckpointing;
+    result.nf4Base = options.nf4Base;
     result.metrics = options.metrics;
     for (const torch::Tensor &parameter : model.module().parameters())
         result.baseParameters += parameter.numel();
     result.loraParameters = lora.parameterCount();
     std::int64_t projectionWeights = 0;
     for (const NamedLinear &linear : model.linearModules())
-        projectionWeights += linear.module->weight.numel();
+        projectionWeights += linear.module->inFeatures() * linear.module->outFeatures();
+    if (options.nf4Base)
+        quantizeBaseNf4(model);
+    // As Trainer::run does, from here on; not before, so the f32 weights that
+    // quantisation frees go back to the system instead of staying in the heap.
+    const KeepFreedMemory keep;
+    for (const torch::Tensor &parameter : model.module().parameters())
+        result.baseWeightBytes += parameter.numel() * static_cast<std::int64_t>(parameter.element_size());
+    for (const NamedLinear &linear : model.linearModules())
+        if (linear.module->isQuantized())
+            result.baseWeightBytes += linear.module->weightBytes();
 
     const std::int64_t B = options.batchSize, T = options.sequenceLength;
     const int total = options.warmupSteps + options.steps;

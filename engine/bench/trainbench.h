@@ -22,6 +22,7 @@ struct BenchOptions
     int threads = 0;            // intra-op threads; 0 = keep the current setting
     bool metrics = true;        // per-matrix ‖ΔA‖/‖ΔB‖ every step and δ probes every probeEvery steps
     bool gradientCheckpointing = false; // recompute each layer in backward (less memory, more time)
+    bool nf4Base = false;       // decoder projections stored as NF4, dequantised on the fly (QLoRA)
     int batchSize = 4;          // sequences per step
     int sequenceLength = 256;   // tokens per sequence
     std::uint64_t seed = 42;
@@ -33,6 +34,8 @@ struct BenchResult
     int steps = 0, warmupSteps = 0, threads = 0, batchSize = 0, sequenceLength = 0;
     bool metrics = true;
     bool gradientCheckpointing = false;
+    bool nf4Base = false;
+    std::int64_t baseWeightBytes = 0; // frozen weights as held during training
     std::int64_t baseParameters = 0;  // frozen
     std::int64_t loraParameters = 0;  // trainable
     double medianStepMs = 0.0;        // median over the measured steps

@@ -37,6 +37,9 @@ LoraLayerImpl::LoraLayerImpl(Linear base, int rank, double scaling, double dropo
         b = kaimingUniform(out, rank, generator);  // (O, R)
         break;
     case LoraInit::Pissa: {
+        if (m_base->isQuantized())
+            throw Error("PiSSA needs the full-precision base weight (hint: quantise the base to NF4 after adding "
+                        "the adapters)");
         if (m_base->isTied())
             throw Error("PiSSA cannot initialise a projection that shares its weight with the token embedding "
                         "(hint: leave lm_head out of the targets)");
@@ -99,6 +102,9 @@ void LoraLayerImpl::merge()
     if (m_base->isTied())
         throw Error("cannot merge a LoRA adapter into a projection that shares its weight with the token embedding "
                     "(hint: leave lm_head out of the targets, or export the adapter instead of a merged model)");
+    if (m_base->isQuantized())
+        throw Error("cannot merge a LoRA adapter into a 4-bit NF4 base weight (hint: merged exports load the base "
+                    "model again in full precision)");
     torch::NoGradGuard noGrad;
     torch::Tensor w = m_base->weightOutIn(); // (O, I) view
     if (magnitude.defined()) {

@@ -1,5 +1,7 @@
 #include "engine/model/linear.h"
 
+#include "engine/core/status.h"
+
 namespace engine {
 
 LinearImpl::LinearImpl(std::int64_t in, std::int64_t out, bool withBias, bool conv1d)
@@ -19,8 +21,32 @@ LinearImpl::LinearImpl(torch::Tensor tiedWeight)
     , m_tied(true)
 { }
 
+torch::Tensor LinearImpl::weightOutIn() const
+{
+    const torch::Tensor w = m_nf4 ? dequantizeNf4(*m_nf4) : weight;
+    return m_conv1d ? w.t() : w;
+}
+
+void LinearImpl::quantizeNf4(const Nf4Options &options)
+{
+    if (m_tied)
+        throw Error("a tied projection shares the embedding's weight and is not quantised");
+    if (m_nf4)
+        return;
+    m_nf4 = std::make_unique<Nf4Weight>(engine::quantizeNf4(weight, options));
+    torch::NoGradGuard noGrad;
+    weight.set_(); // frees the f32 storage; the registered parameter stays (empty)
+}
+
+std::int64_t LinearImpl::weightBytes() const
+{
+    return m_nf4 ? m_nf4->bytes() : weight.numel() * static_cast<std::int64_t>(weight.element_size());
+}
+
 torch::Tensor LinearImpl::baseForward(const torch::Tensor &x) const
 {
+    if (m_nf4)
+        return nf4Linear(x, *m_nf4, bias, m_conv1d);
     if (m_conv1d) { // y = x W + b with W [in, out]
         const torch::Tensor y = torch::matmul(x, weight); // (..., out)
         return bias.defined() ? y + bias : y; // (..., out)

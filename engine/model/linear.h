@@ -7,6 +7,7 @@
 #pragma once
 
 #include "engine/model/linearadapter.h"
+#include "engine/quant/nf4.h"
 
 #include <torch/torch.h>
 
@@ -40,8 +41,17 @@ public:
     bool isConv1d() const { return m_conv1d; }
     bool isTied() const { return m_tied; }
     bool hasBias() const { return bias.defined(); }
-    // The weight as [out, in] whatever the storage layout (a view for Conv1D).
-    torch::Tensor weightOutIn() const { return m_conv1d ? weight.t() : weight; }
+    // The weight as [out, in] whatever the storage layout: a view for Conv1D,
+    // a dequantised copy (not a view) when quantised.
+    torch::Tensor weightOutIn() const;
+
+    // Replaces the f32 weight by 4-bit NF4 (QLoRA), dequantised on the fly in
+    // forward and backward; `weight` becomes an empty tensor. Not for a tied
+    // projection (its weight is the embedding's).
+    void quantizeNf4(const Nf4Options &options = {});
+    bool isQuantized() const { return m_nf4 != nullptr; }
+    // Bytes of the weight as stored now (f32 or NF4).
+    std::int64_t weightBytes() const;
 
     torch::Tensor weight; // [out, in], or [in, out] when isConv1d()
     torch::Tensor bias; // [out] or undefined
@@ -52,6 +62,7 @@ private:
     bool m_conv1d = false;
     bool m_tied = false;
     std::shared_ptr<LinearAdapter> m_adapter;
+    std::unique_ptr<Nf4Weight> m_nf4;
 };
 TORCH_MODULE(Linear);
 

@@ -99,7 +99,7 @@ Result<ModelInfo> inspectModel(const std::string &folder)
 }
 
 MemoryEstimate estimateTrainingMemory(const ModelInfo &info, std::int64_t batch, std::int64_t seqLength,
-    std::int64_t rank, const std::string &computeDtype, bool gradientCheckpointing)
+    std::int64_t rank, const std::string &computeDtype, bool gradientCheckpointing, bool nf4Base)
 {
     const std::uint64_t elementBytes = (computeDtype == "bf16" || computeDtype == "f16") ? 2 : 4;
     MemoryEstimate estimate;
@@ -108,6 +108,11 @@ MemoryEstimate estimateTrainingMemory(const ModelInfo &info, std::int64_t batch,
     for (const LinearSpec &spec : info.linears) {
         if (spec.layer < 0)
             continue;
+        if (nf4Base) { // 4 bits + an 8-bit absmax code per 64 + an f32 scale per 64 × 256
+            const double weights = static_cast<double>(spec.inFeatures * spec.outFeatures);
+            estimate.baseWeightBytes -= static_cast<std::uint64_t>(weights * 4.0);
+            estimate.baseWeightBytes += static_cast<std::uint64_t>(weights * (0.5 + 1.0 / 64 + 4.0 / (64 * 256)));
+        }
         estimate.loraParameters += rank * (spec.inFeatures + spec.outFeatures);
         loraActivationsPerToken += rank; // the (x A) intermediate kept for backward
     }

@@ -44,7 +44,7 @@ struct ModelInfo
 // Memory needed to train a LoRA adapter on the model, in bytes (an estimate).
 struct MemoryEstimate
 {
-    std::uint64_t baseWeightBytes = 0; // frozen weights held as f32
+    std::uint64_t baseWeightBytes = 0; // frozen weights held as f32 (decoder projections as NF4 if asked)
     std::int64_t loraParameters = 0; // rank * (in + out) over the decoder projections
     std::uint64_t loraStateBytes = 0; // LoRA weights + gradients + AdamW moments, f32
     std::uint64_t activationBytes = 0; // activations kept for backward, incl. logits
@@ -59,8 +59,10 @@ Result<ModelInfo> inspectModel(const std::string &folder);
 // (lm_head excluded), `batch` sequences of `seqLength` tokens, activations in
 // `computeDtype` ("f32", "bf16" or "f16"; anything else counts as f32). With
 // gradient checkpointing only each layer's input is kept, plus one layer's
-// activations while it is recomputed.
+// activations while it is recomputed. nf4Base: the decoder projections are
+// stored as NF4 with double quantisation (4.127 bits per weight).
 MemoryEstimate estimateTrainingMemory(const ModelInfo &info, std::int64_t batch, std::int64_t seqLength,
-    std::int64_t rank, const std::string &computeDtype = "f32", bool gradientCheckpointing = false);
+    std::int64_t rank, const std::string &computeDtype = "f32", bool gradientCheckpointing = false,
+    bool nf4Base = false);
 
 } // namespace engine

@@ -28,6 +28,9 @@ Status TrainingConfig::validate() const
         return Status::failure("training.device: unknown device '" + device + "' (hint: 'cpu', 'cuda' or 'cuda:0')");
     if (threads < 0)
         return Status::failure("training.threads: must not be negative (hint: 0 uses all cores)");
+    if (baseWeights != "f32" && baseWeights != "nf4")
+        return Status::failure("training.base_weights: unknown '" + baseWeights
+            + "' (hint: 'f32' keeps the base as it is, 'nf4' stores it in 4 bits as QLoRA does)");
     return Status::success();
 }
 
@@ -48,6 +51,7 @@ std::string TrainingConfig::toJson() const
         {"device", device},
         {"threads", threads},
         {"gradient_checkpointing", gradientCheckpointing},
+        {"base_weights", baseWeights},
     };
     return j.dump(2);
 }
@@ -72,6 +76,7 @@ Result<TrainingConfig> TrainingConfig::fromJson(const std::string &json, const s
         in.read("device", c.device);
         in.read("threads", c.threads);
         in.read("gradient_checkpointing", c.gradientCheckpointing);
+        in.read("base_weights", c.baseWeights);
         in.rejectUnknownKeys();
         if (Status s = c.validate(); !s)
             throw Error(source + ": " + s.message());

@@ -25,6 +25,7 @@ struct TrainingConfig
     std::string device = "cpu";    // "cpu", "cuda" or "cuda:N"
     int threads = 0;               // CPU threads; 0 = all cores
     bool gradientCheckpointing = false; // recompute activations in backward to save memory
+    std::string baseWeights = "f32";    // frozen decoder projections: "f32", or "nf4" (QLoRA's 4-bit NormalFloat)
 
     Status validate() const;
     std::string toJson() const;

@@ -4,6 +4,7 @@
 #include "engine/core/status.h"
 #include "engine/data/chattemplatedetector.h"
 #include "engine/model/modelinfo.h"
+#include "engine/quant/basequantization.h"
 #include "engine/tokenizer/tokenizerloader.h"
 #include "engine/train/causallmloss.h"
 
@@ -34,7 +35,8 @@ void checkMemory(const RunSettings &settings, const torch::Device &device, Train
     const ModelInfo info = take(inspectModel(settings.modelPath));
     const std::int64_t batch = settings.training.batchSize;
     const MemoryEstimate estimate = estimateTrainingMemory(info, batch, settings.dataset.maxLength,
-        settings.lora.rank, device.is_cuda() ? "bf16" : "f32", settings.training.gradientCheckpointing);
+        settings.lora.rank, device.is_cuda() ? "bf16" : "f32", settings.training.gradientCheckpointing,
+        settings.training.baseWeights == "nf4");
     plan.estimatedMemoryBytes = static_cast<std::int64_t>(estimate.totalBytes);
     if (!device.is_cpu())
         return; // the CUDA allocator reports out-of-memory itself, with the sizes
@@ -43,8 +45,8 @@ void checkMemory(const RunSettings &settings, const torch::Device &device, Train
         throw Error("not enough memory: training '" + settings.modelPath + "' with batch " + std::to_string(batch)
             + " × " + std::to_string(settings.dataset.maxLength) + " tokens needs about "
             + gibibytes(estimate.totalBytes) + " but " + gibibytes(available)
-            + " are available (hint: lower the batch size or max length, use gradient accumulation, or enable "
-              "gradient checkpointing)");
+            + " are available (hint: lower the batch size or max length, use gradient accumulation, enable "
+              "gradient checkpointing, or store the base in 4 bits (training.base_weights \"nf4\"))");
 }
 
 void describeMatrices(const LoraModel &lora, TrainingPlan &plan)
@@ -115,6 +117,12 @@ TrainingSetup loadTrainingSetup(const RunSettings &settings, const std::string &
 
     setup.lora.emplace(LoraModel::inject(*setup.model, settings.lora, settings.training.seed));
     describeMatrices(*setup.lora, setup.plan);
+    if (settings.training.baseWeights == "nf4") {
+        const BaseQuantization q = quantizeBaseNf4(*setup.model); // after inject: PiSSA reads the f32 base
+        log("stored " + std::to_string(q.projections) + " base projections as NF4: "
+            + std::to_string(q.bytesBefore / (1024 * 1024)) + " MiB -> " + std::to_string(q.bytesAfter / (1024 * 1024))
+            + " MiB");
+    }
     for (auto &[name, parameter] : setup.lora->namedParameters())
         setup.parameters.push_back(parameter);
     setup.optimizer = std::make_unique<LoraPlusOptimizer>(setup.lora->namedParameters(), settings.optimizer);

@@ -165,6 +165,10 @@ private Q_SLOTS:
         typeInto(field<QLineEdit>(panel, "learningRate"), QStringLiteral("3e-4"));
         QCOMPARE(window.document()->settings().optimizer.learningRate, 3e-4);
         QCOMPARE(panel->errorFor(QStringLiteral("learningRate")), QString());
+
+        QCOMPARE(window.document()->settings().training.baseWeights, std::string("f32"));
+        field<QComboBox>(panel, "baseWeights")->setCurrentIndex(1);
+        QCOMPARE(window.document()->settings().training.baseWeights, std::string("nf4"));
     }
 
     void documentSavesAndReopens()

@@ -177,7 +177,7 @@ void ModelPanel::showMemory()
     const engine::RunSettings &s = m_document->settings();
     const engine::MemoryEstimate estimate =
         engine::estimateTrainingMemory(*m_info, s.training.batchSize, s.dataset.maxLength, s.lora.rank, "f32",
-                                       s.training.gradientCheckpointing);
+                                       s.training.gradientCheckpointing, s.training.baseWeights == "nf4");
     m_memory->setText(tr("≈ %1 on %2 (weights %3, adapter state %4, activations %5) for batch %6 × %7 tokens, rank %8")
                           .arg(formatBytes(double(estimate.totalBytes)), QString::fromStdString(s.training.device),
                                formatBytes(double(estimate.baseWeightBytes)), formatBytes(double(estimate.loraStateBytes)),

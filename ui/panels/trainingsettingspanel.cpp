@@ -16,6 +16,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace ui {
 
 TrainingSettingsPanel::TrainingSettingsPanel(app::ProjectDocument *document, QWidget *parent)
@@ -76,6 +78,14 @@ TrainingSettingsPanel::TrainingSettingsPanel(app::ProjectDocument *document, QWi
                                    "backward pass, so activations need a fraction of the memory; a step costs one "
                                    "more forward pass."));
     addRow(form, tr("Save memory:"), m_checkpointing, {QStringLiteral("training.gradient_checkpointing")});
+    m_baseWeights = new QComboBox(content);
+    m_baseWeights->setObjectName(QStringLiteral("baseWeights"));
+    m_baseWeights->addItem(tr("Full precision (f32)"), QStringLiteral("f32"));
+    m_baseWeights->addItem(tr("4-bit NF4 (QLoRA)"), QStringLiteral("nf4"));
+    m_baseWeights->setToolTip(tr("4-bit NF4 stores the frozen projections of every layer in about an eighth of the "
+                                 "memory (blocks of 64, double quantisation, as QLoRA does) and expands them on the "
+                                 "fly; the adapter still trains in full precision. Costs a little accuracy."));
+    addRow(form, tr("Base weights:"), m_baseWeights, {QStringLiteral("training.base_weights")});
 
     m_general = FieldErrors::makeLabel(content);
     m_general->setObjectName(QStringLiteral("trainingError"));
@@ -90,6 +100,7 @@ TrainingSettingsPanel::TrainingSettingsPanel(app::ProjectDocument *document, QWi
     connect(m_schedule, &QComboBox::currentIndexChanged, this, &TrainingSettingsPanel::commit);
     connect(m_device, &QComboBox::currentIndexChanged, this, &TrainingSettingsPanel::commit);
     connect(m_checkpointing, &QCheckBox::toggled, this, &TrainingSettingsPanel::commit);
+    connect(m_baseWeights, &QComboBox::currentIndexChanged, this, &TrainingSettingsPanel::commit);
     connect(m_document, &app::ProjectDocument::settingsChanged, this, &TrainingSettingsPanel::onSettingsChanged);
     onSettingsChanged();
 }
@@ -150,6 +161,7 @@ void TrainingSettingsPanel::onSettingsChanged()
     m_device->setCurrentIndex(m_device->findData(QString::fromStdString(s.training.device)));
     m_threads->setValue(s.training.threads);
     m_checkpointing->setChecked(s.training.gradientCheckpointing);
+    m_baseWeights->setCurrentIndex(std::max(0, m_baseWeights->findData(QString::fromStdString(s.training.baseWeights))));
     m_updating = false;
 
     engine::Status status = s.optimizer.validate();
@@ -187,6 +199,7 @@ void TrainingSettingsPanel::commit()
     s.training.device = m_device->currentData().toString().toStdString();
     s.training.threads = m_threads->value();
     s.training.gradientCheckpointing = m_checkpointing->isChecked();
+    s.training.baseWeights = m_baseWeights->currentData().toString().toStdString();
     m_document->setSettings(s);
 }
 

@@ -59,6 +59,7 @@ private:
     QComboBox *m_device = nullptr;
     QSpinBox *m_threads = nullptr;
     QCheckBox *m_checkpointing = nullptr;
+    QComboBox *m_baseWeights = nullptr;
     QLabel *m_general = nullptr;
     bool m_updating = false;
 };

@@ -55,9 +55,11 @@ private Q_SLOTS:
         engine::TrainingConfig training;
         training.device = "cuda:1";
         training.seed = 1234567890123ULL;
+        training.baseWeights = "nf4";
         const auto trainingBack = engine::TrainingConfig::fromJson(training.toJson());
         QVERIFY(trainingBack.isOk());
         QCOMPARE(trainingBack->seed, training.seed);
+        QCOMPARE(trainingBack->baseWeights, std::string("nf4"));
         QCOMPARE(trainingBack->toJson(), training.toJson());
     }
 
@@ -76,6 +78,8 @@ private Q_SLOTS:
         QTest::newRow("ratio") << "optimizer" << "{\"loraplus_ratio\": 0.5}" << "optimizer.loraplus_ratio: must be >= 1";
         QTest::newRow("lr") << "optimizer" << "{\"learning_rate\": -1}" << "optimizer.learning_rate";
         QTest::newRow("device") << "training" << "{\"device\": \"tpu\"}" << "unknown device 'tpu'";
+        QTest::newRow("base weights") << "training" << "{\"base_weights\": \"int8\"}"
+                                      << "training.base_weights: unknown 'int8'";
         QTest::newRow("batch") << "training" << "{\"batch_size\": 0}" << "training.batch_size: 0 is out of range";
         QTest::newRow("array") << "training" << "[1, 2]" << "expected a JSON object at the top level, found a list";
     }

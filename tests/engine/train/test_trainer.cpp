@@ -69,11 +69,21 @@ private Q_SLOTS:
     // One batch of 4 sequences, seen 150 times: the loss must fall by 90 %. The
     // output head is adapted too: behind the tiny model's frozen final norm, a
     // frozen 32-wide head cannot make one token's probability approach 1.
+    // Also with the layers' projections stored as 4-bit NF4 (QLoRA).
+    void overfitsOneBatch_data()
+    {
+        QTest::addColumn<QString>("baseWeights");
+        QTest::newRow("f32") << QStringLiteral("f32");
+        QTest::newRow("nf4") << QStringLiteral("nf4");
+    }
+
     void overfitsOneBatch()
     {
+        QFETCH(QString, baseWeights);
         QTemporaryDir dir;
         trainfixture::write(dir.path(), "llama", 4);
         engine::RunSettings settings = trainfixture::settings(dir.path(), 150);
+        settings.training.baseWeights = baseWeights.toStdString();
         settings.dataset.shuffle = false;
         settings.lora.rank = 8;
         settings.lora.alpha = 16;

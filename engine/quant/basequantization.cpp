@@ -1,0 +1,20 @@
+#include "engine/quant/basequantization.h"
+
+namespace engine {
+
+BaseQuantization quantizeBaseNf4(const CausalLm &model, const Nf4Options &options)
+{
+    BaseQuantization summary;
+    for (const NamedLinear &linear : model.linearModules()) {
+        if (linear.layer < 0 || linear.module->isTied() || linear.module->isQuantized())
+            continue;
+        summary.weights += linear.module->inFeatures() * linear.module->outFeatures();
+        summary.bytesBefore += linear.module->weightBytes();
+        linear.module.ptr()->quantizeNf4(options);
+        summary.bytesAfter += linear.module->weightBytes();
+        ++summary.projections;
+    }
+    return summary;
+}
+
+} // namespace engine
