@@ -1,5 +1,5 @@
 // lorafit-cli bench [--shape NAME] [--steps N] [--threads N] [--no-metrics] [--gradient-checkpointing] [--nf4]
-// [--json]: trains a named model shape with random weights for N steps and
+// [--device cpu|cuda[:N]] [--json]: trains a named model shape with random weights for N steps and
 // prints tokens/s, the median step time, peak memory and model FLOP
 // utilisation against the sgemm rate measured in the same process. The work
 // is engine::runTrainBench(); this file only parses options and prints.
@@ -22,6 +22,7 @@ QJsonObject toJson(const engine::BenchResult &r)
     o[QStringLiteral("steps")] = r.steps;
     o[QStringLiteral("warmup_steps")] = r.warmupSteps;
     o[QStringLiteral("threads")] = r.threads;
+    o[QStringLiteral("device")] = QString::fromStdString(r.device);
     o[QStringLiteral("batch_size")] = r.batchSize;
     o[QStringLiteral("sequence_length")] = r.sequenceLength;
     o[QStringLiteral("metrics")] = r.metrics;
@@ -49,7 +50,7 @@ QJsonObject toJson(const engine::BenchResult &r)
 
 void printText(const engine::BenchResult &r)
 {
-    cli::printLine(QStringLiteral("shape %1: %2 M frozen + %3 M LoRA parameters, batch %4 x %5 tokens, %6 threads, "
+    cli::printLine(QStringLiteral("shape %1: %2 M frozen + %3 M LoRA parameters, batch %4 x %5 tokens, %6 threads on %11, "
                                   "metrics %7, gradient checkpointing %8, base %9 (%10 MiB)")
                        .arg(QString::fromStdString(r.shape))
                        .arg(r.baseParameters / 1e6, 0, 'f', 1)
@@ -60,7 +61,8 @@ void printText(const engine::BenchResult &r)
                        .arg(r.metrics ? QStringLiteral("on") : QStringLiteral("off"),
                             r.gradientCheckpointing ? QStringLiteral("on") : QStringLiteral("off"),
                             r.nf4Base ? QStringLiteral("NF4") : QStringLiteral("f32"))
-                       .arg(static_cast<double>(r.baseWeightBytes) / kMiB, 0, 'f', 1));
+                       .arg(static_cast<double>(r.baseWeightBytes) / kMiB, 0, 'f', 1)
+                       .arg(QString::fromStdString(r.device)));
     cli::printLine(QStringLiteral("  %1 tokens/s, %2 ms per step (median of %3 after %4 warm-up; mean %5 ms)")
                        .arg(r.tokensPerSecond, 0, 'f', 1)
                        .arg(r.medianStepMs, 0, 'f', 1)
@@ -115,6 +117,9 @@ int runBench(const QStringList &arguments)
         QStringLiteral("Skip the per-matrix norms and δ probes, to measure what they cost.") });
     parser.addOption({ QStringLiteral("gradient-checkpointing"),
         QStringLiteral("Recompute each layer's activations in backward (less memory, one more forward pass).") });
+    parser.addOption({ QStringLiteral("device"),
+        QStringLiteral("cpu (default), cuda or cuda:N; CUDA computes in bf16 under autocast, as training does."),
+        QStringLiteral("device"), QStringLiteral("cpu") });
     parser.addOption({ QStringLiteral("nf4"),
         QStringLiteral("Store the frozen decoder projections as 4-bit NF4, dequantised on the fly (QLoRA).") });
     parser.addOption({ QStringLiteral("json"), QStringLiteral("Print one JSON object instead of text.") });
@@ -125,6 +130,7 @@ int runBench(const QStringList &arguments)
     options.metrics = !parser.isSet(QStringLiteral("no-metrics"));
     options.gradientCheckpointing = parser.isSet(QStringLiteral("gradient-checkpointing"));
     options.nf4Base = parser.isSet(QStringLiteral("nf4"));
+    options.device = parser.value(QStringLiteral("device")).toStdString();
     if (!readCount(parser, QStringLiteral("steps"), 1, options.steps)
         || !readCount(parser, QStringLiteral("warmup"), 0, options.warmupSteps)
         || !readCount(parser, QStringLiteral("threads"), 1, options.threads)) {

@@ -1,6 +1,7 @@
 // lorafit-cli: the headless front end. Dispatches to the registered commands.
 #include "app/appsetup.h"
 #include "app/cli/command.h"
+#include "engine/core/runtime.h"
 
 #include <QCoreApplication>
 
@@ -20,6 +21,7 @@ void printUsage()
 
 int main(int argc, char *argv[])
 {
+    engine::useOneHeap(); // before Qt or the trainer start threads
     QCoreApplication application(argc, argv);
     app::setUpApplication(QStringLiteral("lorafit-cli"));
 

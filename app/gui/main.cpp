@@ -1,6 +1,7 @@
 // lorafit: the desktop application.
 #include "app/appsetup.h"
 #include "app/projectdocument.h"
+#include "engine/core/runtime.h"
 #include "ui/headlessdemo.h"
 #include "ui/mainwindow.h"
 #include "ui/screenshot.h"
@@ -33,6 +34,7 @@ bool hasDisplay()
 
 int main(int argc, char *argv[])
 {
+    engine::useOneHeap(); // before Qt or the trainer start threads
     // --version and --help must work without a display.
     if (hasArgument(argc, argv, "--version") || hasArgument(argc, argv, "-v")) {
         QCoreApplication core(argc, argv);

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace engine {
 
-// GFLOP/s of an (n×n)·(n×n) f32 product on the CPU, best of at least `repeats`
+// GFLOP/s of an (n×n)·(n×n) product on `device` (f32 on the CPU, bf16 on
+// CUDA: the dtype training computes in there), best of at least `repeats`
 // timed runs after one untimed run.
-double measureSgemmGflops(std::int64_t n = 2048, int repeats = 3);
+double measureSgemmGflops(std::int64_t n = 2048, int repeats = 3, const std::string &device = "cpu");
 
 } // namespace engine

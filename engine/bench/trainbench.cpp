@@ -3,15 +3,17 @@
 #include "engine/bench/benchshape.h"
 #include "engine/bench/sgemmrate.h"
 #include "engine/core/runtime.h"
+#include "engine/core/stopwatch.h"
 #include "engine/lora/loramodel.h"
 #include "engine/model/causallm.h"
 #include "engine/quant/basequantization.h"
 #include "engine/train/adaptermetrics.h"
+#include "engine/train/autocastscope.h"
 #include "engine/train/deltaprobe.h"
 #include "engine/train/loraplusoptimizer.h"
 #include "engine/train/trainingconfig.h"
+#include "engine/train/trainingsetup.h"
 #include "engine/train/trainstep.h"
-#include "engine/core/stopwatch.h"
 
 #include <torch/torch.h>
 
@@ -89,6 +91,10 @@ Status checkOptions(const BenchOptions &options)
             known += (known.empty() ? "" : ", ") + name;
         return Status::failure("unknown benchmark shape '" + options.shape + "' (hint: use one of " + known + ")");
     }
+    TrainingConfig training;
+    training.device = options.device;
+    if (Status status = training.validate(); !status)
+        return Status::failure("bench --device: " + status.message());
     if (options.steps < 1 || options.warmupSteps < 0 || options.batchSize < 1 || options.sequenceLength < 2
         || options.threads < 0)
         return Status::failure("benchmark steps, batch size and threads must be positive, warm-up steps not "
@@ -105,8 +111,10 @@ BenchResult runBench(const BenchOptions &options)
     if (options.sequenceLength > config.maxPositions)
         throw Error("sequence length " + std::to_string(options.sequenceLength) + " exceeds the shape's "
             + std::to_string(config.maxPositions) + " positions (hint: use a shorter sequence)");
+    const torch::Device device = parseDevice(options.device);
     const CausalLm model(buildCausalLmNet(config), "", {});
     randomiseWeights(model.module());
+    model.module().to(device);
     model.net()->setGradientCheckpointing(options.gradientCheckpointing);
     LoraModel lora = LoraModel::inject(model, benchLoraConfig(), options.seed);
     lora.setTraining(true);
@@ -115,7 +123,8 @@ BenchResult runBench(const BenchOptions &options)
     LoraPlusOptimizer optimizer(lora.namedParameters(), optimizerConfig);
     AdapterMetrics adapterMetrics(lora);
     const TrainingConfig training;
-    DeltaProbe probe(model, lora, torch::randint(0, config.vocabSize, { 1, kProbeTokens }, torch::kInt64));
+    const auto idOptions = torch::TensorOptions().dtype(torch::kInt64).device(device);
+    DeltaProbe probe(model, lora, torch::randint(0, config.vocabSize, { 1, kProbeTokens }, idOptions));
     const TrainStepParts parts{ model, optimizer, parameters, adapterMetrics, &probe };
 
     BenchResult result;
@@ -123,6 +132,7 @@ BenchResult runBench(const BenchOptions &options)
     result.steps = options.steps;
     result.warmupSteps = options.warmupSteps;
     result.threads = torch::get_num_threads();
+    result.device = device.str();
     result.batchSize = options.batchSize;
     result.sequenceLength = options.sequenceLength;
     result.gradientCheckpointing = options.gradientCheckpointing;
@@ -150,11 +160,12 @@ BenchResult runBench(const BenchOptions &options)
     std::vector<double> stepMs;
     double metricsMs = 0.0;
     std::vector<MatrixMetrics> matrices(lora.matrices().size());
+    const AutocastScope autocast(device);
     CpuTimes measuredStart;
     for (int step = 0; step < total; ++step) {
         if (step == options.warmupSteps)
             measuredStart = cpuTimes();
-        const torch::Tensor ids = torch::randint(0, config.vocabSize, { B, T }, torch::kInt64); // (B, T)
+        const torch::Tensor ids = torch::randint(0, config.vocabSize, { B, T }, idOptions); // (B, T)
         TrainStepSettings settings;
         settings.trainedTokens = static_cast<double>(B * (T - 1));
         settings.maxGradNorm = optimizerConfig.maxGradNorm;
@@ -187,7 +198,7 @@ BenchResult runBench(const BenchOptions &options)
     result.tokensPerSecond = static_cast<double>(B * T) / seconds;
     result.modelGflopPerStep = trainingFlopsPerStep(config, B, T, projectionWeights, result.loraParameters) / 1e9;
     result.achievedGflops = result.modelGflopPerStep / seconds;
-    result.sgemmGflops = measureSgemmGflops();
+    result.sgemmGflops = measureSgemmGflops(2048, 3, result.device);
     result.mfu = result.sgemmGflops > 0.0 ? result.achievedGflops / result.sgemmGflops : 0.0;
     return result;
 }

@@ -20,6 +20,7 @@ struct BenchOptions
     int steps = 10;             // measured optimizer steps
     int warmupSteps = 2;        // steps run first and not measured
     int threads = 0;            // intra-op threads; 0 = keep the current setting
+    std::string device = "cpu"; // "cpu", "cuda" or "cuda:N" (bf16 autocast, as training does)
     bool metrics = true;        // per-matrix ‖ΔA‖/‖ΔB‖ every step and δ probes every probeEvery steps
     bool gradientCheckpointing = false; // recompute each layer in backward (less memory, more time)
     bool nf4Base = false;       // decoder projections stored as NF4, dequantised on the fly (QLoRA)
@@ -32,6 +33,7 @@ struct BenchResult
 {
     std::string shape;
     int steps = 0, warmupSteps = 0, threads = 0, batchSize = 0, sequenceLength = 0;
+    std::string device;
     bool metrics = true;
     bool gradientCheckpointing = false;
     bool nf4Base = false;
@@ -45,9 +47,9 @@ struct BenchResult
     double tokensPerSecond = 0.0;     // batchSize × sequenceLength / median step time
     double modelGflopPerStep = 0.0;   // the FLOPs one step needs (see benchshape.h)
     double achievedGflops = 0.0;      // modelGflopPerStep / median step time
-    double sgemmGflops = 0.0;         // large f32 matrix product, same process and threads
+    double sgemmGflops = 0.0;         // large matrix product, same process, threads and device (bf16 on CUDA)
     double mfu = 0.0;                 // achievedGflops / sgemmGflops
-    std::uint64_t peakRssBytes = 0;   // peak resident memory of the process after training (0 if unknown)
+    std::uint64_t peakRssBytes = 0;   // peak resident (host) memory of the process after training (0 if unknown)
     double userSeconds = 0.0;         // CPU time of the measured steps
     double systemSeconds = 0.0;       // kernel time of the measured steps (page faults show here)
     double firstLoss = 0.0, lastLoss = 0.0;

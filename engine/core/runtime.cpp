@@ -128,6 +128,13 @@ int g_keepCount = 0;
 
 } // namespace
 
+void useOneHeap()
+{
+#ifdef __GLIBC__
+    mallopt(M_ARENA_MAX, 1);
+#endif
+}
+
 KeepFreedMemory::KeepFreedMemory()
 {
 #ifdef __GLIBC__

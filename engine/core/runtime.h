@@ -42,6 +42,13 @@ std::uint64_t availableMemoryBytes();
 // Resident memory of this process now; 0 if unknown.
 std::uint64_t processMemoryBytes();
 
+// Makes every thread allocate from one heap (glibc: one malloc arena); call it
+// first in main(), before any thread starts. The training thread's tensors
+// otherwise fill an arena of their own that fragments beside the main heap:
+// 10 demo steps peaked at 501 MiB with per-thread arenas and 469 MiB with one
+// (tests/bench/RESULTS.md). A no-op elsewhere.
+void useOneHeap();
+
 // While one exists (Linux, glibc), freed memory stays in the process heap
 // instead of going back to the system: a training step allocates and frees
 // the same large activation buffers every step, and glibc would otherwise

@@ -4,10 +4,10 @@
 #include "engine/generate/textgenerator.h"
 
 #include "engine/core/status.h"
+#include "engine/core/stopwatch.h"
 #include "engine/generate/sampler.h"
 #include "engine/generate/stopmatcher.h"
 #include "engine/tokenizer/streamdecoder.h"
-#include "engine/core/stopwatch.h"
 
 #include <algorithm>
 #include <set>

@@ -4,6 +4,7 @@
 #include "engine/pretrain/pretrainer.h"
 
 #include "engine/core/runtime.h"
+#include "engine/core/stopwatch.h"
 #include "engine/data/permutation.h"
 #include "engine/model/causallm.h"
 #include "engine/pretrain/modelfolderwriter.h"
@@ -12,7 +13,6 @@
 #include "engine/tokenizer/bpetrainer.h"
 #include "engine/tokenizer/tokenizerloader.h"
 #include "engine/train/optimizerconfig.h"
-#include "engine/core/stopwatch.h"
 
 #include <nlohmann/json.hpp>
 

@@ -2,17 +2,17 @@
 
 #include "engine/core/runtime.h"
 #include "engine/core/status.h"
+#include "engine/core/stopwatch.h"
 #include "engine/lora/peftadapter.h"
 #include "engine/lora/peftconfig.h"
 #include "engine/train/adaptermetrics.h"
+#include "engine/train/autocastscope.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/deltaprobe.h"
 #include "engine/train/metricsqueue.h"
 #include "engine/train/trainingsetup.h"
 #include "engine/train/trainstep.h"
-#include "engine/core/stopwatch.h"
 
-#include <ATen/autocast_mode.h>
 
 #include <cmath>
 #include <filesystem>
@@ -40,32 +40,6 @@ struct LoopState
     std::string lastCheckpoint;
     std::int64_t lastGoodCheckpointStep = -1;
     std::vector<CheckpointRecord> written; // this run's checkpoints, oldest first
-};
-
-// CUDA computes in bf16 under autocast; the CPU stays f32. Restores the previous mode.
-class AutocastScope
-{
-public:
-    explicit AutocastScope(const torch::Device &device)
-        : m_enabled(device.is_cuda())
-    {
-        if (!m_enabled)
-            return;
-        at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-        at::autocast::set_enabled(true);
-    }
-    ~AutocastScope()
-    {
-        if (!m_enabled)
-            return;
-        at::autocast::set_enabled(false);
-        at::autocast::clear_cache();
-    }
-    AutocastScope(const AutocastScope &) = delete;
-    AutocastScope &operator=(const AutocastScope &) = delete;
-
-private:
-    bool m_enabled;
 };
 
 class TrainingRun

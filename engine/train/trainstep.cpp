@@ -1,7 +1,7 @@
 #include "engine/train/trainstep.h"
 
-#include "engine/train/causallmloss.h"
 #include "engine/core/stopwatch.h"
+#include "engine/train/causallmloss.h"
 
 #include <cmath>
 

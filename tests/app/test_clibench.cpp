@@ -99,6 +99,35 @@ private Q_SLOTS:
         QVERIFY2(run.err.contains(QStringLiteral("tiny, gpt2-124m, llama-160m")), qPrintable(run.err));
     }
 
+    void nf4BaseStoresAnEighthOfTheWeights()
+    {
+        const Run run = runCli({ QStringLiteral("bench"), QStringLiteral("--shape"), QStringLiteral("tiny"),
+            QStringLiteral("--steps"), QStringLiteral("1"), QStringLiteral("--warmup"), QStringLiteral("0"),
+            QStringLiteral("--nf4"), QStringLiteral("--json") });
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        const QJsonObject o = QJsonDocument::fromJson(run.out.trimmed()).object();
+        QCOMPARE(o.value(QStringLiteral("base_weights")).toString(), QStringLiteral("nf4"));
+        // Projections at 4.127 bits instead of 32; everything else (embeddings, norms) stays f32.
+        const double quantised = kLayers * kLayerProjections; // lm_head stays f32, as in QLoRA
+        const double expected = (kBaseParameters - quantised) * 4.0 + quantised * 4.127 / 8.0;
+        const double bytes = o.value(QStringLiteral("base_weight_bytes")).toDouble();
+        QVERIFY2(qAbs(bytes - expected) < 0.01 * expected, qPrintable(QString::number(bytes)));
+        QVERIFY(std::isfinite(o.value(QStringLiteral("last_loss")).toDouble()));
+    }
+
+    void deviceWithoutCudaFailsWithHint()
+    {
+        const Run run = runCli({ QStringLiteral("bench"), QStringLiteral("--device"), QStringLiteral("cuda"),
+            QStringLiteral("--steps"), QStringLiteral("1"), QStringLiteral("--warmup"), QStringLiteral("0") });
+        if (run.exitCode == 0)
+            QSKIP("this machine has CUDA");
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains(QStringLiteral("'cuda' is not available here")), qPrintable(run.err));
+        const Run bad = runCli({ QStringLiteral("bench"), QStringLiteral("--device"), QStringLiteral("tpu") });
+        QCOMPARE(bad.exitCode, 1);
+        QVERIFY2(bad.err.contains(QStringLiteral("unknown device 'tpu'")), qPrintable(bad.err));
+    }
+
     void badStepsIsAUsageError()
     {
         const Run run = runCli({ QStringLiteral("bench"), QStringLiteral("--steps"), QStringLiteral("0") });
