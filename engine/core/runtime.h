@@ -22,6 +22,8 @@ struct RuntimeInfo
     std::string torchVersion;  // LibTorch version the engine was built with
     int threads = 1;           // intra-op threads in use
     bool cudaBuilt = false;    // this LibTorch build has CUDA
+    std::string blas;          // the BLAS behind CPU matrix products, e.g. "OpenBLAS 0.3.21 (OpenMP)"; empty if unknown
+    std::string blasWarning;   // set when that BLAS is known to slow training down, with a hint
     std::vector<DeviceInfo> devices; // CPU first, then every visible CUDA device
 };
 
@@ -32,6 +34,10 @@ int initRuntime(int threads = 0);
 
 // Changes the intra-op thread count later (e.g. from training settings).
 void setThreadCount(int threads);
+
+// The intra-op thread count in use; other parallel work (tokenizing a
+// dataset) sizes itself by it, so --threads and LORAFIT_THREADS cover it too.
+int threadCount();
 
 RuntimeInfo runtimeInfo();
 

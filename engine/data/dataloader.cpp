@@ -6,6 +6,7 @@
 #include "engine/data/examplestore.h"
 #include "engine/data/permutation.h"
 #include "engine/data/sequencepacker.h"
+#include "engine/data/tokenizingpipeline.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -100,23 +101,21 @@ void DataLoader::Impl::read(const std::string &path, const Tokenizer &tokenizer,
         stats.chatTemplate = source.renderOptions().chatTemplate;
         stats.warnings = source.warnings();
     }
-    RenderedExample rendered;
-    TokenizedExample tokenized;
-    while (source.next(rendered)) {
-        tokenizeExample(rendered, tokenizer, static_cast<std::size_t>(config.maxLength), tokenized);
-        stats.truncatedRecords += tokenized.truncated;
-        std::int32_t classId = -1;
-        if (stats.shape == Shape::Classification) {
-            const auto known = std::find(config.labels.begin(), config.labels.end(), rendered.label);
-            if (!config.labels.empty() && known == config.labels.end())
-                throw Error(rendered.source + ":" + std::to_string(rendered.line) + ": label '" + rendered.label
-                    + "' is not one of the labels in the dataset settings");
-            classId = labels.emplace(rendered.label, static_cast<std::int32_t>(labels.size())).first->second;
-        }
-        store.add(tokenized, classId);
-        if (progress && (store.size() & 1023) == 0 && !progress(source.bytesRead(), source.totalBytes()))
-            throw LoadCancelled();
-    }
+    tokenizeAll(source, tokenizer, static_cast<std::size_t>(config.maxLength),
+        [&](const RenderedExample &rendered, const TokenizedExample &tokenized) {
+            stats.truncatedRecords += tokenized.truncated;
+            std::int32_t classId = -1;
+            if (stats.shape == Shape::Classification) {
+                const auto known = std::find(config.labels.begin(), config.labels.end(), rendered.label);
+                if (!config.labels.empty() && known == config.labels.end())
+                    throw Error(rendered.source + ":" + std::to_string(rendered.line) + ": label '" + rendered.label
+                        + "' is not one of the labels in the dataset settings");
+                classId = labels.emplace(rendered.label, static_cast<std::int32_t>(labels.size())).first->second;
+            }
+            store.add(tokenized, classId);
+            if (progress && (store.size() & 1023) == 0 && !progress(source.bytesRead(), source.totalBytes()))
+                throw LoadCancelled();
+        });
     stats.skippedRecords += source.skipped();
     for (const std::string &message : source.skippedMessages())
         if (stats.skippedMessages.size() < kKeptSkipMessages)

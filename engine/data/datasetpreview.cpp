@@ -1,10 +1,12 @@
-// previewDataset: ExampleSource, then per example either tokenizeExample or
-// byte lengths, feeding the statistics and the first N span lists.
+// previewDataset: ExampleSource, then per example either its tokens (tokenized
+// on worker threads by tokenizeAll) or its byte lengths, feeding the
+// statistics and the first N span lists.
 #include "engine/data/datasetpreview.h"
 
 #include "engine/data/examplesource.h"
 #include "engine/data/exampletokenizer.h"
 #include "engine/data/sequencepacker.h"
+#include "engine/data/tokenizingpipeline.h"
 
 #include <algorithm>
 
@@ -56,28 +58,11 @@ DatasetPreview preview(const DatasetConfig &config, const Tokenizer *tokenizer, 
     out.histogram.bucketWidth = std::max<std::size_t>(1, (maxLength + kBuckets - 1) / kBuckets);
     out.histogram.counts.assign(kBuckets + 1, 0);
     SequencePacker packer(maxLength, config.packing);
-    RenderedExample rendered;
-    TokenizedExample tokenized;
     std::uint64_t lengthSum = 0;
-    while (source.next(rendered)) {
-        std::size_t length = 0;
-        std::size_t trained = 0;
-        if (tokenizer) {
-            tokenizeExample(rendered, *tokenizer, maxLength, tokenized);
-            length = tokenized.fullLength;
-            trained = static_cast<std::size_t>(std::count_if(
-                tokenized.labels.begin(), tokenized.labels.end(), [](TokenId l) { return l != kIgnoreIndex; }));
-        } else {
-            std::size_t kept = 0;
-            for (const Segment &s : rendered.segments) {
-                const std::size_t take = std::min(s.text.size(), maxLength - std::min(maxLength, kept));
-                kept += take;
-                trained += s.trained ? take : 0;
-                length += s.text.size();
-            }
-        }
+    auto count = [&](const RenderedExample &rendered, const TokenizedExample *tokenized, std::size_t length,
+                     std::size_t trained) {
         if (static_cast<int>(out.examples.size()) < exampleCount)
-            out.examples.push_back(previewOf(rendered, tokenizer ? &tokenized : nullptr, tokenizer, length, maxLength));
+            out.examples.push_back(previewOf(rendered, tokenized, tokenizer, length, maxLength));
         const std::size_t kept = std::min(length, maxLength);
         out.shortest = out.records == 0 ? length : std::min(out.shortest, length);
         out.longest = std::max(out.longest, length);
@@ -90,6 +75,25 @@ DatasetPreview preview(const DatasetConfig &config, const Tokenizer *tokenizer, 
         packer.place(kept);
         if (progress && (out.records & 1023) == 0 && !progress(source.bytesRead(), source.totalBytes()))
             throw PreviewCancelled();
+    };
+    if (tokenizer) {
+        tokenizeAll(source, *tokenizer, maxLength, [&](const RenderedExample &rendered, const TokenizedExample &tokenized) {
+            const auto trained = static_cast<std::size_t>(std::count_if(
+                tokenized.labels.begin(), tokenized.labels.end(), [](TokenId l) { return l != kIgnoreIndex; }));
+            count(rendered, &tokenized, tokenized.fullLength, trained);
+        });
+    } else {
+        RenderedExample rendered;
+        while (source.next(rendered)) {
+            std::size_t length = 0, kept = 0, trained = 0; // in bytes: no tokenizer
+            for (const Segment &s : rendered.segments) {
+                const std::size_t take = std::min(s.text.size(), maxLength - std::min(maxLength, kept));
+                kept += take;
+                trained += s.trained ? take : 0;
+                length += s.text.size();
+            }
+            count(rendered, nullptr, length, trained);
+        }
     }
     out.meanLength = out.records > 0 ? static_cast<double>(lengthSum) / static_cast<double>(out.records) : 0.0;
     out.sequencesPerEpoch = packer.sequences();

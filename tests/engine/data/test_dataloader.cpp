@@ -7,6 +7,10 @@
 
 #include "engine/data/dataloader.h"
 #include "engine/data/datasetpreview.h"
+#include "engine/data/examplesource.h"
+#include "engine/data/tokenizingpipeline.h"
+#include "engine/core/runtime.h"
+#include "engine/core/status.h"
 
 #include <QFile>
 #include <QTemporaryDir>
@@ -87,6 +91,62 @@ std::vector<std::string> docsOf(const Batch &batch, const test::ByteTokenizer &t
     return docs;
 }
 
+// Refuses any text containing "POISON", as a tokenizer error would.
+class PoisonTokenizer : public test::ByteTokenizer
+{
+public:
+    PoisonTokenizer() : test::ByteTokenizer("", "</s>", false) { }
+    std::vector<TokenId> encode(std::string_view text, bool addSpecial, bool parseSpecial) const override
+    {
+        if (text.find("POISON") != std::string_view::npos)
+            throw engine::Error("poisoned text");
+        return test::ByteTokenizer::encode(text, addSpecial, parseSpecial);
+    }
+};
+
+// Records of 1..40 words; line `poison` (1-based) holds POISON, line `broken` is invalid JSON (0: none).
+QByteArray varyingDocs(int n, int poison = 0, int broken = 0)
+{
+    QByteArray out;
+    for (int i = 1; i <= n; ++i) {
+        if (i == broken) {
+            out += "{\"text\": \"unterminated\n";
+            continue;
+        }
+        QByteArray text = i == poison ? "POISON " : "";
+        for (int w = 0; w < 1 + (i * 7) % 40; ++w)
+            text += "w" + QByteArray::number(i) + " ";
+        out += "{\"text\": \"" + text + "\"}\n";
+    }
+    return out;
+}
+
+struct Tokenized
+{
+    std::vector<std::int64_t> lines;
+    std::vector<Ids> ids, labels;
+    std::string error;
+};
+
+Tokenized tokenizeWith(const std::string &path, const engine::Tokenizer &tokenizer, int threads)
+{
+    DatasetConfig config;
+    config.trainPath = path;
+    config.maxLength = 64;
+    ExampleSource source(path, config, nullptr, &tokenizer);
+    Tokenized out;
+    try {
+        tokenizeAll(source, tokenizer, 64, [&](const RenderedExample &rendered, const TokenizedExample &tokenized) {
+            out.lines.push_back(rendered.line);
+            out.ids.push_back(tokenized.ids);
+            out.labels.push_back(tokenized.labels);
+        }, threads);
+    } catch (const std::exception &e) {
+        out.error = e.what();
+    }
+    return out;
+}
+
 } // namespace
 
 class TestDataLoader : public QObject
@@ -104,6 +164,8 @@ private Q_SLOTS:
     void cursorResume();
     void classification();
     void previewStatistics();
+    void parallelTokenizing();
+    void parallelTokenizingErrors();
     void configJson();
     void configJsonErrors();
 };
@@ -476,6 +538,57 @@ void TestDataLoader::previewStatistics()
     QCOMPARE(counted, 3);
     QCOMPARE(preview->histogram.counts.back(), 1); // 22 >= 16 goes to the overflow bucket
     QCOMPARE(preview->histogram.counts[5 / preview->histogram.bucketWidth], 2);
+}
+
+// Worker threads give exactly the one-thread result, in order, over several batches (4,096 examples each).
+void TestDataLoader::parallelTokenizing()
+{
+    QTemporaryDir dir;
+    const std::string path = writeFile(dir, "many.jsonl", varyingDocs(10000)).toStdString();
+    const test::ByteTokenizer tokenizer("", "</s>", false);
+    const Tokenized one = tokenizeWith(path, tokenizer, 1);
+    QVERIFY2(one.error.empty(), one.error.c_str());
+    QCOMPARE(one.lines.size(), std::size_t(10000));
+    QCOMPARE(one.lines.back(), std::int64_t(10000));
+    for (const int threads : { 2, 3 }) {
+        const Tokenized many = tokenizeWith(path, tokenizer, threads);
+        QVERIFY2(many.error.empty(), many.error.c_str());
+        QCOMPARE(many.lines, one.lines);
+        QCOMPARE(many.ids, one.ids);
+        QCOMPARE(many.labels, one.labels);
+    }
+
+    // The loader on three threads: the same data, the same fingerprinted cursor.
+    DatasetConfig config;
+    config.trainPath = path;
+    config.validationFraction = 0.05;
+    const auto serial = openLoader(config, tokenizer);
+    engine::setThreadCount(3);
+    const auto parallel = openLoader(config, tokenizer);
+    engine::setThreadCount(1);
+    QVERIFY(serial && parallel);
+    QCOMPARE(parallel->stats().trainTokens, serial->stats().trainTokens);
+    QCOMPARE(parallel->cursor().fingerprint, serial->cursor().fingerprint);
+    QCOMPARE(parallel->nextBatch(8).inputIds, serial->nextBatch(8).inputIds);
+}
+
+// The first error in file order is the one reported, whichever thread met it first.
+void TestDataLoader::parallelTokenizingErrors()
+{
+    QTemporaryDir dir;
+    const PoisonTokenizer tokenizer;
+    // A tokenizer error in the second batch, a read error in the third (read while the second is tokenized).
+    const std::string poisonFirst = writeFile(dir, "a.jsonl", varyingDocs(10000, 5000, 9000)).toStdString();
+    // A read error in the second batch, a tokenizer error after it.
+    const std::string brokenFirst = writeFile(dir, "b.jsonl", varyingDocs(10000, 7000, 5000)).toStdString();
+    for (const int threads : { 1, 3 }) {
+        const Tokenized a = tokenizeWith(poisonFirst, tokenizer, threads);
+        QCOMPARE(a.error, std::string("poisoned text"));
+        QCOMPARE(a.lines.size(), std::size_t(4999)); // everything before the poisoned record was handed on
+        const Tokenized b = tokenizeWith(brokenFirst, tokenizer, threads);
+        QVERIFY2(b.error.find("b.jsonl:5000") != std::string::npos, b.error.c_str());
+        QCOMPARE(b.lines.size(), std::size_t(4999));
+    }
 }
 
 void TestDataLoader::configJson()
