@@ -22,9 +22,10 @@ QString versionLine(const QString &applicationName)
     QStringList devices;
     for (const auto &device : info.devices)
         devices << QString::fromStdString(device.id);
-    return QStringLiteral("%1 %2 (LibTorch %3, %4 threads, devices: %5)")
+    return QStringLiteral("%1 %2 (LibTorch %3, %4, %5 threads, devices: %6)")
         .arg(applicationName, QString::fromLatin1(engine::versionString()),
-             QString::fromStdString(info.torchVersion))
+             QString::fromStdString(info.torchVersion),
+             info.blas.empty() ? QStringLiteral("BLAS unknown") : QString::fromStdString(info.blas))
         .arg(info.threads)
         .arg(devices.join(QStringLiteral(", ")));
 }

@@ -20,5 +20,5 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # Runtime libraries as Debian 12 names them (Ubuntu 24.04 uses the same names
 # except for the t64 suffixes, which dpkg-shlibdeps would resolve).
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-  "libtorch1.13, libopenblas0-pthread, libqt6widgets6, libqt6printsupport6, libqt6svg6, libqt6concurrent6, libqcustomplot2.1-qt6, libsqlite3-0, libpcre2-8-0, libutf8proc2")
+  "libtorch1.13, libopenblas0-openmp, libqt6widgets6, libqt6printsupport6, libqt6svg6, libqt6concurrent6, libqcustomplot2.1-qt6, libsqlite3-0, libpcre2-8-0, libutf8proc2")
 include(CPack)

@@ -10,7 +10,8 @@ packages=(
   # libraries (ARCHITECTURE.md, "Dependencies")
   qt6-base-dev qt6-base-dev-tools qt6-svg-dev libgl-dev
   libqcustomplot-dev libqcustomplot2.1-qt6
-  libtorch-dev libopenblas0-pthread
+  # OpenBLAS's OpenMP build shares LibTorch's threads (cmake/LorafitBlas.cmake)
+  libtorch-dev libopenblas0-pthread libopenblas0-openmp
   libsqlite3-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
   # tests: windows under Xvfb, the PyTorch reference scripts
   xvfb xauth python3 python3-torch python3-numpy

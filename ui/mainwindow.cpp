@@ -195,8 +195,15 @@ void MainWindow::createStatusBar()
     const engine::DeviceInfo &best = info.devices.back();
     m_deviceLabel = new QLabel(QString::fromStdString(best.name), this);
     m_deviceLabel->setObjectName(QStringLiteral("deviceLabel"));
-    m_deviceLabel->setToolTip(tr("LibTorch %1; CUDA in this build: %2")
-                                  .arg(QString::fromStdString(info.torchVersion), info.cudaBuilt ? tr("yes") : tr("no")));
+    QString tip = tr("LibTorch %1; CUDA in this build: %2")
+                      .arg(QString::fromStdString(info.torchVersion), info.cudaBuilt ? tr("yes") : tr("no"));
+    if (!info.blas.empty())
+        tip += tr("; BLAS: %1").arg(QString::fromStdString(info.blas));
+    if (!info.blasWarning.empty()) {
+        tip += QStringLiteral("\n") + QString::fromStdString(info.blasWarning);
+        m_deviceLabel->setText(m_deviceLabel->text() + QStringLiteral(" ⚠"));
+    }
+    m_deviceLabel->setToolTip(tip);
     m_memoryLabel = new QLabel(this);
     m_memoryLabel->setObjectName(QStringLiteral("memoryLabel"));
     m_memoryLabel->setToolTip(tr("Memory this process uses"));

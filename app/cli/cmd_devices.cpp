@@ -19,6 +19,10 @@ int runDevices(const QStringList &arguments)
                        .arg(QString::fromStdString(info.torchVersion),
                             info.cudaBuilt ? QStringLiteral("yes") : QStringLiteral("no"))
                        .arg(info.threads));
+    if (!info.blas.empty())
+        cli::printLine(QStringLiteral("BLAS: %1").arg(QString::fromStdString(info.blas)));
+    if (!info.blasWarning.empty())
+        cli::printLine(QStringLiteral("warning: %1").arg(QString::fromStdString(info.blasWarning)));
     for (const engine::DeviceInfo &device : info.devices)
         cli::printLine(QStringLiteral("  %1  %2").arg(QString::fromStdString(device.id), -8)
                            .arg(QString::fromStdString(device.name)));

@@ -99,6 +99,8 @@ TrainingOutcome TrainingRun::run()
     setState(TrainingState::Running);
     note("training " + std::to_string(m_setup.plan.matrixNames.size()) + " adapted matrices for "
         + std::to_string(totalSteps) + " steps");
+    if (const std::string warning = runtimeInfo().blasWarning; m_setup.device.is_cpu() && !warning.empty())
+        note("warning: " + warning);
 
     // The loss before any training, so the curves have a starting point.
     if (m_state.step == 0 && training.evalEvery > 0) {
