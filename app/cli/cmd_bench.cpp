@@ -1,11 +1,12 @@
 // lorafit-cli bench [--shape NAME] [--steps N] [--threads N] [--no-metrics] [--gradient-checkpointing] [--nf4]
-// [--device cpu|cuda[:N]] [--json]: trains a named model shape with random weights for N steps and
+// [--device cpu|cuda[:N]] [--profile TRACE.json] [--json]: trains a named model shape with random weights for N steps and
 // prints tokens/s, the median step time, peak memory and model FLOP
 // utilisation against the sgemm rate measured in the same process. The work
 // is engine::runTrainBench(); this file only parses options and prints.
 #include "app/cli/command.h"
 
 #include "engine/bench/trainbench.h"
+#include "engine/core/runtime.h"
 
 #include <QCommandLineParser>
 #include <QJsonDocument>
@@ -23,6 +24,7 @@ QJsonObject toJson(const engine::BenchResult &r)
     o[QStringLiteral("warmup_steps")] = r.warmupSteps;
     o[QStringLiteral("threads")] = r.threads;
     o[QStringLiteral("device")] = QString::fromStdString(r.device);
+    o[QStringLiteral("blas")] = QString::fromStdString(engine::runtimeInfo().blas);
     o[QStringLiteral("batch_size")] = r.batchSize;
     o[QStringLiteral("sequence_length")] = r.sequenceLength;
     o[QStringLiteral("metrics")] = r.metrics;
@@ -82,6 +84,11 @@ void printText(const engine::BenchResult &r)
                        .arg(r.modelGflopPerStep, 0, 'f', 1)
                        .arg(r.sgemmGflops, 0, 'f', 1));
     cli::printLine(QStringLiteral("  loss %1 -> %2").arg(r.firstLoss, 0, 'f', 4).arg(r.lastLoss, 0, 'f', 4));
+    const engine::RuntimeInfo runtime = engine::runtimeInfo();
+    if (!runtime.blas.empty())
+        cli::printLine(QStringLiteral("  BLAS: %1").arg(QString::fromStdString(runtime.blas)));
+    if (!runtime.blasWarning.empty())
+        cli::printLine(QStringLiteral("  warning: %1").arg(QString::fromStdString(runtime.blasWarning)));
 }
 
 bool readCount(const QCommandLineParser &parser, const QString &name, int minimum, int &out)
@@ -122,6 +129,10 @@ int runBench(const QStringList &arguments)
         QStringLiteral("device"), QStringLiteral("cpu") });
     parser.addOption({ QStringLiteral("nf4"),
         QStringLiteral("Store the frozen decoder projections as 4-bit NF4, dequantised on the fly (QLoRA).") });
+    parser.addOption({ QStringLiteral("profile"),
+        QStringLiteral("Write a Chrome trace of the measured steps' operators to FILE "
+                       "(summarise it with tests/bench/profile_summary.py)."),
+        QStringLiteral("file") });
     parser.addOption({ QStringLiteral("json"), QStringLiteral("Print one JSON object instead of text.") });
     parser.process(arguments);
 
@@ -131,6 +142,7 @@ int runBench(const QStringList &arguments)
     options.gradientCheckpointing = parser.isSet(QStringLiteral("gradient-checkpointing"));
     options.nf4Base = parser.isSet(QStringLiteral("nf4"));
     options.device = parser.value(QStringLiteral("device")).toStdString();
+    options.profilePath = parser.value(QStringLiteral("profile")).toStdString();
     if (!readCount(parser, QStringLiteral("steps"), 1, options.steps)
         || !readCount(parser, QStringLiteral("warmup"), 0, options.warmupSteps)
         || !readCount(parser, QStringLiteral("threads"), 1, options.threads)) {

@@ -16,8 +16,10 @@
 #include "engine/train/trainstep.h"
 
 #include <torch/torch.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <algorithm>
+#include <optional>
 
 #if defined(__unix__)
 #include <sys/resource.h>
@@ -162,9 +164,13 @@ BenchResult runBench(const BenchOptions &options)
     std::vector<MatrixMetrics> matrices(lora.matrices().size());
     const AutocastScope autocast(device);
     CpuTimes measuredStart;
+    std::optional<torch::autograd::profiler::RecordProfile> profile; // written when it goes
     for (int step = 0; step < total; ++step) {
-        if (step == options.warmupSteps)
+        if (step == options.warmupSteps) {
             measuredStart = cpuTimes();
+            if (!options.profilePath.empty())
+                profile.emplace(options.profilePath);
+        }
         const torch::Tensor ids = torch::randint(0, config.vocabSize, { B, T }, idOptions); // (B, T)
         TrainStepSettings settings;
         settings.trainedTokens = static_cast<double>(B * (T - 1));
@@ -184,6 +190,7 @@ BenchResult runBench(const BenchOptions &options)
         }
     }
     const CpuTimes measuredEnd = cpuTimes();
+    profile.reset();
     result.userSeconds = measuredEnd.user - measuredStart.user;
     result.systemSeconds = measuredEnd.system - measuredStart.system;
     result.peakRssBytes = measuredEnd.peakRssBytes; // before the sgemm measurement allocates its matrices

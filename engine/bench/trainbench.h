@@ -27,6 +27,7 @@ struct BenchOptions
     int batchSize = 4;          // sequences per step
     int sequenceLength = 256;   // tokens per sequence
     std::uint64_t seed = 42;
+    std::string profilePath;    // non-empty: write a Chrome trace (JSON) of the measured steps' operators there
 };
 
 struct BenchResult

@@ -1,6 +1,7 @@
 #include "engine/lora/loralayer.h"
 
 #include "engine/core/status.h"
+#include "engine/lora/lorabranch.h"
 
 #include <cmath>
 
@@ -75,6 +76,8 @@ torch::Tensor LoraLayerImpl::apply(const torch::Tensor &x, const torch::Tensor &
     if (m_merged)
         return baseOut;
     const bool dropping = is_training() && m_dropout > 0.0;
+    if (!magnitude.defined() && loraBranchSupports(x))
+        return loraBranch(x, baseOut, A, B, m_scaling, dropping ? m_dropout : 0.0, dropping ? drawDropoutSeed() : 0);
     const torch::Tensor dropped = dropping ? torch::dropout(x, m_dropout, true) : x; // (N, I)
     const torch::Tensor lora = torch::matmul(torch::matmul(dropped, A.t()), B.t()) * m_scaling; // (N, O)
     if (!magnitude.defined())

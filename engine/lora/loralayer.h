@@ -1,7 +1,8 @@
 // Internal (Torch): one LoRA adapter on one projection (engine::Linear).
 // Shapes as in PEFT: A (r, in), B (out, r), whatever the base layout (GPT-2's
 // Conv1D keeps its [in, out] weight; only the merged delta is transposed).
-// Output: base(x) + s·B·A·dropout(x), or DoRA's magnitude-scaled form. Merge
+// Output: base(x) + s·B·A·dropout(x) (on the CPU one fused autograd function,
+// lorabranch.h), or DoRA's magnitude-scaled form. Merge
 // folds s·B·A into the base weight; unmerge takes it out again.
 // Shape letters: N = any leading dims, I = in features, O = out features, R = rank.
 #pragma once
