@@ -119,9 +119,10 @@ TrainingSetup loadTrainingSetup(const RunSettings &settings, const std::string &
     describeMatrices(*setup.lora, setup.plan);
     if (settings.training.baseWeights == "nf4") {
         const BaseQuantization q = quantizeBaseNf4(*setup.model); // after inject: PiSSA reads the f32 base
-        log("stored " + std::to_string(q.projections) + " base projections as NF4: "
-            + std::to_string(q.bytesBefore / (1024 * 1024)) + " MiB -> " + std::to_string(q.bytesAfter / (1024 * 1024))
-            + " MiB");
+        char sizes[96];
+        std::snprintf(sizes, sizeof sizes, "%.1f MiB -> %.1f MiB", static_cast<double>(q.bytesBefore) / 1048576.0,
+            static_cast<double>(q.bytesAfter) / 1048576.0);
+        log("stored " + std::to_string(q.projections) + " base projections as NF4: " + sizes);
     }
     for (auto &[name, parameter] : setup.lora->namedParameters())
         setup.parameters.push_back(parameter);
