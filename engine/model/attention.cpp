@@ -1,5 +1,7 @@
 #include "engine/model/attention.h"
 
+#include "engine/model/cpuattention.h"
+
 #include <cmath>
 #include <limits>
 
@@ -8,6 +10,8 @@ namespace engine {
 torch::Tensor causalAttention(
     const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v, std::int64_t start, std::int64_t window)
 {
+    if (cpuAttentionSupports(q) && k.scalar_type() == q.scalar_type() && v.scalar_type() == q.scalar_type())
+        return cpuCausalAttention(q, k, v, start, window); // (B, nh, T, hd)
     const std::int64_t T = q.size(2), S = k.size(2), headDim = q.size(3);
     const std::int64_t groups = q.size(1) / k.size(1);
     const torch::Tensor keys = groups > 1 ? k.repeat_interleave(groups, 1) : k; // (B, nh, S, hd)

@@ -1,7 +1,8 @@
 // Internal (Torch): scaled dot-product attention with a causal (and optionally
 // sliding-window) mask, shared by the GPT-2 and Llama-family networks. Handles
 // grouped-query attention by repeating each key/value head, and queries that
-// start after cached keys. Computes in the input dtype.
+// start after cached keys. Computes in the input dtype; f32 on the CPU goes
+// to the fused per-head kernel of cpuattention.h.
 #pragma once
 
 #include <torch/torch.h>
