@@ -8,6 +8,31 @@ namespace {
 
 constexpr std::int64_t kIgnore = -100;
 
+// Sum over rows of −log softmax(logits)[target], times scale, and its gradient
+// scale·(softmax − onehot(target)) in `gradient` (logits' dtype): one softmax
+// pass instead of log_softmax, nll_loss and their two backward kernels. A
+// target whose probability underflows f32 gets its loss from logsumexp.
+// logits (k, V) without grad, targets (k) all counted.
+double crossEntropyGradient(const torch::Tensor &logits, const torch::Tensor &targets, double scale,
+                            torch::Tensor &gradient)
+{
+    torch::NoGradGuard noGrad;
+    const torch::Tensor values = logits.to(torch::kFloat);             // (k, V)
+    torch::Tensor probs = torch::softmax(values, 1);                     // (k, V)
+    const torch::Tensor columns = targets.unsqueeze(1);                  // (k, 1)
+    const torch::Tensor picked = probs.gather(1, columns).squeeze(1);    // (k)
+    torch::Tensor rowLoss = -picked.log();                               // (k)
+    const torch::Tensor underflow = (picked < 1e-30).nonzero().squeeze(1);
+    if (underflow.numel() > 0) {
+        const torch::Tensor rowsOf = values.index_select(0, underflow); // (u, V)
+        rowLoss.index_put_({ underflow }, torch::logsumexp(rowsOf, 1)
+            - rowsOf.gather(1, targets.index_select(0, underflow).unsqueeze(1)).squeeze(1));
+    }
+    probs.scatter_add_(1, columns, torch::full_like(picked, -1.0).unsqueeze(1)).mul_(scale);
+    gradient = probs.to(logits.scalar_type());
+    return rowLoss.sum().item<double>() * scale;
+}
+
 } // namespace
 
 torch::Tensor causalLmLossSum(const torch::Tensor &logits, const torch::Tensor &labels)
@@ -39,17 +64,17 @@ double causalLmLossBackward(const CausalLm &model, const torch::Tensor &ids, con
     // A leaf the chunks' gradients gather in: predicting positions (B·(T−1), H).
     const torch::Tensor predicting = hidden.detach().slice(1, 0, -1).reshape({ -1, width }).requires_grad_(true);
     const torch::Tensor targets = labels.slice(1, 1).reshape({ -1 }); // (B·(T−1))
-    const std::int64_t rows = predicting.size(0);
+    // Only positions whose label counts need logits (prompt tokens of chat data do not).
+    const torch::Tensor counted = (targets != kIgnore).nonzero().squeeze(1); // (K)
+    const std::int64_t rows = counted.size(0);
     const std::int64_t chunk = std::max<std::int64_t>(1, chunkElements / model.config().vocabSize);
     double total = 0.0;
     for (std::int64_t start = 0; start < rows; start += chunk) {
-        const std::int64_t end = std::min(rows, start + chunk);
-        const torch::Tensor chunkTargets = targets.slice(0, start, end);
-        const torch::Tensor loss = torch::nn::functional::cross_entropy(model.logits(predicting.slice(0, start, end)),
-            chunkTargets, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(kIgnore).reduction(torch::kSum))
-            * scale;
-        loss.backward(); // into predicting.grad() (and any adapter on lm_head)
-        total += loss.item<double>();
+        const torch::Tensor picked = counted.slice(0, start, std::min(rows, start + chunk)); // (k)
+        const torch::Tensor logits = model.logits(predicting.index_select(0, picked));        // (k, V)
+        torch::Tensor gradient;
+        total += crossEntropyGradient(logits.detach(), targets.index_select(0, picked), scale, gradient);
+        logits.backward(gradient); // into predicting.grad() (and any adapter on lm_head)
     }
     if (hidden.requires_grad() && predicting.grad().defined()) {
         torch::Tensor gradient = torch::zeros_like(hidden); // the last position predicts nothing

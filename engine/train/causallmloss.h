@@ -21,7 +21,9 @@ torch::Tensor causalLmTokenLosses(const torch::Tensor &logits, const torch::Tens
 // network to its final hidden states, then computes logits, loss and their
 // gradient for a chunk of positions at a time (at most kLossChunkElements
 // logits), adds the chunks' gradients of the hidden states, and
-// back-propagates that through the network once. Gradients accumulate into
+// back-propagates that through the network once. Only positions whose label
+// counts get logits at all (a chat example's prompt tokens do not), and the
+// loss gradient comes from one softmax pass. Gradients accumulate into
 // the trainable parameters as (loss sum × scale).backward() would; returns
 // loss sum × scale. Peak memory holds one chunk's logits instead of
 // three (B, T, V) tensors (logits, log-probabilities, their gradient).
