@@ -25,7 +25,7 @@ bool loraBranchSupports(const torch::Tensor &x);
 std::uint64_t drawDropoutSeed();
 
 // x ⊙ keep / (1 − p), keep drawn per element from (seed, index): element i is
-// dropped when the i-th 16-bit lane of the hash stream is below
+// dropped when the top 16 bits of a 32-bit hash of (i, seed) are below
 // round(p·65536), i.e. with probability p to within 2^-17. The same seed and
 // shape give the same mask on any thread count. x: contiguous or not, f32 CPU.
 torch::Tensor hashedDropout(const torch::Tensor &x, double p, std::uint64_t seed);
