@@ -24,6 +24,21 @@ bool isAscii(const std::string &text)
     return true;
 }
 
+// NFC leaves text alone when every code point is below U+0300 (no combining
+// marks yet, no singleton decompositions) or a CJK unified ideograph
+// (U+4E00..U+9FFF: no decomposition, nothing composes with them): the quick
+// check of UAX #15 on the two ranges most text lives in. test_tokenizer
+// checks the ranges against utf8proc.
+bool isNfcQuick(const std::string &text)
+{
+    for (std::size_t pos = 0; pos < text.size();) {
+        const char32_t c = nextCodePoint(text, pos);
+        if (c >= 0x300 && (c < 0x4E00 || c > 0x9FFF))
+            return false;
+    }
+    return true;
+}
+
 class UnicodeForm : public Normalizer
 {
 public:
@@ -31,6 +46,8 @@ public:
     void normalize(std::string &text) const override
     {
         if (text.empty() || isAscii(text))
+            return;
+        if (m_options == (UTF8PROC_STABLE | UTF8PROC_COMPOSE) && isNfcQuick(text))
             return;
         utf8proc_uint8_t *result = nullptr;
         const utf8proc_ssize_t length = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t *>(text.data()),

@@ -4,6 +4,8 @@
 // Metaspace, post-processor and tokenizer_config roles, and every kind of bad
 // input with the message it must produce.
 #include "engine/tokenizer/tokenizerloader.h"
+#include "engine/tokenizer/normalizer.h"
+#include "engine/tokenizer/utf8.h"
 
 #include <QDir>
 #include <QFile>
@@ -12,6 +14,8 @@
 
 #include <cstdio>
 #include <string>
+
+#include <utf8proc.h>
 
 namespace {
 
@@ -64,6 +68,7 @@ private Q_SLOTS:
     void parseSpecialFalseKeepsText();
     void leftmostLongestAddedTokens();
     void normalizers();
+    void nfcQuickCheck();
     void metaspacePrependScheme();
     void templateAddsBos();
     void folderWithConfigs();
@@ -182,6 +187,51 @@ void TestTokenizer::normalizers()
     QCOMPARE(nfkc->encode("\xEF\xAC\x81x"), (Ids{3, 2})); // U+FB01 "ﬁ" -> "fi"
     auto lower = load(tokenizerJson(vocab, R"("normalizer":{"type":"Sequence","normalizers":[{"type":"Strip","strip_left":true,"strip_right":true},{"type":"Lowercase"}]})"));
     QCOMPARE(lower->encode("  FIX "), (Ids{3, 2}));
+}
+
+// The NFC normalizer skips utf8proc for text of code points below U+0300 and
+// CJK unified ideographs: utf8proc (the reference) must agree that such text
+// is already NFC, for every such code point alone and every pair below U+0300;
+// and text outside the ranges is still composed.
+void TestTokenizer::nfcQuickCheck()
+{
+    const auto nfc = engine::tok::parseNormalizer(engine::tok::Json::parse(R"({"type":"NFC"})"), "test");
+    auto reference = [](const std::string &text) {
+        utf8proc_uint8_t *out = nullptr;
+        const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t *>(text.data()),
+            static_cast<utf8proc_ssize_t>(text.size()), &out,
+            static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+        std::string result(reinterpret_cast<const char *>(out), static_cast<std::size_t>(std::max<utf8proc_ssize_t>(n, 0)));
+        std::free(out);
+        return result;
+    };
+    auto utf8 = [](std::initializer_list<char32_t> points) {
+        std::string s;
+        for (const char32_t c : points)
+            engine::tok::appendUtf8(s, c);
+        return s;
+    };
+    std::vector<char32_t> singles;
+    for (char32_t c = 0x80; c < 0x300; ++c)
+        singles.push_back(c);
+    for (char32_t c = 0x4E00; c <= 0x9FFF; ++c)
+        singles.push_back(c);
+    for (const char32_t c : singles) {
+        const std::string text = utf8({ c });
+        QVERIFY2(reference(text) == text, qPrintable(QString::number(c, 16)));
+    }
+    for (char32_t a = 0x41; a < 0x300; ++a)
+        for (char32_t b = 0x80; b < 0x300; ++b) {
+            const std::string text = utf8({ a, b });
+            if (reference(text) != text)
+                QFAIL(qPrintable(QStringLiteral("%1 %2").arg(a, 0, 16).arg(b, 0, 16)));
+        }
+    std::string composed = utf8({ 'e', 0x301, 0x5B66 }); // e + combining acute, then 学
+    nfc->normalize(composed);
+    QCOMPARE(composed, utf8({ 0xE9, 0x5B66 }));
+    std::string kept = utf8({ 0xE9, 'a', 0x7FD2 });
+    nfc->normalize(kept);
+    QCOMPARE(kept, utf8({ 0xE9, 'a', 0x7FD2 }));
 }
 
 void TestTokenizer::metaspacePrependScheme()
