@@ -12,7 +12,6 @@
 namespace engine::tok {
 namespace {
 
-constexpr std::size_t kCacheCapacity = 1u << 16; // words
 constexpr std::size_t kCacheMaxWordBytes = 256;   // longer words are not cached (as in tokenizers)
 
 struct QueuedMerge
@@ -121,39 +120,12 @@ void BpeModel::encodeWord(std::string_view word, std::vector<TokenId> &out) cons
         }
     }
     const bool cacheable = word.size() < kCacheMaxWordBytes;
-    if (cacheable && lookupCache(word, out))
+    if (cacheable && m_cache.lookup(word, out))
         return;
     const std::size_t first = out.size();
     mergeWord(word, out);
     if (cacheable)
-        storeCache(word, out.data() + first, out.size() - first);
-}
-
-BpeModel::CacheShard &BpeModel::cacheShard(std::string_view word) const
-{
-    return m_cache[std::hash<std::string_view>{}(word) % kCacheShards];
-}
-
-bool BpeModel::lookupCache(std::string_view word, std::vector<TokenId> &out) const
-{
-    thread_local std::string key;
-    key.assign(word.data(), word.size());
-    CacheShard &shard = cacheShard(word);
-    std::lock_guard<std::mutex> lock(shard.mutex);
-    const auto it = shard.words.find(key);
-    if (it == shard.words.end())
-        return false;
-    out.insert(out.end(), it->second.begin(), it->second.end());
-    return true;
-}
-
-void BpeModel::storeCache(std::string_view word, const TokenId *ids, std::size_t count) const
-{
-    CacheShard &shard = cacheShard(word);
-    std::lock_guard<std::mutex> lock(shard.mutex);
-    if (shard.words.size() >= kCacheCapacity / kCacheShards)
-        shard.words.clear();
-    shard.words.emplace(std::string(word), std::vector<TokenId>(ids, ids + count));
+        m_cache.store(word, out.data() + first, out.size() - first);
 }
 
 void BpeModel::mergeWord(std::string_view word, std::vector<TokenId> &out) const

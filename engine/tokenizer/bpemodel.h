@@ -7,10 +7,9 @@
 #pragma once
 
 #include "engine/tokenizer/tokenizer.h"
+#include "engine/tokenizer/wordcache.h"
 
-#include <array>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,8 +65,6 @@ private:
     void mergeWord(std::string_view word, std::vector<TokenId> &out) const;
     void initialSymbols(std::string_view word, std::vector<TokenId> &ids, std::vector<std::uint32_t> &lengths) const;
     void mergeAll(std::vector<TokenId> &ids, std::vector<std::uint32_t> &lengths) const;
-    bool lookupCache(std::string_view word, std::vector<TokenId> &out) const;
-    void storeCache(std::string_view word, const TokenId *ids, std::size_t count) const;
 
     BpeOptions m_options;
     std::string m_arena;                                   // all token strings, back to back
@@ -77,16 +74,7 @@ private:
     std::optional<TokenId> m_unkId;
     TokenId m_byteIds[256];                                // <0xHH> ids, -1 if absent
 
-    // Word -> ids, split into independently locked shards so threads that
-    // tokenize a dataset in parallel rarely wait for each other.
-    struct CacheShard
-    {
-        std::mutex mutex;
-        std::unordered_map<std::string, std::vector<TokenId>> words;
-    };
-    static constexpr std::size_t kCacheShards = 16;
-    CacheShard &cacheShard(std::string_view word) const;
-    mutable std::array<CacheShard, kCacheShards> m_cache;
+    mutable WordCache m_cache; // word -> ids, bounded
 };
 
 } // namespace engine::tok

@@ -6,6 +6,7 @@
 #include "engine/tokenizer/tokenizerloader.h"
 #include "engine/tokenizer/normalizer.h"
 #include "engine/tokenizer/utf8.h"
+#include "engine/tokenizer/wordcache.h"
 
 #include <QDir>
 #include <QFile>
@@ -69,6 +70,7 @@ private Q_SLOTS:
     void leftmostLongestAddedTokens();
     void normalizers();
     void nfcQuickCheck();
+    void wordCache();
     void metaspacePrependScheme();
     void templateAddsBos();
     void folderWithConfigs();
@@ -232,6 +234,41 @@ void TestTokenizer::nfcQuickCheck()
     std::string kept = utf8({ 0xE9, 'a', 0x7FD2 });
     nfc->normalize(kept);
     QCOMPARE(kept, utf8({ 0xE9, 'a', 0x7FD2 }));
+}
+
+// The BPE word cache returns what was stored, word for word, keeps words that
+// differ only in length or a late byte apart, ignores a second store, and
+// starts a shard over when it is half full, so it stays bounded.
+void TestTokenizer::wordCache()
+{
+    engine::tok::WordCache cache;
+    Ids out;
+    QVERIFY(!cache.lookup("hello", out));
+    const Ids ids { 7, 8, 9 };
+    cache.store("hello", ids.data(), ids.size());
+    cache.store("hellO", ids.data() + 1, 1);
+    cache.store("hell", ids.data() + 2, 1);
+    cache.store("", ids.data(), 0);
+    QVERIFY(cache.lookup("hello", out));
+    QCOMPARE(out, ids);
+    out.clear();
+    QVERIFY(cache.lookup("hellO", out) && cache.lookup("hell", out) && cache.lookup("", out));
+    QCOMPARE(out, (Ids { 8, 9 }));
+    cache.store("hello", ids.data() + 2, 1); // already cached: kept as it was
+    out.clear();
+    QVERIFY(cache.lookup("hello", out));
+    QCOMPARE(out, ids);
+    const std::size_t bound = engine::tok::WordCache::kShards * engine::tok::WordCache::kSlotsPerShard / 2;
+    for (std::size_t i = 0; i < 3 * bound; ++i) {
+        const std::string word = "w" + std::to_string(i);
+        const engine::TokenId id = static_cast<engine::TokenId>(i);
+        cache.store(word, &id, 1);
+        out.clear();
+        if (!cache.lookup(word, out) || out != Ids { id })
+            QFAIL(word.c_str());
+    }
+    QVERIFY(cache.size() <= bound);
+    QVERIFY(cache.size() > bound / 4);
 }
 
 void TestTokenizer::metaspacePrependScheme()
