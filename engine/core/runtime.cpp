@@ -54,7 +54,7 @@ void describeBlas(RuntimeInfo &info)
     info.blas = text + (mode == 2 ? " (OpenMP)" : mode == 1 ? " (pthreads)" : " (sequential)");
     if (mode == 1 && info.threads > 1)
         info.blasWarning = "OpenBLAS runs its own pthreads beside LibTorch's OpenMP threads, and the two compete "
-                           "for the cores: training on the CPU is up to 1.6x slower (hint: apt-get install "
+                           "for the cores: training on the CPU can take 1.8x as long (hint: apt-get install "
                            "libopenblas0-openmp, which Lorafit then loads by itself)";
 #else
     (void)info;
