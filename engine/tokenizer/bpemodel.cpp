@@ -86,6 +86,7 @@ BpeModel::BpeModel(const std::vector<std::pair<std::string, TokenId>> &vocab, co
         std::snprintf(name, sizeof name, "<0x%02X>", b);
         m_byteIds[b] = tokenToId(name).value_or(-1);
     }
+    m_splitAtWordMarks = canSplitAtWordMarks();
 }
 
 std::optional<TokenId> BpeModel::tokenToId(std::string_view token) const
@@ -109,7 +110,45 @@ bool BpeModel::hasId(TokenId id) const
     return id >= 0 && static_cast<std::size_t>(id) < m_spans.size() && m_spans[static_cast<std::size_t>(id)].length >= 0;
 }
 
+// The word mark of SentencePiece-style vocabularies (U+2581 "▁", which their
+// normalizer puts in place of every space).
+constexpr std::string_view kWordMark = "\xE2\x96\x81";
+
+bool BpeModel::canSplitAtWordMarks() const
+{
+    if (m_options.ignoreMerges || !m_options.continuingSubwordPrefix.empty() || !m_options.endOfWordSuffix.empty()
+        || !tokenToId(kWordMark))
+        return false;
+    for (TokenId id = 0; static_cast<std::size_t>(id) < m_spans.size(); ++id) {
+        std::string_view token = idToToken(id);
+        while (token.substr(0, kWordMark.size()) == kWordMark)
+            token.remove_prefix(kWordMark.size());
+        if (token.find(kWordMark) != std::string_view::npos)
+            return false; // a token that joins a word to the mark after it
+    }
+    return true;
+}
+
 void BpeModel::encodeWord(std::string_view word, std::vector<TokenId> &out) const
+{
+    if (!m_splitAtWordMarks)
+        return encodePiece(word, out);
+    // No token holds a mark after anything but marks, so no merge joins two
+    // pieces that start at a run of marks: encoding them one by one gives the
+    // ids of the whole, and each piece is short enough for the cache.
+    std::size_t start = 0;
+    for (std::size_t at = word.find(kWordMark, 1); at != std::string_view::npos; at = word.find(kWordMark, at + 1)) {
+        const bool afterMark
+            = at >= kWordMark.size() && word.compare(at - kWordMark.size(), kWordMark.size(), kWordMark) == 0;
+        if (afterMark)
+            continue; // inside a run of marks
+        encodePiece(word.substr(start, at - start), out);
+        start = at;
+    }
+    encodePiece(word.substr(start), out);
+}
+
+void BpeModel::encodePiece(std::string_view word, std::vector<TokenId> &out) const
 {
     if (word.empty())
         return;

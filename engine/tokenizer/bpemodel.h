@@ -62,6 +62,8 @@ private:
         return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a)) << 32) | static_cast<std::uint32_t>(b);
     }
 
+    void encodePiece(std::string_view word, std::vector<TokenId> &out) const;
+    bool canSplitAtWordMarks() const;
     void mergeWord(std::string_view word, std::vector<TokenId> &out) const;
     void initialSymbols(std::string_view word, std::vector<TokenId> &ids, std::vector<std::uint32_t> &lengths) const;
     void mergeAll(std::vector<TokenId> &ids, std::vector<std::uint32_t> &lengths) const;
@@ -75,6 +77,10 @@ private:
     TokenId m_byteIds[256];                                // <0xHH> ids, -1 if absent
 
     mutable WordCache m_cache; // word -> ids, bounded
+    // SentencePiece-style vocabularies (no pre-tokenizer, so a "word" is a
+    // whole segment): when no token joins anything to a following "▁", a word
+    // is encoded piece by piece, each piece starting at a run of "▁".
+    bool m_splitAtWordMarks = false;
 };
 
 } // namespace engine::tok

@@ -71,6 +71,7 @@ private Q_SLOTS:
     void normalizers();
     void nfcQuickCheck();
     void wordCache();
+    void piecesAtWordMarks();
     void metaspacePrependScheme();
     void templateAddsBos();
     void folderWithConfigs();
@@ -269,6 +270,22 @@ void TestTokenizer::wordCache()
     }
     QVERIFY(cache.size() <= bound);
     QVERIFY(cache.size() > bound / 4);
+}
+
+// A SentencePiece-style model encodes a long "word" piece by piece, each
+// piece starting at a run of ▁, only when no token joins anything to a later
+// ▁; the ids must be those of merging the whole word. The merge ranks here
+// make a split inside a run of ▁ give other ids, and the second vocabulary's
+// "a▁" must stop the splitting altogether.
+void TestTokenizer::piecesAtWordMarks()
+{
+    const std::string base = R"("\u2581":0,"a":1,"b":2,"\u2581a":3,"\u2581b":4,"\u2581\u2581":5)";
+    auto splitting = load(tokenizerJson(R"("vocab":{)" + base + R"(},"merges":["\u2581 \u2581","\u2581 a","\u2581 b"])"));
+    // Whole-word BPE: ▁ a ▁ ▁ b -> (▁▁ first) ▁ a ▁▁ b -> ▁a ▁▁ b.
+    QCOMPARE(splitting->encode("\u2581a\u2581\u2581b"), (Ids { 3, 5, 2 }));
+    QCOMPARE(splitting->encode("a\u2581b\u2581a"), (Ids { 1, 4, 3 }));
+    auto joining = load(tokenizerJson(R"("vocab":{)" + base + R"(,"a\u2581":6},"merges":["a \u2581","\u2581 a","\u2581 b"])"));
+    QCOMPARE(joining->encode("a\u2581b"), (Ids { 6, 2 })); // "a▁" spans the mark: no piece boundary there
 }
 
 void TestTokenizer::metaspacePrependScheme()
