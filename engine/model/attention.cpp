@@ -7,6 +7,18 @@
 
 namespace engine {
 
+torch::Tensor blockedKeys(
+    std::int64_t T, std::int64_t S, std::int64_t start, std::int64_t window, const torch::Device &device)
+{
+    const auto options = torch::TensorOptions().dtype(torch::kInt64).device(device);
+    const torch::Tensor queryPos = torch::arange(start, start + T, options).unsqueeze(1);       // (T, 1)
+    const torch::Tensor keyPos = torch::arange(start + T - S, start + T, options).unsqueeze(0); // (1, S)
+    torch::Tensor blocked = keyPos > queryPos; // (T, S)
+    if (window > 0)
+        blocked = blocked.logical_or(queryPos - keyPos >= window);
+    return blocked;
+}
+
 torch::Tensor causalAttention(
     const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v, std::int64_t start, std::int64_t window)
 {
@@ -17,16 +29,10 @@ torch::Tensor causalAttention(
     const torch::Tensor keys = groups > 1 ? k.repeat_interleave(groups, 1) : k; // (B, nh, S, hd)
     const torch::Tensor values = groups > 1 ? v.repeat_interleave(groups, 1) : v; // (B, nh, S, hd)
 
-    const auto positionOptions = torch::TensorOptions().dtype(torch::kInt64).device(q.device());
-    const torch::Tensor queryPos = torch::arange(start, start + T, positionOptions).unsqueeze(1); // (T, 1)
-    const torch::Tensor keyPos = torch::arange(start + T - S, start + T, positionOptions).unsqueeze(0); // (1, S)
-    torch::Tensor allowed = keyPos <= queryPos; // (T, S)
-    if (window > 0)
-        allowed = allowed & (queryPos - keyPos < window);
-
     const double scale = 1.0 / std::sqrt(static_cast<double>(headDim));
     torch::Tensor scores = torch::matmul(q, keys.transpose(-2, -1)) * scale; // (B, nh, T, S)
-    scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+    const torch::Tensor blocked = blockedKeys(T, S, start, window, q.device()); // (T, S)
+    scores = scores.masked_fill(blocked, -std::numeric_limits<float>::infinity());
     const torch::Tensor probs = torch::softmax(scores, -1); // (B, nh, T, S)
     return torch::matmul(probs, values); // (B, nh, T, hd)
 }

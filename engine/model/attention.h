@@ -14,6 +14,10 @@ namespace engine {
 // positions ending with start+T-1. A query sees keys at positions <= its own,
 // and with window > 0 only the `window` most recent (its own included).
 // Returns (B, nh, T, hd).
+// Keys a query may not see under that rule: (T, S) bool on `device`, true where blocked.
+torch::Tensor blockedKeys(std::int64_t T, std::int64_t S, std::int64_t start, std::int64_t window,
+    const torch::Device &device = torch::kCPU);
+
 torch::Tensor causalAttention(const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v,
     std::int64_t start, std::int64_t window = 0);
 

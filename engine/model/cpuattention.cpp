@@ -3,6 +3,8 @@
 // key and value gradients of a group are summed without locks.
 #include "engine/model/cpuattention.h"
 
+#include "engine/model/attention.h"
+
 #include <ATen/Parallel.h>
 
 #include <cmath>
@@ -11,18 +13,6 @@
 namespace engine {
 
 namespace {
-
-// Keys a query may not see: (T, S), true where blocked (see attention.h for the positions).
-torch::Tensor blockedKeys(std::int64_t T, std::int64_t S, std::int64_t start, std::int64_t window)
-{
-    const auto options = torch::TensorOptions().dtype(torch::kInt64);
-    const torch::Tensor queryPos = torch::arange(start, start + T, options).unsqueeze(1);       // (T, 1)
-    const torch::Tensor keyPos = torch::arange(start + T - S, start + T, options).unsqueeze(0); // (1, S)
-    torch::Tensor blocked = keyPos > queryPos; // (T, S)
-    if (window > 0)
-        blocked = blocked.logical_or(queryPos - keyPos >= window);
-    return blocked;
-}
 
 struct Heads
 {

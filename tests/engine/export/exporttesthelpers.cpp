@@ -103,9 +103,4 @@ double referenceLoss(const torch::Tensor &logits, const engine::data::Batch &bat
     return total / counted;
 }
 
-double relativeError(const torch::Tensor &a, const torch::Tensor &b)
-{
-    return ((a - b).abs().max() / b.abs().max().clamp_min(1e-12)).item<double>();
-}
-
 } // namespace exporttest

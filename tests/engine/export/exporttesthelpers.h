@@ -6,6 +6,7 @@
 
 #include "engine/data/batch.h"
 #include "engine/lora/loramodel.h"
+#include "tests/engine/tensorcompare.h"
 
 #include <QString>
 
@@ -37,6 +38,6 @@ double referenceLoss(const torch::Tensor &logits, const engine::data::Batch &bat
 // (B, T) int64 ids of a batch.
 torch::Tensor ids(const engine::data::Batch &batch);
 
-double relativeError(const torch::Tensor &a, const torch::Tensor &b);
+using test::relativeError; // tests/engine/tensorcompare.h
 
 } // namespace exporttest

@@ -5,18 +5,16 @@
 #include "engine/model/causallm.h"
 #include "engine/train/causallmloss.h"
 #include "tests/engine/model/tinymodel.h"
+#include "tests/engine/tensorcompare.h"
 
 #include <QTemporaryDir>
 #include <QTest>
 
 namespace {
 
-constexpr double kTolerance = 1e-5; // relative, f32
+using test::relativeError;
 
-double relativeError(const torch::Tensor &a, const torch::Tensor &b)
-{
-    return ((a - b).abs().max() / b.abs().max().clamp_min(1e-12)).item<double>();
-}
+constexpr double kTolerance = 1e-5; // relative, f32
 
 engine::CausalLm tinyModel(const QTemporaryDir &dir, const std::string &type)
 {

@@ -3,17 +3,15 @@
 // plain autograd, its mask taken from hashedDropout of a tensor of ones; and
 // the hashed dropout's statistics, determinism and thread independence.
 #include "engine/lora/lorabranch.h"
+#include "tests/engine/tensorcompare.h"
 
 #include <QTest>
 
 namespace {
 
-constexpr double kTolerance = 1e-5; // relative, f32
+using test::relativeError;
 
-double relativeError(const torch::Tensor &a, const torch::Tensor &b)
-{
-    return ((a - b).abs().max() / b.abs().max().clamp_min(1e-12)).item<double>();
-}
+constexpr double kTolerance = 1e-5; // relative, f32
 
 struct Inputs
 {

@@ -4,6 +4,7 @@
 // multi-head and grouped-query shapes, a sliding window, queries after cached
 // keys, and strided inputs as the models pass them.
 #include "engine/model/cpuattention.h"
+#include "tests/engine/tensorcompare.h"
 
 #include <QTest>
 
@@ -12,12 +13,9 @@
 
 namespace {
 
-constexpr double kTolerance = 1e-5; // relative, f32
+using test::relativeError;
 
-double relativeError(const torch::Tensor &a, const torch::Tensor &b)
-{
-    return ((a - b).abs().max() / b.abs().max().clamp_min(1e-12)).item<double>();
-}
+constexpr double kTolerance = 1e-5; // relative, f32
 
 torch::Tensor referenceAttention(const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v,
     std::int64_t start, std::int64_t window)
