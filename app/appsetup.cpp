@@ -30,4 +30,17 @@ QString versionLine(const QString &applicationName)
         .arg(devices.join(QStringLiteral(", ")));
 }
 
+QStringList blasLines()
+{
+    const engine::RuntimeInfo info = engine::runtimeInfo();
+    QStringList lines;
+    if (!info.blas.empty())
+        lines << QStringLiteral("BLAS: %1").arg(QString::fromStdString(info.blas));
+    if (!info.blasNote.empty())
+        lines << QStringLiteral("note: %1").arg(QString::fromStdString(info.blasNote));
+    if (!info.blasWarning.empty())
+        lines << QStringLiteral("warning: %1").arg(QString::fromStdString(info.blasWarning));
+    return lines;
+}
+
 } // namespace app

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <QString>
+#include <QStringList>
 
 namespace app {
 
@@ -13,5 +14,11 @@ int setUpApplication(const QString &applicationName);
 
 // "lorafit 0.1.0 (LibTorch 1.13.1, 2 threads, devices: cpu)"
 QString versionLine(const QString &applicationName);
+
+// What runs the CPU's matrix products, for `devices` and `bench`:
+// "BLAS: OpenBLAS 0.3.21 (OpenMP, SkylakeX kernels)", then a "note: " line
+// when Lorafit chose those kernels and a "warning: " line when the BLAS is
+// known to slow training down.
+QStringList blasLines();
 
 } // namespace app

@@ -3,6 +3,7 @@
 // prints tokens/s, the median step time, peak memory and model FLOP
 // utilisation against the sgemm rate measured in the same process. The work
 // is engine::runTrainBench(); this file only parses options and prints.
+#include "app/appsetup.h"
 #include "app/cli/command.h"
 
 #include "engine/bench/trainbench.h"
@@ -24,7 +25,9 @@ QJsonObject toJson(const engine::BenchResult &r)
     o[QStringLiteral("warmup_steps")] = r.warmupSteps;
     o[QStringLiteral("threads")] = r.threads;
     o[QStringLiteral("device")] = QString::fromStdString(r.device);
-    o[QStringLiteral("blas")] = QString::fromStdString(engine::runtimeInfo().blas);
+    const engine::RuntimeInfo runtime = engine::runtimeInfo();
+    o[QStringLiteral("blas")] = QString::fromStdString(runtime.blas);
+    o[QStringLiteral("blas_core")] = QString::fromStdString(runtime.blasCore);
     o[QStringLiteral("batch_size")] = r.batchSize;
     o[QStringLiteral("sequence_length")] = r.sequenceLength;
     o[QStringLiteral("metrics")] = r.metrics;
@@ -84,11 +87,8 @@ void printText(const engine::BenchResult &r)
                        .arg(r.modelGflopPerStep, 0, 'f', 1)
                        .arg(r.sgemmGflops, 0, 'f', 1));
     cli::printLine(QStringLiteral("  loss %1 -> %2").arg(r.firstLoss, 0, 'f', 4).arg(r.lastLoss, 0, 'f', 4));
-    const engine::RuntimeInfo runtime = engine::runtimeInfo();
-    if (!runtime.blas.empty())
-        cli::printLine(QStringLiteral("  BLAS: %1").arg(QString::fromStdString(runtime.blas)));
-    if (!runtime.blasWarning.empty())
-        cli::printLine(QStringLiteral("  warning: %1").arg(QString::fromStdString(runtime.blasWarning)));
+    for (const QString &line : app::blasLines())
+        cli::printLine(QStringLiteral("  ") + line);
 }
 
 bool readCount(const QCommandLineParser &parser, const QString &name, int minimum, int &out)

@@ -1,4 +1,5 @@
 // lorafit-cli devices: the compute devices and thread count the engine will use.
+#include "app/appsetup.h"
 #include "app/cli/command.h"
 
 #include "engine/core/runtime.h"
@@ -19,10 +20,8 @@ int runDevices(const QStringList &arguments)
                        .arg(QString::fromStdString(info.torchVersion),
                             info.cudaBuilt ? QStringLiteral("yes") : QStringLiteral("no"))
                        .arg(info.threads));
-    if (!info.blas.empty())
-        cli::printLine(QStringLiteral("BLAS: %1").arg(QString::fromStdString(info.blas)));
-    if (!info.blasWarning.empty())
-        cli::printLine(QStringLiteral("warning: %1").arg(QString::fromStdString(info.blasWarning)));
+    for (const QString &line : app::blasLines())
+        cli::printLine(line);
     for (const engine::DeviceInfo &device : info.devices)
         cli::printLine(QStringLiteral("  %1  %2").arg(QString::fromStdString(device.id), -8)
                            .arg(QString::fromStdString(device.name)));

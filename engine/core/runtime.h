@@ -23,12 +23,16 @@ struct RuntimeInfo
     int threads = 1;           // intra-op threads in use
     bool cudaBuilt = false;    // this LibTorch build has CUDA
     std::string blas;          // the BLAS behind CPU matrix products, e.g. "OpenBLAS 0.3.21 (OpenMP)"; empty if unknown
+    std::string blasCore;      // OpenBLAS's kernel set in use, e.g. "SkylakeX"; empty if unknown
+    std::string blasNote;      // set when Lorafit replaced the kernel set OpenBLAS chose, saying so
     std::string blasWarning;   // set when that BLAS is known to slow training down, with a hint
     std::vector<DeviceInfo> devices; // CPU first, then every visible CUDA device
 };
 
 // Sets the intra-op thread count: `threads` if > 0, else the LORAFIT_THREADS
 // environment variable if set, else the number of hardware threads.
+// The first call also corrects OpenBLAS's choice of kernels when it took the
+// CPU for an older one (RuntimeInfo::blasNote then says so).
 // Returns the count now in use.
 int initRuntime(int threads = 0);
 

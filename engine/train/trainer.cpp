@@ -99,8 +99,13 @@ TrainingOutcome TrainingRun::run()
     setState(TrainingState::Running);
     note("training " + std::to_string(m_setup.plan.matrixNames.size()) + " adapted matrices for "
         + std::to_string(totalSteps) + " steps");
-    if (const std::string warning = runtimeInfo().blasWarning; m_setup.device.is_cpu() && !warning.empty())
-        note("warning: " + warning);
+    if (m_setup.device.is_cpu()) {
+        const RuntimeInfo runtime = runtimeInfo();
+        if (!runtime.blasNote.empty())
+            note(runtime.blasNote);
+        if (!runtime.blasWarning.empty())
+            note("warning: " + runtime.blasWarning);
+    }
 
     // The loss before any training, so the curves have a starting point.
     if (m_state.step == 0 && training.evalEvery > 0) {

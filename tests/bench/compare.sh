@@ -24,6 +24,11 @@ trap 'rm -rf "$out"' EXIT
 i=1
 while [ "$i" -le "$rounds" ]; do
     "$cli" bench --shape "$shape" --steps "$steps" --threads "$threads" --json > "$out/lorafit.$i.json"
+    # The peer gets the OpenBLAS kernels Lorafit runs (Lorafit replaces a choice OpenBLAS 0.3.21 gets
+    # wrong on CPUs newer than itself, engine/core/runtime.cpp), so both multiply on the same code.
+    core=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("blas_core", ""))' \
+        "$out/lorafit.$i.json")
+    if [ -n "$core" ] && [ -z "${OPENBLAS_CORETYPE:-}" ]; then export OPENBLAS_CORETYPE="$core"; fi
     /usr/bin/python3 "$here/peer_pytorch.py" --shape "$shape" --steps "$steps" --threads "$threads" > "$out/peer.$i.json"
     if [ -f "$omp/libopenblas.so.0" ]; then
         LD_LIBRARY_PATH="$omp" /usr/bin/python3 "$here/peer_pytorch.py" --shape "$shape" --steps "$steps" \
@@ -42,7 +47,7 @@ for k, rs in runs.items():
         extra = f"  MFU {100 * r['mfu']:.1f} %" if "mfu" in r else ""
         print(f"{k:8} {r['shape']:11} {r['threads']} threads  {r['tokens_per_second']:9.1f} tok/s  "
               f"{r['ms_per_step']:9.1f} ms/step  peak RSS {r['peak_rss_mib']:8.1f} MiB  "
-              f"sys {r['system_seconds']:.2f} s{extra}")
+              f"sys {r['system_seconds']:.2f} s  {r.get('blas_core', '')} kernels{extra}")
 best = lambda k, f, pick: pick(r[f] for r in runs[k])
 cpu = lambda r: r["steps"] * r["batch_size"] * r["sequence_length"] / (r["user_seconds"] + r["system_seconds"])
 for peer, what in (("peer", "the system's BLAS"), ("peer-omp", "OpenMP OpenBLAS, as Lorafit")):

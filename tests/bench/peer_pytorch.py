@@ -188,6 +188,22 @@ def build(shape):
     return model, vocab
 
 
+def blas_core():
+    """The kernel set of the OpenBLAS this process multiplies with, e.g. "SkylakeX"; "" if not OpenBLAS."""
+    import ctypes
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line and line.rstrip().endswith(".so.0")
+                 or "libblas.so" in line}
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return lib.openblas_get_corename().decode()
+        except (OSError, AttributeError):
+            continue
+    return ""
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shape", default="tiny", choices=sorted(SHAPES))
@@ -225,7 +241,7 @@ def main():
     median = statistics.median(times)
     print(json.dumps({
         "peer": "pytorch " + torch.__version__, "shape": args.shape, "steps": args.steps,
-        "threads": torch.get_num_threads(), "batch_size": batch, "sequence_length": tokens,
+        "threads": torch.get_num_threads(), "blas_core": blas_core(), "batch_size": batch, "sequence_length": tokens,
         "lora_parameters": sum(p.numel() for p in trainable),
         "tokens_per_second": batch * tokens / median, "ms_per_step": 1000 * median,
         "ms_per_step_mean": 1000 * statistics.mean(times),

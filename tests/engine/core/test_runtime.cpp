@@ -23,6 +23,24 @@ private Q_SLOTS:
         qunsetenv("LORAFIT_THREADS");
     }
 
+    // Debian 12's OpenBLAS takes CPUs newer than itself for a Prescott; after
+    // initRuntime the kernels in use are the widest the CPU supports, unless
+    // the user chose them with OPENBLAS_CORETYPE.
+    void blasKernelsFitTheCpu()
+    {
+        engine::initRuntime(2);
+        const engine::RuntimeInfo info = engine::runtimeInfo();
+        if (info.blasCore.empty())
+            QSKIP("the BLAS in use is not a DYNAMIC_ARCH OpenBLAS");
+        if (qEnvironmentVariableIsSet("OPENBLAS_CORETYPE"))
+            QSKIP("OPENBLAS_CORETYPE is set");
+        QVERIFY2(!QString::fromStdString(info.blasWarning).contains(QStringLiteral("narrower")),
+                 info.blasWarning.c_str());
+        if (!info.blasNote.empty())
+            QVERIFY2(QString::fromStdString(info.blasNote).contains(QString::fromStdString(info.blasCore)),
+                     info.blasNote.c_str());
+    }
+
     void cpuIsAlwaysListedFirst()
     {
         const engine::RuntimeInfo info = engine::runtimeInfo();
