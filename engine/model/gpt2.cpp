@@ -3,6 +3,7 @@
 #include "engine/core/status.h"
 #include "engine/model/attention.h"
 #include "engine/model/checkpointing.h"
+#include "engine/model/fusedops.h"
 
 namespace engine {
 
@@ -61,7 +62,7 @@ Gpt2MlpImpl::Gpt2MlpImpl(const ModelConfig &config)
 torch::Tensor Gpt2MlpImpl::forward(const torch::Tensor &x)
 {
     const torch::Tensor h = m_cFc(x); // (B, T, I)
-    const torch::Tensor a = torch::gelu(h, m_activation == "gelu" ? "none" : "tanh"); // (B, T, I)
+    const torch::Tensor a = m_activation == "gelu" ? torch::gelu(h) : geluTanh(h); // (B, T, I)
     return m_cProj(a); // (B, T, C)
 }
 

@@ -2,6 +2,7 @@
 
 #include "engine/model/attention.h"
 #include "engine/model/checkpointing.h"
+#include "engine/model/fusedops.h"
 
 namespace engine {
 
@@ -34,8 +35,8 @@ torch::Tensor LlamaAttentionImpl::forward(
         q = m_qNorm(q); // (B, T, nh, hd)
         k = m_kNorm(k); // (B, T, nkv, hd)
     }
-    q = Rotary::apply(q.transpose(1, 2), cos, sin); // (B, nh, T, hd)
-    k = Rotary::apply(k.transpose(1, 2), cos, sin); // (B, nkv, T, hd)
+    q = rotaryHeads(q, cos, sin); // (B, nh, T, hd)
+    k = rotaryHeads(k, cos, sin); // (B, nkv, T, hd)
     v = v.transpose(1, 2); // (B, nkv, T, hd)
     if (cache)
         std::tie(k, v) = cache->append(m_layer, k, v); // (B, nkv, S, hd)
@@ -53,7 +54,7 @@ LlamaMlpImpl::LlamaMlpImpl(const ModelConfig &config)
 
 torch::Tensor LlamaMlpImpl::forward(const torch::Tensor &x)
 {
-    return m_down(torch::silu(m_gate(x)) * m_up(x)); // (B, T, H)
+    return m_down(swiGlu(m_gate(x), m_up(x))); // (B, T, H)
 }
 
 LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const ModelConfig &config, std::size_t layer)

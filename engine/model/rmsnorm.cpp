@@ -1,5 +1,7 @@
 #include "engine/model/rmsnorm.h"
 
+#include "engine/model/fusedops.h"
+
 namespace engine {
 
 RmsNormImpl::RmsNormImpl(std::int64_t size, double eps)
@@ -10,9 +12,7 @@ RmsNormImpl::RmsNormImpl(std::int64_t size, double eps)
 
 torch::Tensor RmsNormImpl::forward(const torch::Tensor &x)
 {
-    const torch::Tensor h = x.to(torch::kFloat32); // (..., size)
-    const torch::Tensor normed = h * torch::rsqrt(h.pow(2).mean(-1, true) + m_eps); // (..., size)
-    return weight * normed.to(x.scalar_type()); // (..., size)
+    return rmsNorm(x, weight, m_eps); // (..., size)
 }
 
 } // namespace engine

@@ -21,12 +21,6 @@ torch::Tensor llama3Scaled(const torch::Tensor &invFreq, const RopeScaling &s)
     return torch::where(medium, smoothed, scaled);
 }
 
-torch::Tensor rotateHalf(const torch::Tensor &x)
-{
-    const std::int64_t half = x.size(-1) / 2;
-    return torch::cat({ -x.slice(-1, half), x.slice(-1, 0, half) }, -1);
-}
-
 } // namespace
 
 Rotary::Rotary(const ModelConfig &config)
@@ -47,11 +41,6 @@ std::pair<torch::Tensor, torch::Tensor> Rotary::cosSin(std::int64_t start, std::
     const torch::Tensor freqs = torch::outer(positions, m_invFreq); // (T, hd/2)
     const torch::Tensor angles = torch::cat({ freqs, freqs }, -1); // (T, hd)
     return { angles.cos(), angles.sin() };
-}
-
-torch::Tensor Rotary::apply(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin)
-{
-    return x * cos + rotateHalf(x) * sin; // (B, h, T, hd)
 }
 
 } // namespace engine
