@@ -48,7 +48,10 @@ struct BenchResult
     double tokensPerSecond = 0.0;     // batchSize × sequenceLength / median step time
     double modelGflopPerStep = 0.0;   // the FLOPs one step needs (see benchshape.h)
     double achievedGflops = 0.0;      // modelGflopPerStep / median step time
-    double sgemmGflops = 0.0;         // large matrix product, same process, threads and device (bf16 on CUDA)
+    double sgemmGflops = 0.0;         // a 2048² product, same process, threads and device (bf16 on CUDA):
+                                      // the median of one sample after each measured step, so the rate and
+                                      // the step times see the same machine (a shared VM's rate drifts)
+    double sgemmGflopsBest = 0.0;     // the fastest of those samples
     double mfu = 0.0;                 // achievedGflops / sgemmGflops
     std::uint64_t peakRssBytes = 0;   // peak resident (host) memory of the process after training (0 if unknown)
     double userSeconds = 0.0;         // CPU time of the measured steps
