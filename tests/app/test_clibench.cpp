@@ -2,6 +2,8 @@
 // and consistent, and the parameter and FLOP counts equal ones worked out by
 // hand here for the tiny shape (Llama, vocab 2048, width 128, MLP 352, 2
 // layers, 4 heads of 32, 2 key/value heads, LoRA r = 16 on all 7 projections).
+#include "tests/processrun.h"
+
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -11,24 +13,11 @@
 
 namespace {
 
-struct Run
-{
-    int exitCode = -1;
-    QByteArray out;
-    QString err;
-};
+using Run = test::ProcessRun;
 
 Run runCli(const QStringList &arguments)
 {
-    QProcess process;
-    process.start(QStringLiteral(LF_CLI_EXE), arguments);
-    if (!process.waitForFinished(240000)) {
-        process.kill();
-        process.waitForFinished();
-        return {};
-    }
-    return { process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2,
-        process.readAllStandardOutput(), QString::fromUtf8(process.readAllStandardError()) };
+    return test::runProcess(QStringLiteral(LF_CLI_EXE), arguments);
 }
 
 // Hand count for the tiny shape (see the header comment).
@@ -52,8 +41,8 @@ private Q_SLOTS:
             QStringLiteral("--steps"), QStringLiteral("3"), QStringLiteral("--json") });
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
         QJsonParseError error;
-        const QJsonObject o = QJsonDocument::fromJson(run.out.trimmed(), &error).object();
-        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(QString::fromUtf8(run.out)));
+        const QJsonObject o = QJsonDocument::fromJson(run.bytes.trimmed(), &error).object();
+        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(run.out));
 
         QCOMPARE(o.value(QStringLiteral("shape")).toString(), QStringLiteral("tiny"));
         QCOMPARE(o.value(QStringLiteral("steps")).toInt(), 3);
@@ -106,7 +95,7 @@ private Q_SLOTS:
             QStringLiteral("--steps"), QStringLiteral("1"), QStringLiteral("--warmup"), QStringLiteral("0"),
             QStringLiteral("--nf4"), QStringLiteral("--json") });
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
-        const QJsonObject o = QJsonDocument::fromJson(run.out.trimmed()).object();
+        const QJsonObject o = QJsonDocument::fromJson(run.bytes.trimmed()).object();
         QCOMPARE(o.value(QStringLiteral("base_weights")).toString(), QStringLiteral("nf4"));
         // Projections at 4.127 bits instead of 32; everything else (embeddings, norms) stays f32.
         const double quantised = kLayers * kLayerProjections; // lm_head stays f32, as in QLoRA

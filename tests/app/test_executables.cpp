@@ -1,4 +1,6 @@
 // End-to-end checks of the two executables as a user runs them.
+#include "tests/processrun.h"
+
 #include <QDir>
 #include <QFile>
 #include <QImage>
@@ -8,25 +10,11 @@
 
 namespace {
 
-struct Run
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using Run = test::ProcessRun;
 
 Run run(const QString &program, const QStringList &arguments, const QProcessEnvironment &env = {})
 {
-    QProcess process;
-    if (!env.isEmpty())
-        process.setProcessEnvironment(env);
-    process.start(program, arguments);
-    if (!process.waitForFinished(120000)) {
-        process.kill();
-        return {};
-    }
-    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2,
-            QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError())};
+    return test::runProcess(program, arguments, 120000, env);
 }
 
 // The environment of a first start: settings and app data in `dir`, so the

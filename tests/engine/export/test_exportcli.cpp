@@ -4,6 +4,7 @@
 #include "engine/core/atomicfile.h"
 #include "engine/project/projectstore.h"
 #include "exporttesthelpers.h"
+#include "tests/processrun.h"
 
 #include <nlohmann/json.hpp>
 
@@ -19,23 +20,11 @@
 
 namespace {
 
-struct Run
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using Run = test::ProcessRun;
 
 Run cli(const QStringList &arguments)
 {
-    QProcess process;
-    process.start(QStringLiteral(LF_CLI_EXE), QStringList{QStringLiteral("export")} + arguments);
-    if (!process.waitForFinished(120000)) {
-        process.kill();
-        return {};
-    }
-    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2,
-            QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError())};
+    return test::runProcess(QStringLiteral(LF_CLI_EXE), QStringList{QStringLiteral("export")} + arguments, 120000);
 }
 
 } // namespace

@@ -4,6 +4,7 @@
 #include "engine/core/atomicfile.h"
 #include "engine/generate/inferencesession.h"
 #include "tests/engine/generate/tinylm.h"
+#include "tests/processrun.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -19,24 +20,11 @@
 
 namespace {
 
-struct Run
-{
-    int exitCode = -1;
-    QByteArray out;
-    QString err;
-};
+using Run = test::ProcessRun;
 
 Run runCli(const QStringList &arguments)
 {
-    QProcess process;
-    process.start(QStringLiteral(LF_CLI_EXE), arguments);
-    if (!process.waitForFinished(120000)) {
-        process.kill();
-        process.waitForFinished();
-        return {};
-    }
-    return { process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2, process.readAllStandardOutput(),
-        QString::fromUtf8(process.readAllStandardError()) };
+    return test::runProcess(QStringLiteral(LF_CLI_EXE), arguments, 120000);
 }
 
 QString writeModel(const QTemporaryDir &dir, const std::string &modelType, const std::string &extra = "{}")
@@ -93,7 +81,7 @@ private Q_SLOTS:
         const Run r = runCli({ "generate", "--model", model, "--prompt", "Hi ", "--temperature", "0",
             "--max-new-tokens", "12" });
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        QCOMPARE(r.out, QByteArray::fromStdString(expected.value().text) + '\n');
+        QCOMPARE(r.bytes, QByteArray::fromStdString(expected.value().text) + '\n');
         QVERIFY2(r.err.contains(QStringLiteral("stop: %1").arg(engine::stopReasonName(expected.value().stopReason))),
                  qPrintable(r.err));
         QVERIFY2(r.err.contains(QLatin1String("greedy")), qPrintable(r.err));
@@ -108,7 +96,7 @@ private Q_SLOTS:
         const Run first = runCli(common + QStringList{ "--seed", "42" });
         QVERIFY2(first.exitCode == 0, qPrintable(first.err));
         QVERIFY2(first.err.contains(QLatin1String("seed 42")), qPrintable(first.err));
-        QCOMPARE(runCli(common + QStringList{ "--seed", "42" }).out, first.out);
+        QCOMPARE(runCli(common + QStringList{ "--seed", "42" }).bytes, first.bytes);
         // The same through the facade with the same options.
         engine::GenerationOptions options;
         options.maxNewTokens = 20;
@@ -121,13 +109,13 @@ private Q_SLOTS:
         chat.messages = { { "user", "Hi!", true } };
         const auto expected = openSession(model)->generate(chat, options);
         QVERIFY(expected.isOk());
-        QCOMPARE(first.out, QByteArray::fromStdString(expected.value().text) + '\n');
-        const QByteArray text = first.out.chopped(1);
+        QCOMPARE(first.bytes, QByteArray::fromStdString(expected.value().text) + '\n');
+        const QByteArray text = first.bytes.chopped(1);
         if (text.size() >= 6) {
             const QByteArray stop = text.mid(3, 2);
             const Run stopped = runCli(common + QStringList{ "--seed", "42", "--stop", QString::fromUtf8(stop) });
             QCOMPARE(stopped.exitCode, 0);
-            QCOMPARE(stopped.out, text.left(text.indexOf(stop)) + '\n');
+            QCOMPARE(stopped.bytes, text.left(text.indexOf(stop)) + '\n');
             QVERIFY2(stopped.err.contains(QLatin1String("stop: stop-string")), qPrintable(stopped.err));
         }
     }
@@ -201,7 +189,7 @@ private Q_SLOTS:
         QVERIFY(expected.isOk());
         const Run r = runCli({ "eval", "--model", model, "--text", textPath, "--token-losses", tsv });
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        const QString out = QString::fromUtf8(r.out);
+        const QString out = r.out;
         QVERIFY2(out.contains(QLatin1String("Tokens:      16 (15 predicted, 1 window(s) of up to 24 tokens)")),
                  qPrintable(out));
         QVERIFY(std::abs(printedNumber(out, QStringLiteral("Mean loss")) - expected.value().meanLoss) < 1e-6);
@@ -241,13 +229,13 @@ private Q_SLOTS:
         const Run generated = runCli({ "generate", "--model", model, "--adapter", adapter, "--prompt", "Hi ",
             "--temperature", "0", "--max-new-tokens", "10" });
         QVERIFY2(generated.exitCode == 0, qPrintable(generated.err));
-        QCOMPARE(generated.out, QByteArray::fromStdString(expected.value().text) + '\n');
+        QCOMPARE(generated.bytes, QByteArray::fromStdString(expected.value().text) + '\n');
         const QString textPath = writeText(dir, "Adapters change predictions.");
         const auto evaluation = session->evaluate("Adapters change predictions.");
         QVERIFY(evaluation.isOk());
         const Run evaluated = runCli({ "eval", "--model", model, "--adapter", adapter, "--text", textPath });
         QVERIFY2(evaluated.exitCode == 0, qPrintable(evaluated.err));
-        QVERIFY(std::abs(printedNumber(QString::fromUtf8(evaluated.out), QStringLiteral("Mean loss"))
+        QVERIFY(std::abs(printedNumber(evaluated.out, QStringLiteral("Mean loss"))
                          - evaluation.value().meanLoss) < 1e-6);
         const Run bad = runCli({ "eval", "--model", model, "--adapter", dir.filePath("none"), "--text", textPath });
         QCOMPARE(bad.exitCode, 1);
@@ -261,7 +249,7 @@ private Q_SLOTS:
         const QString textPath = writeText(dir, "Windows overlap by one token.");
         const Run r = runCli({ "eval", "--model", model, "--text", textPath, "--max-length", "8" });
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        QVERIFY2(r.out.contains("Tokens:      29 (28 predicted, 4 window(s) of up to 8 tokens)"), r.out.constData());
+        QVERIFY2(r.out.contains(QLatin1String("Tokens:      29 (28 predicted, 4 window(s) of up to 8 tokens)")), qPrintable(r.out));
         const QString badTsv = dir.filePath(QStringLiteral("missing-folder/losses.tsv"));
         const Run bad = runCli({ "eval", "--model", model, "--text", textPath, "--token-losses", badTsv });
         QCOMPARE(bad.exitCode, 1);

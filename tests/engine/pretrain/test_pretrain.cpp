@@ -7,6 +7,7 @@
 #include "engine/model/causallm.h"
 #include "engine/pretrain/pretraincorpus.h"
 #include "engine/tokenizer/tokenizerloader.h"
+#include "tests/processrun.h"
 
 #include <QDir>
 #include <QFile>
@@ -38,23 +39,11 @@ QByteArray tinyCorpus()
     return text;
 }
 
-struct CliRun
+test::ProcessRun runCli(const QStringList &arguments)
 {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-CliRun runCli(const QStringList &arguments)
-{
-    QProcess process;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("LORAFIT_THREADS"), QStringLiteral("2"));
-    process.setProcessEnvironment(env);
-    process.start(QStringLiteral(LF_CLI_EXE), QStringList { QStringLiteral("pretrain") } + arguments);
-    process.waitForFinished(240000);
-    return { process.exitCode(), QString::fromUtf8(process.readAllStandardOutput()),
-        QString::fromUtf8(process.readAllStandardError()) };
+    return test::runProcess(QStringLiteral(LF_CLI_EXE), QStringList { QStringLiteral("pretrain") } + arguments, 240000, env);
 }
 
 // Mean next-token loss over the stream cut into windows of `context` tokens
@@ -134,7 +123,7 @@ private Q_SLOTS:
             QStringLiteral("32"), QStringLiteral("--steps"), QStringLiteral("40"), QStringLiteral("--batch"),
             QStringLiteral("8"), QStringLiteral("--lr"), QStringLiteral("0.01"), QStringLiteral("--seed"),
             QStringLiteral("3"), QStringLiteral("--validation-fraction"), QStringLiteral("0.1") };
-        const CliRun run = runCli(arguments);
+        const test::ProcessRun run = runCli(arguments);
         QVERIFY2(run.exitCode == 0, qPrintable(run.out + run.err));
 
         // The loss fell, and the report agrees with stdout.
@@ -178,19 +167,19 @@ private Q_SLOTS:
                 QStringLiteral("reported %1, recomputed %2").arg(reported, 0, 'g', 10).arg(recomputed, 0, 'g', 10)));
 
         // An existing folder is refused before any work; --overwrite replaces it.
-        const CliRun again = runCli(arguments);
+        const test::ProcessRun again = runCli(arguments);
         QCOMPARE(again.exitCode, 1);
         QVERIFY2(again.err.contains(QStringLiteral("already exists")), qPrintable(again.err));
     }
 
     void refusesBadSizes()
     {
-        const CliRun run = runCli(
+        const test::ProcessRun run = runCli(
             { QStringLiteral("--corpus"), QStringLiteral("x.txt"), QStringLiteral("--out"), QStringLiteral("y"),
                 QStringLiteral("--hidden"), QStringLiteral("30"), QStringLiteral("--heads"), QStringLiteral("4") });
         QCOMPARE(run.exitCode, 1);
         QVERIFY2(run.err.contains(QStringLiteral("--hidden 30 does not divide by --heads 4")), qPrintable(run.err));
-        const CliRun missing = runCli({ QStringLiteral("--corpus"), QStringLiteral("/nonexistent/c.txt"),
+        const test::ProcessRun missing = runCli({ QStringLiteral("--corpus"), QStringLiteral("/nonexistent/c.txt"),
             QStringLiteral("--out"), QStringLiteral("/nonexistent/out") });
         QCOMPARE(missing.exitCode, 1);
         QVERIFY2(missing.err.contains(QStringLiteral("/nonexistent/c.txt")), qPrintable(missing.err));

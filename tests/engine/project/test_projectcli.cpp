@@ -3,29 +3,18 @@
 // with the field named and the project left unchanged.
 #include "engine/project/projectstore.h"
 #include "projecttesthelpers.h"
+#include "tests/processrun.h"
 
 #include <QProcess>
 #include <QTemporaryDir>
 
 namespace {
 
-struct Run
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using Run = test::ProcessRun;
 
 Run cli(const QStringList &arguments)
 {
-    QProcess process;
-    process.start(QStringLiteral(LF_CLI_EXE), QStringList { QStringLiteral("project") } + arguments);
-    if (!process.waitForFinished(60000)) {
-        process.kill();
-        return {};
-    }
-    return { process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2,
-        QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError()) };
+    return test::runProcess(QStringLiteral(LF_CLI_EXE), QStringList { QStringLiteral("project") } + arguments, 60000);
 }
 
 void writeText(const QString &path, const QByteArray &text)

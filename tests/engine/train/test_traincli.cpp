@@ -4,6 +4,7 @@
 // error for a bad settings file.
 #include "engine/project/projectstore.h"
 #include "tests/engine/train/trainfixture.h"
+#include "tests/processrun.h"
 
 #include <QDir>
 #include <QFile>
@@ -16,23 +17,11 @@
 
 namespace {
 
-struct Run
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using Run = test::ProcessRun;
 
 Run cli(const QStringList &arguments)
 {
-    QProcess process;
-    process.start(QStringLiteral(LF_CLI_EXE), arguments);
-    if (!process.waitForFinished(240000)) {
-        process.kill();
-        return {};
-    }
-    return { process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2,
-        QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError()) };
+    return test::runProcess(QStringLiteral(LF_CLI_EXE), arguments);
 }
 
 QString writeConfig(const QTemporaryDir &dir, std::int64_t steps)
