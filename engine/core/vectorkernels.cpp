@@ -1,5 +1,6 @@
 #include "engine/core/vectorkernels.h"
 
+#include <cmath>
 #include <cstring>
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && defined(__x86_64__)
@@ -27,7 +28,7 @@ inline float bitsToFloat(std::uint32_t bits)
 inline float expInline(float x)
 {
     x = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
-    const float n = __builtin_floorf(x * 1.44269504088896341f + 0.5f);
+    const float n = std::floor(x * 1.44269504088896341f + 0.5f);
     const float r = (x - n * 0.693145751953125f) - n * 1.42860682030941723e-6f; // ln 2 in two parts
     float p = 1.0f / 5040.0f;
     p = p * r + 1.0f / 720.0f;
