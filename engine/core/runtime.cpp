@@ -93,8 +93,8 @@ BlasCoreChoice g_blasCore;
 // vectors than the CPU supports, select the matching set the way
 // OPENBLAS_CORETYPE would have at load time. Runs once, before any matrix
 // product; never when the user set OPENBLAS_CORETYPE. On non-Intel CPUs only
-// a fall-back to SSE3 kernels is corrected (AMD's AVX-512 is better served by
-// OpenBLAS's Zen kernels).
+// a fall-back to SSE3 kernels is corrected: OpenBLAS maps AMD's AVX-512 CPUs
+// to its Zen kernels by design, and that choice is not second-guessed.
 void selectBlasCore()
 {
     using CoreNameFn = char *(*)();
