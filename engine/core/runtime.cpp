@@ -131,17 +131,10 @@ void selectBlasCore() { }
 
 #endif // __GLIBC__
 
-void selectBlasCoreOnce()
-{
-    static std::once_flag once;
-    std::call_once(once, selectBlasCore);
-}
-
 // At load time, right after OpenBLAS made its own choice, so every executable
 // linking the engine (the apps, the tests, the benchmarks) multiplies with the
-// same kernels before its first product; initRuntime() repeats the call for
-// certainty, which is then a no-op.
-const bool g_blasCoreSelected = (selectBlasCoreOnce(), true);
+// same kernels before its first product.
+const bool g_blasCoreSelected = (selectBlasCore(), true);
 
 // OpenBLAS, when it is the BLAS loaded (its own API, looked up at run time:
 // Lorafit links only the BLAS interface through LibTorch).
@@ -170,10 +163,11 @@ void describeBlas(RuntimeInfo &info)
         warnings.push_back("OpenBLAS runs its own pthreads beside LibTorch's OpenMP threads, and the two compete "
                            "for the cores: training on the CPU can take 1.8x as long (hint: apt-get install "
                            "libopenblas0-openmp, which Lorafit then loads by itself)");
-    if (g_blasCore.chosen.empty() && coreLevel(info.blasCore) < bestCoreForCpu().second)
+    const auto [best, bestLevel] = bestCoreForCpu();
+    if (g_blasCore.chosen.empty() && coreLevel(info.blasCore) < bestLevel)
         warnings.push_back("OpenBLAS uses its " + info.blasCore + " kernels, narrower than this CPU supports ("
-            + bestCoreForCpu().first + "): matrix products can run several times slower (hint: unset "
-            "OPENBLAS_CORETYPE, or set it to " + bestCoreForCpu().first + ")");
+            + best + "): matrix products can run several times slower (hint: unset OPENBLAS_CORETYPE, or set it to "
+            + best + ")");
     for (const std::string &w : warnings)
         info.blasWarning += (info.blasWarning.empty() ? "" : "; ") + w;
 #else
@@ -189,7 +183,6 @@ int initRuntime(int threads)
         threads = threadsFromEnvironment();
     if (threads <= 0)
         threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    selectBlasCoreOnce();
     setThreadCount(threads);
     return torch::get_num_threads();
 }

@@ -31,8 +31,8 @@ struct RuntimeInfo
 
 // Sets the intra-op thread count: `threads` if > 0, else the LORAFIT_THREADS
 // environment variable if set, else the number of hardware threads.
-// The first call also corrects OpenBLAS's choice of kernels when it took the
-// CPU for an older one (RuntimeInfo::blasNote then says so).
+// (OpenBLAS's choice of kernels is corrected when the engine loads, if it took
+// the CPU for an older one; RuntimeInfo::blasNote then says so.)
 // Returns the count now in use.
 int initRuntime(int threads = 0);
 

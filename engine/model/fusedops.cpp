@@ -167,6 +167,19 @@ torch::Tensor composedRotary(const torch::Tensor &x, const torch::Tensor &cos, c
     return heads * cos + rotated * sin; // (B, h, T, hd)
 }
 
+// Calls task(tokenMajor, headMajor, table) for every batch row b, position t
+// and head: the offsets of that head's hd values in the (B, T, h, hd) and
+// (B, h, T, hd) layouts, and of position t's row in the (T, hd) tables.
+template <typename Task>
+void forEachTokenHead(std::int64_t B, std::int64_t T, std::int64_t h, std::int64_t hd, const Task &task)
+{
+    forEachRow(B * T, h * hd, [&](std::int64_t row) {
+        const std::int64_t b = row / T, t = row % T;
+        for (std::int64_t head = 0; head < h; ++head)
+            task((row * h + head) * hd, ((b * h + head) * T + t) * hd, t * hd);
+    });
+}
+
 class RotaryFunction : public torch::autograd::Function<RotaryFunction>
 {
 public:
@@ -179,11 +192,8 @@ public:
         torch::Tensor out = torch::empty({ B, h, T, hd }); // (B, h, T, hd)
         const float *xp = in.data_ptr<float>(), *cp = c.data_ptr<float>(), *sp = s.data_ptr<float>();
         float *yp = out.data_ptr<float>();
-        forEachRow(B * T, h * hd, [&](std::int64_t row) {
-            const std::int64_t b = row / T, t = row % T;
-            for (std::int64_t head = 0; head < h; ++head)
-                kernels::rotateHalf(xp + (row * h + head) * hd, cp + t * hd, sp + t * hd,
-                    yp + ((b * h + head) * T + t) * hd, hd / 2);
+        forEachTokenHead(B, T, h, hd, [&](std::int64_t tokenMajor, std::int64_t headMajor, std::int64_t table) {
+            kernels::rotateHalf(xp + tokenMajor, cp + table, sp + table, yp + headMajor, hd / 2);
         });
         ctx->save_for_backward({ c, s });
         return out;
@@ -199,11 +209,8 @@ public:
         torch::Tensor dx = torch::empty({ B, T, h, hd }); // (B, T, h, hd)
         const float *gp = g.data_ptr<float>(), *cp = c.data_ptr<float>(), *sp = s.data_ptr<float>();
         float *dxp = dx.data_ptr<float>();
-        forEachRow(B * T, h * hd, [&](std::int64_t row) {
-            const std::int64_t b = row / T, t = row % T;
-            for (std::int64_t head = 0; head < h; ++head)
-                kernels::rotateHalfGrad(gp + ((b * h + head) * T + t) * hd, cp + t * hd, sp + t * hd,
-                    dxp + (row * h + head) * hd, hd / 2);
+        forEachTokenHead(B, T, h, hd, [&](std::int64_t tokenMajor, std::int64_t headMajor, std::int64_t table) {
+            kernels::rotateHalfGrad(gp + headMajor, cp + table, sp + table, dxp + tokenMajor, hd / 2);
         });
         return { dx, torch::Tensor(), torch::Tensor() };
     }
