@@ -5,11 +5,14 @@
 // is engine::runTrainBench(); this file only parses options and prints.
 #include "app/appsetup.h"
 #include "app/cli/command.h"
+#include "app/ranklauncher.h"
 
 #include "engine/bench/trainbench.h"
 #include "engine/core/runtime.h"
 
 #include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -51,6 +54,8 @@ QJsonObject toJson(const engine::BenchResult &r)
     o[QStringLiteral("system_seconds")] = r.systemSeconds;
     o[QStringLiteral("first_loss")] = r.firstLoss;
     o[QStringLiteral("last_loss")] = r.lastLoss;
+    o[QStringLiteral("ranks")] = r.ranks;
+    o[QStringLiteral("allreduce_share")] = r.allReduceShare;
     return o;
 }
 
@@ -90,6 +95,11 @@ void printText(const engine::BenchResult &r)
                        .arg(r.sgemmGflops, 0, 'f', 1)
                        .arg(r.sgemmGflopsBest, 0, 'f', 1));
     cli::printLine(QStringLiteral("  loss %1 -> %2").arg(r.firstLoss, 0, 'f', 4).arg(r.lastLoss, 0, 'f', 4));
+    if (r.ranks > 1)
+        cli::printLine(QStringLiteral("  %1 processes (data parallel, batch split by rows): summing the gradients took "
+                                      "%2 % of step time")
+                           .arg(r.ranks)
+                           .arg(100.0 * r.allReduceShare, 0, 'f', 2));
     for (const QString &line : app::blasLines())
         cli::printLine(QStringLiteral("  ") + line);
 }
@@ -137,6 +147,10 @@ int runBench(const QStringList &arguments)
                        "(summarise it with tests/bench/profile_summary.py)."),
         QStringLiteral("file") });
     parser.addOption({ QStringLiteral("json"), QStringLiteral("Print one JSON object instead of text.") });
+    parser.addOption({ QStringLiteral("nproc"),
+        QStringLiteral("Processes on this machine, data parallel: each trains its rows of every batch "
+                       "(default 1)."),
+        QStringLiteral("n") });
     parser.process(arguments);
 
     engine::BenchOptions options;
@@ -152,9 +166,36 @@ int runBench(const QStringList &arguments)
         cli::fail(QStringLiteral("--steps and --threads need a whole number of at least 1, --warmup of at least 0"));
         return cli::kExitUsage;
     }
+    int processes = 1;
+    if (!readCount(parser, QStringLiteral("nproc"), 1, processes))
+        return cli::fail(QStringLiteral("--nproc needs a whole number of at least 1"));
+    const auto fromEnvironment = engine::distributedFromEnvironment(); // a rank --nproc started
+    if (!fromEnvironment)
+        return cli::fail(QString::fromStdString(fromEnvironment.message()));
+    app::RankLauncher launcher;
+    if (fromEnvironment.value()) {
+        options.distributed = *fromEnvironment.value();
+    } else if (processes > 1) {
+        options.distributed.worldSize = processes;
+        options.distributed.masterPort = app::freeLocalPort();
+        QStringList rankArguments = arguments.mid(1);
+        const int at = rankArguments.indexOf(QStringLiteral("--nproc"));
+        if (at >= 0)
+            rankArguments.remove(at, 2);
+        rankArguments.prepend(QStringLiteral("bench"));
+        const engine::Status started = launcher.start(QCoreApplication::applicationFilePath(), rankArguments,
+            options.distributed, processes, QDir::temp().filePath(QStringLiteral("lorafit-bench-ranks")));
+        if (!started)
+            return cli::fail(QString::fromStdString(started.message()));
+    }
     const engine::Result<engine::BenchResult> result = engine::runTrainBench(options);
-    if (!result)
-        return cli::fail(QString::fromStdString(result.status().message()));
+    launcher.finish(result ? 60000 : 5000);
+    if (!result) {
+        const QString rank = launcher.failure();
+        return cli::fail(QString::fromStdString(result.status().message()) + (rank.isEmpty() ? QString() : "; " + rank));
+    }
+    if (!options.distributed.isLeader())
+        return cli::kExitOk; // rank 0 reports
     if (parser.isSet(QStringLiteral("json")))
         cli::printLine(QString::fromUtf8(QJsonDocument(toJson(result.value())).toJson(QJsonDocument::Compact)));
     else

@@ -4,9 +4,16 @@
 // the app does. The trainer runs on a worker thread; this thread drains its
 // metrics every 100 ms into a progress line, an optional JSON-lines file and
 // the project. Ctrl-C stops after a checkpoint; a second Ctrl-C quits at once.
+// Data parallel: --nproc N starts N−1 more processes (ranks) on this machine
+// and trains with them; torchrun's variables or --nnodes/--node-rank/--master
+// join ranks on several machines. Rank 0 records; the others are silent and
+// write their errors to <run folder>/rank-<r>.log.
 #include "app/cli/command.h"
+#include "app/cli/numberoption.h"
+#include "app/ranklauncher.h"
 
 #include "engine/core/atomicfile.h"
+#include "engine/core/runtime.h"
 #include "engine/lora/peftconfig.h"
 #include "engine/project/projectstore.h"
 #include "engine/train/metricsqueue.h"
@@ -86,6 +93,14 @@ struct Options
     QString metricsPath;    // JSON lines; "-" = stdout
     QString runName;
     bool quiet = false;
+    // Data parallel
+    int processes = 0;            // --nproc: processes on this machine; 0 = 1, or one per visible GPU on CUDA
+    int machines = 1;             // --nnodes
+    int machineRank = 0;          // --node-rank
+    QString master;               // --master HOST:PORT (rank 0's machine); empty = this machine, a free port
+    int rendezvousSeconds = 120;  // --dist-timeout
+    bool threadsGiven = false;    // --threads or the settings' training.threads
+    QStringList rankArguments;    // what the other ranks of this machine are started with
 };
 
 // The JSON-lines stream: one object per line with "event": plan | step | checkpoint | end.
@@ -131,7 +146,7 @@ QJsonObject planJson(const engine::TrainingPlan &plan)
         layers.append(plan.matrixLayers[i]);
     }
     return { { "event", "plan" }, { "total_steps", double(plan.totalSteps) }, { "first_step", double(plan.firstStep) },
-        { "device", fromStd(plan.device) }, { "trainable_parameters", double(plan.trainableParameters) },
+        { "device", fromStd(plan.device) }, { "ranks", plan.ranks }, { "trainable_parameters", double(plan.trainableParameters) },
         { "base_parameters", double(plan.baseParameters) }, { "train_examples", double(plan.trainExamples) },
         { "validation_examples", double(plan.validationExamples) }, { "run_folder", fromStd(plan.outputFolder) },
         { "matrices", names }, { "matrix_kinds", kinds }, { "matrix_layers", layers } };
@@ -292,7 +307,22 @@ std::optional<Options> parseOptions(const QStringList &arguments, engine::RunSet
         QStringLiteral("start from the weights of a PEFT adapter folder (Lorafit's or another tool's); its "
                        "adapter_config.json replaces the lora settings"),
         QStringLiteral("DIR"));
-    parser.addOptions({ out, resume, initAdapter, metrics, maxSteps, device, threads, name, quiet, set });
+    const QCommandLineOption nproc(QStringLiteral("nproc"),
+        QStringLiteral("train with N processes on this machine (data parallel: each takes its share of every batch; "
+                       "default 1, or one per visible GPU with --device cuda)"),
+        QStringLiteral("N"));
+    const QCommandLineOption nnodes(QStringLiteral("nnodes"),
+        QStringLiteral("machines in the run, each starting --nproc processes (needs --master)"), QStringLiteral("M"));
+    const QCommandLineOption nodeRank(QStringLiteral("node-rank"),
+        QStringLiteral("this machine's number, 0 … M−1; machine 0 runs rank 0, which records the run"),
+        QStringLiteral("K"));
+    const QCommandLineOption master(QStringLiteral("master"),
+        QStringLiteral("where rank 0 meets the others (machine 0's address and a free port)"),
+        QStringLiteral("HOST:PORT"));
+    const QCommandLineOption distTimeout(QStringLiteral("dist-timeout"),
+        QStringLiteral("seconds to wait for every rank to join (default 120)"), QStringLiteral("S"));
+    parser.addOptions({ out, resume, initAdapter, metrics, maxSteps, device, threads, name, quiet, set, nproc, nnodes,
+        nodeRank, master, distTimeout });
     const bool parsed = parser.parse(arguments);
     if (parsed && parser.isSet(QStringLiteral("help"))) {
         cli::printLine(parser.helpText());
@@ -315,6 +345,34 @@ std::optional<Options> parseOptions(const QStringList &arguments, engine::RunSet
     options.metricsPath = parser.value(metrics);
     options.runName = parser.value(name);
     options.quiet = parser.isSet(quiet);
+    qint64 processes = 0, machines = 1, machineRank = 0, seconds = 120;
+    QString numberError;
+    if (!cli::readInteger(parser, nproc.names().first(), 1, 1024, processes, numberError)
+        || !cli::readInteger(parser, nnodes.names().first(), 1, 65536, machines, numberError)
+        || !cli::readInteger(parser, nodeRank.names().first(), 0, machines - 1, machineRank, numberError)
+        || !cli::readInteger(parser, distTimeout.names().first(), 1, 86400, seconds, numberError)) {
+        cli::fail(numberError);
+        return std::nullopt;
+    }
+    if (machines > 1 && !parser.isSet(master)) {
+        cli::fail(QStringLiteral("--nnodes %1 needs --master HOST:PORT, the address of machine 0 and a free port "
+                                 "(hint: e.g. --master 10.0.0.1:29500 on every machine)")
+                      .arg(machines));
+        return std::nullopt;
+    }
+    options.processes = static_cast<int>(processes);
+    options.machines = static_cast<int>(machines);
+    options.machineRank = static_cast<int>(machineRank);
+    options.master = parser.value(master);
+    options.rendezvousSeconds = static_cast<int>(seconds);
+    // The other ranks of this machine: the same settings; rank 0 tells them the run folder and checkpoint.
+    options.rankArguments = QStringList{ QStringLiteral("train"), options.input, QStringLiteral("--quiet"),
+        QStringLiteral("--dist-timeout"), QString::number(seconds) };
+    for (const QString &value : parser.values(set))
+        options.rankArguments << QStringLiteral("--set") << value;
+    for (const QCommandLineOption &passed : { maxSteps, device, threads, initAdapter })
+        if (parser.isSet(passed))
+            options.rankArguments << QStringLiteral("--") + passed.names().last() << parser.value(passed);
 
     engine::Result<engine::RunSettings> loaded = [&]() -> engine::Result<engine::RunSettings> {
         if (options.isProject) {
@@ -350,6 +408,7 @@ std::optional<Options> parseOptions(const QStringList &arguments, engine::RunSet
         settings.training.device = parser.value(device).toStdString();
     if (parser.isSet(threads))
         settings.training.threads = parser.value(threads).toInt();
+    options.threadsGiven = settings.training.threads > 0;
     const engine::Status valid = settings.validate();
     if (!valid) {
         cli::fail(fromStd(valid.message()));
@@ -419,6 +478,58 @@ engine::Status resolveFolders(Options &options, engine::ProjectStore *store, eng
     return engine::Status::success();
 }
 
+int visibleGpus()
+{
+    int count = 0;
+    for (const engine::DeviceInfo &device : engine::runtimeInfo().devices)
+        count += device.id.rfind("cuda", 0) == 0;
+    return count;
+}
+
+// Who this process is in a data-parallel run and how many processes it starts
+// on this machine (itself included): torchrun's variables, or --nproc,
+// --nnodes, --node-rank and --master. Threads per process default to the
+// cores shared out.
+engine::Status planRanks(const Options &options, engine::RunSettings &settings, engine::DistributedConfig &config,
+    int &processes)
+{
+    const auto fromEnvironment = engine::distributedFromEnvironment();
+    if (!fromEnvironment)
+        return fromEnvironment.status();
+    processes = 1;
+    if (fromEnvironment.value()) {
+        if (options.processes > 1 || options.machines > 1)
+            return engine::Status::failure("--nproc/--nnodes with RANK and WORLD_SIZE set: either a launcher such as "
+                                           "torchrun starts the processes or --nproc does (hint: drop one of them)");
+        config = *fromEnvironment.value();
+    } else {
+        const bool cuda = settings.training.device.rfind("cuda", 0) == 0;
+        processes = options.processes > 0 ? options.processes
+            : (cuda && settings.training.device == "cuda" && visibleGpus() > 1) ? visibleGpus()
+                                                                               : 1;
+        config.worldSize = processes * options.machines;
+        config.rank = options.machineRank * processes;
+        config.localRank = 0;
+        if (!options.master.isEmpty()) {
+            const engine::Status parsed = engine::parseMasterEndpoint(options.master.toStdString(), "--master", config);
+            if (!parsed)
+                return parsed;
+        } else if (config.worldSize > 1) {
+            config.masterPort = app::freeLocalPort();
+            if (config.masterPort == 0)
+                return engine::Status::failure("no free TCP port on this machine for the ranks to meet (hint: give "
+                                               "one with --master 127.0.0.1:PORT)");
+        }
+    }
+    config.timeoutSeconds = options.rendezvousSeconds;
+    const bool cpu = settings.training.device == "cpu";
+    if (processes > 1 && cpu && !options.threadsGiven) {
+        const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        settings.training.threads = std::max(1, cores / processes);
+    }
+    return config.validate();
+}
+
 int runTrain(const QStringList &arguments)
 {
     engine::RunSettings settings;
@@ -427,9 +538,21 @@ int runTrain(const QStringList &arguments)
     if (!parsed)
         return exitCode;
     Options options = *parsed;
+    engine::DistributedConfig distributed;
+    int processes = 1;
+    const engine::Status ranks = planRanks(options, settings, distributed, processes);
+    if (!ranks)
+        return cli::fail(fromStd(ranks.message()));
+    if (processes > 1 && !options.threadsGiven && settings.training.threads > 0)
+        options.rankArguments << QStringLiteral("--threads") << QString::number(settings.training.threads);
+    const bool leader = distributed.isLeader();
+    if (!leader) { // rank 0 records and reports; this process only trains its share
+        options.quiet = true;
+        options.metricsPath.clear();
+    }
 
     std::optional<engine::ProjectStore> store;
-    if (options.isProject) {
+    if (options.isProject && leader) {
         auto opened = engine::ProjectStore::open(options.input.toStdString(), engine::OpenMode::ReadWrite);
         if (!opened)
             return cli::fail(fromStd(opened.message()));
@@ -440,10 +563,13 @@ int runTrain(const QStringList &arguments)
                                  .arg(options.input));
     }
     engine::TrainOptions trainOptions;
+    trainOptions.distributed = distributed;
     std::int64_t resumeRunId = 0;
-    const engine::Status folders = resolveFolders(options, store ? &*store : nullptr, trainOptions, resumeRunId);
-    if (!folders)
-        return cli::fail(fromStd(folders.message()));
+    if (leader) { // the other ranks take the run folder and checkpoint from rank 0
+        const engine::Status folders = resolveFolders(options, store ? &*store : nullptr, trainOptions, resumeRunId);
+        if (!folders)
+            return cli::fail(fromStd(folders.message()));
+    }
     if (!options.initAdapter.isEmpty()) { // recorded with the LoRA settings the run really uses
         trainOptions.initAdapter = QDir(options.initAdapter).absolutePath().toStdString();
         const auto adapter = engine::readPeftAdapterConfig(trainOptions.initAdapter);
@@ -457,12 +583,23 @@ int runTrain(const QStringList &arguments)
     if (!opened)
         return cli::fail(fromStd(opened.message()));
 
+    // --- the other ranks of this machine ------------------------------------------------------------
+    app::RankLauncher launcher;
+    if (processes > 1) {
+        const QString logs = leader ? QString::fromStdString(trainOptions.outputFolder)
+                                    : QDir::temp().filePath(QStringLiteral("lorafit-ranks-%1").arg(distributed.masterPort));
+        const engine::Status started = launcher.start(
+            QCoreApplication::applicationFilePath(), options.rankArguments, distributed, processes, logs);
+        if (!started)
+            return cli::fail(fromStd(started.message()));
+    }
+
     // --- the worker thread ---------------------------------------------------------------------------
     Inbox inbox;
     engine::MetricsQueue queue;
     engine::TrainingControl control;
     engine::TrainerCallbacks callbacks;
-    callbacks.metrics = &queue;
+    callbacks.metrics = leader ? &queue : nullptr;
     callbacks.started = [&](const engine::TrainingPlan &plan) {
         std::lock_guard lock(inbox.mutex);
         inbox.plan = plan;
@@ -528,6 +665,7 @@ int runTrain(const QStringList &arguments)
         }
         progress.show();
     };
+    QString rankFailure; // a rank this process started that died
     while (!done) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         if (g_interrupts > 0 && !stopAsked) {
@@ -535,21 +673,30 @@ int runTrain(const QStringList &arguments)
             progress.note(QStringLiteral("stopping after a checkpoint (Ctrl-C again quits at once)"));
             control.requestStop();
         }
+        if (rankFailure.isEmpty() && !(rankFailure = launcher.failure()).isEmpty())
+            control.requestStop(); // ends a rendezvous still waiting for it; a collective notices by itself
         pump();
     }
     worker.join();
     pump();
+    launcher.finish(result->isOk() ? 60000 : 5000);
+    if (rankFailure.isEmpty())
+        rankFailure = launcher.failure();
     std::signal(SIGINT, previousHandler);
     progress.show(true);
     if (!options.quiet)
         std::fprintf(stderr, "\n");
 
     if (!result->isOk()) {
+        const QString message = rankFailure.isEmpty() ? fromStd(result->message())
+                                                      : rankFailure + QStringLiteral("; then: ") + fromStd(result->message());
         if (recorder && recorder->runId() > 0)
-            (void)recorder->fail(result->message());
-        return cli::fail(fromStd(result->message()));
+            (void)recorder->fail(message.toStdString());
+        return cli::fail(message);
     }
-    const engine::TrainingOutcome &outcome = result->value();
+    engine::TrainingOutcome outcome = result->value();
+    if (outcome.end == engine::RunEnd::Interrupted && !rankFailure.isEmpty())
+        outcome.message = rankFailure.toStdString() + "; " + outcome.message;
     if (recorder && recorder->runId() > 0 && recording)
         recording = recorder->finish(outcome);
     writer->write({ { "event", "end" }, { "end", engine::runEndName(outcome.end) }, { "steps", double(outcome.steps) },
@@ -569,7 +716,7 @@ int runTrain(const QStringList &arguments)
     if (!recording)
         return cli::fail(QStringLiteral("the run finished but could not be recorded in the project: %1")
                              .arg(fromStd(recording.message())));
-    if (outcome.end == engine::RunEnd::Diverged)
+    if (outcome.end == engine::RunEnd::Diverged || outcome.end == engine::RunEnd::Interrupted)
         return cli::fail(fromStd(outcome.message));
     return outcome.end == engine::RunEnd::Stopped ? cli::kExitCancelled : cli::kExitOk;
 }

@@ -129,7 +129,17 @@ BenchResult runBench(const BenchOptions &options)
     const TrainingConfig training;
     const auto idOptions = torch::TensorOptions().dtype(torch::kInt64).device(device);
     DeltaProbe probe(model, lora, torch::randint(0, config.vocabSize, { 1, kProbeTokens }, idOptions));
-    const TrainStepParts parts{ model, optimizer, parameters, adapterMetrics, &probe };
+    std::unique_ptr<RankGroup> ranks; // every rank builds the same model and batches from the seed
+    if (options.distributed.enabled())
+        ranks = std::make_unique<RankGroup>(options.distributed,
+            std::hash<std::string>{}(options.shape + ' ' + std::to_string(options.batchSize) + ' '
+                + std::to_string(options.sequenceLength) + ' ' + std::to_string(options.steps)),
+            std::function<bool()>());
+    const bool leader = !ranks || ranks->isLeader();
+    if (ranks && options.batchSize < ranks->size())
+        throw Error("bench: batch " + std::to_string(options.batchSize) + " is smaller than the "
+            + std::to_string(ranks->size()) + " processes (hint: give each process a row at least)");
+    const TrainStepParts parts{ model, optimizer, parameters, adapterMetrics, &probe, ranks.get() };
 
     BenchResult result;
     result.shape = options.shape;
@@ -162,7 +172,10 @@ BenchResult runBench(const BenchOptions &options)
     const std::int64_t B = options.batchSize, T = options.sequenceLength;
     const int total = options.warmupSteps + options.steps;
     std::vector<double> stepMs, sgemmSamples;
-    double metricsMs = 0.0;
+    double metricsMs = 0.0, allReduceMs = 0.0;
+    const std::int64_t firstRow = ranks ? B * ranks->rank() / ranks->size() : 0; // this rank's rows
+    const std::int64_t lastRow = ranks ? B * (ranks->rank() + 1) / ranks->size() : B;
+    result.ranks = ranks ? ranks->size() : 1;
     std::vector<MatrixMetrics> matrices(lora.matrices().size());
     const AutocastScope autocast(device);
     CpuTimes measuredStart;
@@ -173,13 +186,15 @@ BenchResult runBench(const BenchOptions &options)
             if (!options.profilePath.empty())
                 profile.emplace(options.profilePath);
         }
-        const torch::Tensor ids = torch::randint(0, config.vocabSize, { B, T }, idOptions); // (B, T)
+        const torch::Tensor ids = torch::randint(0, config.vocabSize, { B, T }, idOptions) // (B, T)
+                                      .slice(0, firstRow, lastRow); // (B / ranks, T)
         TrainStepSettings settings;
+        settings.firstTokens = { firstRow * T };
         settings.trainedTokens = static_cast<double>(B * (T - 1));
         settings.maxGradNorm = optimizerConfig.maxGradNorm;
         settings.scheduleFactor = scheduleFactor(optimizerConfig, step, total);
-        settings.perMatrixMetrics = options.metrics;
-        settings.probing = options.metrics && training.probeEvery > 0 && (step + 1) % training.probeEvery == 0;
+        settings.perMatrixMetrics = options.metrics && leader;
+        settings.probing = options.metrics && leader && training.probeEvery > 0 && (step + 1) % training.probeEvery == 0;
         const Stopwatch stopwatch;
         const TrainStepResult outcome = runTrainStep(parts, { ids }, { ids }, settings, matrices);
         const double ms = stopwatch.milliseconds();
@@ -189,6 +204,7 @@ BenchResult runBench(const BenchOptions &options)
         if (step >= options.warmupSteps) {
             stepMs.push_back(ms);
             metricsMs += outcome.metricsMs;
+            allReduceMs += outcome.allReduceMs;
             if (!profile) // (a profile would record the samples as model work)
                 sgemmSamples.push_back(measureSgemmGflops(kSgemmSize, 1, result.device));
         }
@@ -205,6 +221,7 @@ BenchResult runBench(const BenchOptions &options)
         sum += ms;
     result.meanStepMs = sum / static_cast<double>(stepMs.size());
     result.metricsShare = sum > 0.0 ? metricsMs / sum : 0.0;
+    result.allReduceShare = sum > 0.0 ? allReduceMs / sum : 0.0;
     const double seconds = result.medianStepMs / 1000.0;
     result.tokensPerSecond = static_cast<double>(B * T) / seconds;
     result.modelGflopPerStep = trainingFlopsPerStep(config, B, T, projectionWeights, result.loraParameters) / 1e9;

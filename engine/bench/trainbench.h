@@ -7,6 +7,7 @@
 #pragma once
 
 #include "engine/core/status.h"
+#include "engine/dist/distributedconfig.h"
 
 #include <cstdint>
 #include <string>
@@ -28,6 +29,9 @@ struct BenchOptions
     int sequenceLength = 256;   // tokens per sequence
     std::uint64_t seed = 42;
     std::string profilePath;    // non-empty: write a Chrome trace (JSON) of the measured steps' operators there
+    // Data parallel: this process's rank; each rank trains its rows of every
+    // batch (batchSize is the global batch) and the gradients are summed.
+    DistributedConfig distributed;
 };
 
 struct BenchResult
@@ -57,6 +61,8 @@ struct BenchResult
     double userSeconds = 0.0;         // CPU time of the measured steps
     double systemSeconds = 0.0;       // kernel time of the measured steps (page faults show here)
     double firstLoss = 0.0, lastLoss = 0.0;
+    int ranks = 1;                    // processes that trained each step together
+    double allReduceShare = 0.0;      // summing the gradients over the ranks / step time, over the measured steps
 };
 
 // The shapes runTrainBench() knows: "tiny", "gpt2-124m", "llama-160m".

@@ -27,8 +27,27 @@ std::uint64_t drawDropoutSeed();
 // x ⊙ keep / (1 − p), keep drawn per element from (seed, index): element i is
 // dropped when the top 16 bits of a 32-bit hash of (i, seed) are below
 // round(p·65536), i.e. with probability p to within 2^-17. The same seed and
-// shape give the same mask on any thread count. x: contiguous or not, f32 CPU.
-torch::Tensor hashedDropout(const torch::Tensor &x, double p, std::uint64_t seed);
+// shape give the same mask on any thread count. firstElement is the index of
+// x's first element in the whole batch (see DropoutPosition). x: contiguous or
+// not, f32 CPU.
+torch::Tensor hashedDropout(const torch::Tensor &x, double p, std::uint64_t seed, std::int64_t firstElement = 0);
+
+// Where the calling thread's micro-batch starts in the step's whole batch, in
+// tokens (first row × T), for the scope's lifetime. A data-parallel rank that
+// works on rows r… of a batch sets it, so its dropout masks are exactly those
+// one process would draw for those rows: the run does not depend on how many
+// ranks share the batch.
+class DropoutPosition
+{
+public:
+    explicit DropoutPosition(std::int64_t firstToken);
+    ~DropoutPosition();
+    DropoutPosition(const DropoutPosition &) = delete;
+    DropoutPosition &operator=(const DropoutPosition &) = delete;
+
+private:
+    std::int64_t m_previous;
+};
 
 // baseOut + scaling·(hashedDropout(x, p, seed)·Aᵀ)·Bᵀ, differentiable in x,
 // baseOut, A and B. p = 0 skips dropout. x (N…, I), baseOut (N…, O), A (R, I),

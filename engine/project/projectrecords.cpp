@@ -147,9 +147,11 @@ void ProjectStore::Impl::addCheckpoint(std::int64_t runId, const CheckpointInfo 
 void ProjectStore::Impl::finishRun(std::int64_t runId, RunStatus status, const std::string &finalMetricsJson)
 {
     requireWritable("finish a run");
-    if (status == RunStatus::Running || status == RunStatus::Interrupted)
-        throw Error(runName(runId) + ": a run ends as finished, stopped or failed, not " + runStatusName(status)
-            + " (hint: 'interrupted' is set on open for runs whose process died)");
+    // Interrupted is also set on open for runs whose process died; rank 0 sets it
+    // itself when another process of a data-parallel run died.
+    if (status == RunStatus::Running)
+        throw Error(runName(runId) + ": a run ends as finished, stopped, failed or interrupted, not running "
+            + "(hint: a running run is marked by begin or resume)");
     const std::string metrics = objectOrEmpty(finalMetricsJson);
     checkJsonObject(metrics, "the final metrics of " + runName(runId));
     matrixCountOf(runId);

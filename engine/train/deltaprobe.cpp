@@ -30,7 +30,9 @@ void DeltaProbe::capture()
         m_a.push_back(matrices[i].lora->A.detach().clone()); // (R, I)
         m_b.push_back(matrices[i].lora->B.detach().clone()); // (O, R)
     }
-    const bool wasTraining = m_model.module().is_training();
+    // The adapters' own mode, not the base module's (which stays in eval): a
+    // probe must leave LoRA dropout as it found it.
+    const bool wasTraining = !matrices.empty() && matrices.front().lora->is_training();
     m_lora.setTraining(false);
     m_model.forward(m_ids);
     m_lora.setTraining(wasTraining);

@@ -68,6 +68,10 @@ StepRecord toStepRecord(const StepMetrics &metrics)
     scalars[kStepSeconds] = metrics.stepSeconds;
     scalars[kTokens] = static_cast<double>(metrics.tokens);
     scalars[kSkipped] = metrics.skipped ? 1.0 : 0.0;
+    if (metrics.ranks > 1) {
+        scalars[kRanks] = metrics.ranks;
+        scalars[kAllReduceSeconds] = metrics.allReduceSeconds;
+    }
     if (metrics.matrices.empty() || metrics.skipped)
         return record;
     const std::pair<const char *, float MatrixMetrics::*> kinds[] = {
@@ -158,6 +162,7 @@ Status RunRecorder::finish(const TrainingOutcome &outcome)
     };
     const RunStatus status = outcome.end == RunEnd::Completed ? RunStatus::Finished
         : outcome.end == RunEnd::Stopped                      ? RunStatus::Stopped
+        : outcome.end == RunEnd::Interrupted                  ? RunStatus::Interrupted
                                                               : RunStatus::Failed;
     return m_store.finishRun(m_runId, status, metrics.dump());
 }

@@ -104,4 +104,13 @@ std::uint64_t RunSettings::resumeHash() const
     return fnv1a(data::toJson(shaping) + '\n' + lora.toJson() + '\n' + optimizer.toJson() + '\n' + steps.toJson());
 }
 
+std::uint64_t RunSettings::rankHash() const
+{
+    const TrainingConfig &t = training;
+    const std::string plan = std::to_string(t.maxSteps) + ' ' + std::to_string(t.epochs) + ' '
+        + std::to_string(t.evalEvery) + ' ' + std::to_string(t.evalBatches) + ' ' + std::to_string(t.checkpointEvery)
+        + ' ' + std::to_string(t.probeEvery) + ' ' + std::to_string(t.maxBadSteps);
+    return fnv1a(std::to_string(resumeHash()) + '\n' + plan);
+}
+
 } // namespace engine

@@ -38,6 +38,9 @@ struct RunSettings
     // except file locations, the run length, intervals, device and threads): a
     // checkpoint only resumes a run whose hash matches.
     std::uint64_t resumeHash() const;
+    // resumeHash plus the step plan (steps, epochs, evaluation, checkpoint and
+    // probe cadence): what every rank of a data-parallel run must share.
+    std::uint64_t rankHash() const;
 };
 
 } // namespace engine

@@ -49,6 +49,8 @@ struct StepMetrics
     double stepSeconds = 0.0;      // wall time of this step
     std::int64_t tokens = 0;       // trained (unmasked) tokens in this step
     bool skipped = false;          // NaN/Inf loss or gradient: the update was not applied
+    int ranks = 1;                 // processes that trained this step together (data parallel)
+    double allReduceSeconds = 0.0; // wall time of summing the gradients over the ranks (0 in one process)
     std::vector<MatrixMetrics> matrices; // one per adapted matrix, run order
 };
 

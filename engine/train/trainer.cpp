@@ -3,6 +3,8 @@
 #include "engine/core/runtime.h"
 #include "engine/core/status.h"
 #include "engine/core/stopwatch.h"
+#include "engine/dist/batchshard.h"
+#include "engine/dist/rankgroup.h"
 #include "engine/lora/peftadapter.h"
 #include "engine/lora/peftconfig.h"
 #include "engine/train/adaptermetrics.h"
@@ -13,6 +15,7 @@
 #include "engine/train/trainingsetup.h"
 #include "engine/train/trainstep.h"
 
+#include <torch/cuda.h>
 
 #include <cmath>
 #include <filesystem>
@@ -71,7 +74,11 @@ private:
         if (m_callbacks.metrics)
             m_callbacks.metrics->push(std::move(metrics));
     }
+    bool leader() const { return !m_ranks || m_ranks->isLeader(); }
 
+    TrainingOutcome loop();
+    void joinRanks();
+    ControlFlags control();
     void start();
     StepMetrics trainStep();
     void evaluateNow(StepMetrics &metrics);
@@ -83,6 +90,9 @@ private:
     const TrainOptions &m_options;
     const TrainerCallbacks &m_callbacks;
     TrainingControl &m_control;
+    std::string m_outputFolder; // rank 0's when data-parallel
+    std::string m_resumeFrom;   // likewise
+    std::unique_ptr<RankGroup> m_ranks; // data-parallel runs only
     TrainingSetup m_setup;
     LoopState m_state;
     std::unique_ptr<AdapterMetrics> m_adapterMetrics;
@@ -92,7 +102,26 @@ private:
 TrainingOutcome TrainingRun::run()
 {
     setState(TrainingState::Loading);
+    m_outputFolder = m_options.outputFolder;
+    m_resumeFrom = m_options.resumeFrom;
+    if (!m_options.initAdapter.empty()) { // also when resuming, so the resume hash matches
+        const Result<LoraConfig> adapter = readPeftAdapterConfig(m_options.initAdapter);
+        if (!adapter)
+            throw Error("cannot start from the adapter: " + adapter.message());
+        m_settings.lora = adapter.value();
+    }
+    if (m_options.distributed.enabled())
+        joinRanks();
     start();
+    try {
+        return loop();
+    } catch (const PeerLost &lost) {
+        return finish(RunEnd::Interrupted, lost.what());
+    }
+}
+
+TrainingOutcome TrainingRun::loop()
+{
     AutocastScope autocast(m_setup.device);
     const std::int64_t totalSteps = m_setup.plan.totalSteps;
     const TrainingConfig &training = m_settings.training;
@@ -117,13 +146,8 @@ TrainingOutcome TrainingRun::run()
     }
 
     while (m_state.step < totalSteps) {
-        // --- control: pause, stop ---------------------------------------------------------------
-        if (m_control.isPaused()) {
-            setState(TrainingState::Paused);
-            m_control.waitWhilePaused();
-            setState(TrainingState::Running);
-        }
-        if (m_control.stopRequested()) {
+        // --- control: pause, stop (agreed by every rank) ------------------------------------------
+        if (control().stop) {
             setState(TrainingState::Stopping);
             if (m_state.lastGoodCheckpointStep != m_state.step && m_state.step > 0)
                 saveCheckpoint();
@@ -150,45 +174,83 @@ TrainingOutcome TrainingRun::run()
     return finish(RunEnd::Completed, "finished " + std::to_string(m_state.step) + " steps");
 }
 
+// Meets the other ranks before anything is loaded, so a bad rendezvous fails
+// at once; rank 0's run folder and checkpoint become every rank's.
+void TrainingRun::joinRanks()
+{
+    const DistributedConfig &config = m_options.distributed;
+    note("rank " + std::to_string(config.rank) + " of " + std::to_string(config.worldSize) + ": meeting the others at "
+        + config.masterAddress + ":" + std::to_string(config.masterPort));
+    m_ranks = std::make_unique<RankGroup>(config, m_settings.rankHash(), [this] { return m_control.stopRequested(); });
+    m_outputFolder = m_ranks->shareFromLeader("output_folder", m_outputFolder);
+    m_resumeFrom = m_ranks->shareFromLeader("resume_from", m_resumeFrom);
+    note("all " + std::to_string(config.worldSize) + " ranks joined; each trains its share of every batch of "
+        + std::to_string(m_settings.training.batchSize));
+}
+
+// Pause and stop as every rank sees them: any rank's request counts. While
+// paused the ranks meet every half second, so none waits into a timeout.
+ControlFlags TrainingRun::control()
+{
+    auto local = [this] { return ControlFlags{ m_control.stopRequested(), m_control.isPaused() }; };
+    ControlFlags flags = m_ranks ? m_ranks->agree(local()) : local();
+    if (!flags.pause || flags.stop)
+        return flags;
+    setState(TrainingState::Paused);
+    while (flags.pause && !flags.stop) {
+        if (m_ranks)
+            m_control.waitWhilePausedFor(500);
+        else
+            m_control.waitWhilePaused();
+        flags = m_ranks ? m_ranks->agree(local()) : local();
+    }
+    setState(TrainingState::Running);
+    return flags;
+}
+
 void TrainingRun::start()
 {
-    if (!m_options.initAdapter.empty()) { // also when resuming, so the resume hash matches
-        const Result<LoraConfig> adapter = readPeftAdapterConfig(m_options.initAdapter);
-        if (!adapter)
-            throw Error("cannot start from the adapter: " + adapter.message());
-        m_settings.lora = adapter.value();
-    }
+    RunSettings local = m_settings;
+    if (m_ranks && local.training.device == "cuda") // one GPU per process of this machine
+        local.training.device = "cuda:" + std::to_string(m_options.distributed.localRank);
     m_setup = loadTrainingSetup(
-        m_settings, m_options.outputFolder, [this](const std::string &m) { note(m); },
-        [this] { return m_control.stopRequested(); });
+        local, m_outputFolder, [this](const std::string &m) { note(m); }, [this] { return m_control.stopRequested(); });
     torch::manual_seed(m_settings.training.seed);
-    if (!m_options.initAdapter.empty() && m_options.resumeFrom.empty()) {
+    // The CPU generator (LoRA dropout seeds) stays the same on every rank: masks
+    // are keyed by position, so ranks draw what one process draws. Dropout on
+    // CUDA uses LibTorch's own masks: a stream per (seed, rank).
+    if (m_ranks && m_setup.device.is_cuda())
+        torch::cuda::manual_seed_all(m_settings.training.seed + 0x9E3779B97F4A7C15ull * m_ranks->rank());
+    if (!m_options.initAdapter.empty() && m_resumeFrom.empty()) {
         m_setup.lora->loadTensors(readPeftAdapterTensors(m_options.initAdapter, *m_setup.lora));
         note("starting from the adapter in " + m_options.initAdapter);
     }
-    if (!m_options.resumeFrom.empty()) {
-        const CheckpointState restored = readCheckpoint(
-            m_options.resumeFrom, *m_setup.lora, *m_setup.optimizer, m_settings.resumeHash());
+    if (!m_resumeFrom.empty()) {
+        const CheckpointState restored
+            = readCheckpoint(m_resumeFrom, *m_setup.lora, *m_setup.optimizer, m_settings.resumeHash());
         const Status cursor = m_setup.data->restore(restored.cursor);
         if (!cursor)
-            throw Error("cannot resume from '" + m_options.resumeFrom + "': " + cursor.message());
+            throw Error("cannot resume from '" + m_resumeFrom + "': " + cursor.message());
         m_state.step = restored.step;
         m_state.loss = restored.loss;
         m_state.evalLoss = restored.evalLoss;
         m_state.bestEvalLoss = restored.bestEvalLoss;
         m_state.bestCheckpoint = restored.bestCheckpoint;
-        m_state.lastCheckpoint = m_options.resumeFrom;
+        m_state.lastCheckpoint = m_resumeFrom;
         m_state.lastGoodCheckpointStep = restored.step;
-        note("resumed from " + m_options.resumeFrom + " at step " + std::to_string(restored.step));
+        note("resumed from " + m_resumeFrom + " at step " + std::to_string(restored.step));
     }
     m_setup.plan.firstStep = m_state.step + 1;
+    m_setup.plan.ranks = m_ranks ? m_ranks->size() : 1;
+    m_setup.plan.outputFolder = m_outputFolder;
     std::error_code error;
-    fs::create_directories(m_options.outputFolder, error);
+    if (leader())
+        fs::create_directories(m_outputFolder, error);
     if (error)
-        throw Error("cannot create the run folder '" + m_options.outputFolder + "': " + error.message()
+        throw Error("cannot create the run folder '" + m_outputFolder + "': " + error.message()
             + " (hint: check the project folder's permissions and free space)");
     m_adapterMetrics = std::make_unique<AdapterMetrics>(*m_setup.lora);
-    if (m_settings.training.probeEvery > 0)
+    if (m_settings.training.probeEvery > 0 && leader()) // the δ-terms are rank 0's report
         m_probe = std::make_unique<DeltaProbe>(*m_setup.model, *m_setup.lora, probeIds(*m_setup.data, m_setup.device));
     m_setup.lora->setTraining(true);
     if (m_callbacks.started)
@@ -210,23 +272,30 @@ StepMetrics TrainingRun::trainStep()
     }
     const double tokens = static_cast<double>(std::max<std::int64_t>(1, metrics.tokens));
 
+    // Data parallel: this rank's rows of every micro-batch; tokens/s counts all ranks' tokens.
     std::vector<torch::Tensor> ids, labels;
+    TrainStepSettings stepSettings;
     std::int64_t inputTokens = 0;
     for (const data::Batch &batch : batches) {
-        const BatchTensors tensors = toTensors(batch, m_setup.device);
+        for (const std::int32_t mask : batch.attentionMask)
+            inputTokens += mask;
+        const BatchShard shard = m_ranks ? shardOf(batch, m_ranks->rank(), m_ranks->size()) : BatchShard{ batch };
+        const BatchTensors tensors = toTensors(shard.batch, m_setup.device);
         ids.push_back(tensors.ids);
         labels.push_back(tensors.labels);
-        inputTokens += tensors.inputTokens;
+        stepSettings.firstTokens.push_back(shard.firstToken);
     }
-    TrainStepSettings stepSettings;
     stepSettings.trainedTokens = tokens;
     stepSettings.maxGradNorm = m_settings.optimizer.maxGradNorm;
     stepSettings.scheduleFactor = scheduleFactor(m_settings.optimizer, m_state.step, m_setup.plan.totalSteps);
     stepSettings.probing = m_probe && (m_state.step + 1) % training.probeEvery == 0;
+    stepSettings.perMatrixMetrics = leader();
     metrics.matrices.resize(m_setup.plan.matrixNames.size());
     const TrainStepParts parts{ *m_setup.model, *m_setup.optimizer, m_setup.parameters, *m_adapterMetrics,
-        m_probe.get() };
+        m_probe.get(), m_ranks.get() };
     const TrainStepResult step = runTrainStep(parts, ids, labels, stepSettings, metrics.matrices);
+    metrics.ranks = m_ranks ? m_ranks->size() : 1;
+    metrics.allReduceSeconds = step.allReduceMs / 1000.0;
     metrics.loss = step.loss;
     metrics.gradNorm = step.norms.total;
     metrics.gradNormA = step.norms.a;
@@ -253,20 +322,26 @@ StepMetrics TrainingRun::trainStep()
 
 void TrainingRun::evaluateNow(StepMetrics &metrics)
 {
+    // Ranks evaluate their rows of every batch together: none may leave early.
     const std::optional<double> loss = evaluate(m_setup, m_settings.training.batchSize,
-        m_settings.training.evalBatches, [this] { return m_control.stopRequested(); });
+        m_settings.training.evalBatches, [this] { return !m_ranks && m_control.stopRequested(); }, m_ranks.get());
     if (!loss || !std::isfinite(*loss))
         return;
     metrics.evalLoss = *loss;
     m_state.evalLoss = *loss;
     if (!std::isfinite(m_state.bestEvalLoss) || *loss < m_state.bestEvalLoss) {
         m_state.bestEvalLoss = *loss;
-        m_state.bestCheckpoint = checkpointFolder(m_options.outputFolder, m_state.step);
+        m_state.bestCheckpoint = checkpointFolder(m_outputFolder, m_state.step);
     }
 }
 
 void TrainingRun::saveCheckpoint()
 {
+    if (!leader()) { // rank 0 writes; the others keep the same account of it
+        m_state.lastCheckpoint = checkpointFolder(m_outputFolder, m_state.step);
+        m_state.lastGoodCheckpointStep = m_state.step;
+        return;
+    }
     CheckpointState state;
     state.step = m_state.step;
     state.totalSteps = m_setup.plan.totalSteps;
@@ -279,7 +354,7 @@ void TrainingRun::saveCheckpoint()
     state.settingsDocument = m_settings.toDocument();
     state.baseModel = m_settings.modelPath;
     state.baseModelType = m_setup.model->config().modelType;
-    const CheckpointRecord record = writeCheckpoint(m_options.outputFolder, *m_setup.lora, *m_setup.optimizer, state);
+    const CheckpointRecord record = writeCheckpoint(m_outputFolder, *m_setup.lora, *m_setup.optimizer, state);
     m_state.lastCheckpoint = record.path;
     m_state.lastGoodCheckpointStep = m_state.step;
     m_state.written.push_back(record);
@@ -317,7 +392,7 @@ TrainingOutcome TrainingRun::finish(RunEnd end, std::string message)
     outcome.lastEvalLoss = m_state.evalLoss;
     outcome.bestEvalLoss = m_state.bestEvalLoss;
     outcome.lastCheckpoint = m_state.lastCheckpoint;
-    const bool bestExists = !m_state.bestCheckpoint.empty() && fs::exists(m_state.bestCheckpoint);
+    const bool bestExists = !m_state.bestCheckpoint.empty() && (!leader() || fs::exists(m_state.bestCheckpoint));
     outcome.bestCheckpoint = bestExists ? m_state.bestCheckpoint : m_state.lastCheckpoint;
     outcome.message = std::move(message);
     setState(TrainingState::Finished);
@@ -345,6 +420,7 @@ const char *runEndName(RunEnd end)
     case RunEnd::Completed: return "completed";
     case RunEnd::Stopped: return "stopped";
     case RunEnd::Diverged: return "diverged";
+    case RunEnd::Interrupted: return "interrupted";
     }
     return "unknown";
 }
@@ -373,6 +449,12 @@ void TrainingControl::resume()
     m_changed.notify_all();
 }
 
+void TrainingControl::waitWhilePausedFor(int milliseconds)
+{
+    std::unique_lock lock(m_mutex);
+    m_changed.wait_for(lock, std::chrono::milliseconds(milliseconds), [this] { return !m_paused || m_stop; });
+}
+
 bool TrainingControl::waitWhilePaused()
 {
     std::unique_lock lock(m_mutex);
@@ -389,7 +471,7 @@ Result<TrainingOutcome> Trainer::run(const RunSettings &settings, const TrainOpt
         const Status valid = settings.validate();
         if (!valid)
             throw Error(valid.message());
-        if (options.outputFolder.empty())
+        if (options.outputFolder.empty() && options.distributed.isLeader())
             throw Error("no run folder given for the checkpoints (hint: set TrainOptions::outputFolder)");
         const KeepFreedMemory keep;
         TrainingRun run(settings, options, callbacks, control);

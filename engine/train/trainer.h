@@ -11,6 +11,7 @@
 #pragma once
 
 #include "engine/core/status.h"
+#include "engine/dist/distributedconfig.h"
 #include "engine/train/runsettings.h"
 #include "engine/train/stepmetrics.h"
 
@@ -42,6 +43,7 @@ struct TrainingPlan
     std::int64_t estimatedMemoryBytes = 0;
     std::string device;                   // "cpu" or "cuda:N"
     std::string outputFolder;             // where checkpoints go
+    int ranks = 1;                        // processes training the run together (data parallel)
 };
 
 struct CheckpointRecord
@@ -68,6 +70,8 @@ public:
     bool isPaused() const { return m_paused.load(); }
     // Trainer side: blocks while paused (returns early on stop); true if it waited.
     bool waitWhilePaused();
+    // The same for at most `milliseconds` (a data-parallel rank keeps meeting the others while paused).
+    void waitWhilePausedFor(int milliseconds);
 
 private:
     std::atomic<bool> m_stop{ false };
@@ -90,6 +94,7 @@ enum class RunEnd {
     Completed, // reached its planned steps
     Stopped,   // stop requested; a checkpoint of the last step was written
     Diverged,  // maxBadSteps NaN/Inf steps in a row; the last good checkpoint is kept
+    Interrupted, // another process of a data-parallel run died; the last checkpoint is kept and resumable
 };
 
 const char *runEndName(RunEnd end);
@@ -115,6 +120,12 @@ struct TrainOptions
     // alpha, targets, ...) so the weights fit; optimizer and step start fresh.
     // Give it again with resumeFrom to resume such a run.
     std::string initAdapter;
+    // Data parallelism: this process's rank among worldSize processes that
+    // train the run together. The settings' batch is the global batch, split
+    // by rank, so the run computes what one process computes. Rank 0 writes
+    // the checkpoints and reports through the callbacks; the other ranks take
+    // outputFolder and resumeFrom from rank 0 when theirs are empty.
+    DistributedConfig distributed;
 };
 
 class Trainer

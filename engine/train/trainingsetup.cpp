@@ -3,6 +3,7 @@
 #include "engine/core/runtime.h"
 #include "engine/core/status.h"
 #include "engine/data/chattemplatedetector.h"
+#include "engine/dist/batchshard.h"
 #include "engine/model/modelinfo.h"
 #include "engine/quant/basequantization.h"
 #include "engine/tokenizer/tokenizerloader.h"
@@ -148,7 +149,8 @@ BatchTensors toTensors(const data::Batch &batch, const torch::Device &device)
     return tensors;
 }
 
-std::optional<double> evaluate(TrainingSetup &setup, int batchSize, int batches, const std::function<bool()> &cancelled)
+std::optional<double> evaluate(TrainingSetup &setup, int batchSize, int batches, const std::function<bool()> &cancelled,
+    RankGroup *ranks)
 {
     const std::int64_t available = setup.data->validationBatchCount(batchSize);
     const std::int64_t count = batches > 0 ? std::min<std::int64_t>(batches, available) : available;
@@ -164,11 +166,19 @@ std::optional<double> evaluate(TrainingSetup &setup, int batchSize, int batches,
             return std::nullopt;
         }
         const data::Batch batch = setup.data->validationBatch(i, batchSize);
-        const BatchTensors tensors = toTensors(batch, setup.device);
+        const BatchShard shard = ranks ? shardOf(batch, ranks->rank(), ranks->size()) : BatchShard{ batch };
+        if (shard.placeholder)
+            continue; // evaluation draws no random numbers: nothing to keep in step
+        const BatchTensors tensors = toTensors(shard.batch, setup.device);
         lossSum += causalLmLossSum(setup.model->forward(tensors.ids), tensors.labels).item<double>();
-        tokens += batch.trainedTokens;
+        tokens += shard.batch.trainedTokens;
     }
     setup.lora->setTraining(true);
+    if (ranks) {
+        const std::vector<double> sums = ranks->sum({ lossSum, static_cast<double>(tokens) });
+        lossSum = sums[0];
+        tokens = static_cast<std::int64_t>(sums[1]);
+    }
     return tokens > 0 ? lossSum / static_cast<double>(tokens) : std::numeric_limits<double>::quiet_NaN();
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "engine/data/dataloader.h"
+#include "engine/dist/rankgroup.h"
 #include "engine/lora/loramodel.h"
 #include "engine/model/causallm.h"
 #include "engine/tokenizer/tokenizer.h"
@@ -57,8 +58,10 @@ struct BatchTensors
 BatchTensors toTensors(const data::Batch &batch, const torch::Device &device);
 
 // Mean validation loss per trained token over `batches` batches (0 = all), adapters in eval mode;
-// NaN without validation data. Returns nullopt if `cancelled` said so.
-std::optional<double> evaluate(TrainingSetup &setup, int batchSize, int batches, const std::function<bool()> &cancelled);
+// NaN without validation data. Returns nullopt if `cancelled` said so. With
+// `ranks`, each rank evaluates its rows of every batch and the sums are shared.
+std::optional<double> evaluate(TrainingSetup &setup, int batchSize, int batches, const std::function<bool()> &cancelled,
+    RankGroup *ranks = nullptr);
 
 // A fixed probe sequence for the δ-terms: (1, ≤ 128) ids from the validation split,
 // else the first training sequence (the data cursor is left where it was).

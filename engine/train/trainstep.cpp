@@ -1,6 +1,7 @@
 #include "engine/train/trainstep.h"
 
 #include "engine/core/stopwatch.h"
+#include "engine/lora/lorabranch.h"
 #include "engine/train/causallmloss.h"
 
 #include <cmath>
@@ -14,9 +15,15 @@ TrainStepResult runTrainStep(const TrainStepParts &parts, const std::vector<torc
     TrainStepResult result;
     parts.optimizer.zeroGrad();
     for (std::size_t i = 0; i < ids.size(); ++i) {
+        const DropoutPosition position(i < settings.firstTokens.size() ? settings.firstTokens[i] : 0);
         result.loss += causalLmLossBackward(parts.model, ids[i], labels[i], 1.0 / settings.trainedTokens);
     }
     Stopwatch stopwatch;
+    if (parts.ranks) {
+        result.loss = parts.ranks->sumGradients(parts.parameters, { result.loss }).front();
+        result.allReduceMs = stopwatch.milliseconds();
+        stopwatch.restart();
+    }
     result.norms = parts.adapterMetrics.gradientNorms(parts.parameters);
     result.metricsMs += stopwatch.milliseconds();
     result.skipped = !std::isfinite(result.loss) || !std::isfinite(result.norms.total);

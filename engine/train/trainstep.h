@@ -2,10 +2,13 @@
 // loop and the benchmark: per micro-batch forward, summed causal-LM loss over
 // the step's trained tokens and backward; gradient norms (split into A and B);
 // the non-finite check; clipping; the schedule factor; then the AdamW step with
-// the per-matrix figures and the δ-term probe around it when asked. It does not
+// the per-matrix figures and the δ-term probe around it when asked. With a
+// RankGroup the gradients and the loss are summed over the ranks between
+// backward and the norms, so every rank clips and steps alike. It does not
 // read data, evaluate, checkpoint, time, or count bad steps in a row.
 #pragma once
 
+#include "engine/dist/rankgroup.h"
 #include "engine/model/causallm.h"
 #include "engine/train/adaptermetrics.h"
 #include "engine/train/deltaprobe.h"
@@ -26,6 +29,7 @@ struct TrainStepParts
     const std::vector<torch::Tensor> &parameters; // every trainable tensor
     AdapterMetrics &adapterMetrics;
     DeltaProbe *probe = nullptr; // used only when TrainStepSettings::probing
+    RankGroup *ranks = nullptr;  // data-parallel: sum gradients and loss over the ranks
 };
 
 struct TrainStepSettings
@@ -35,6 +39,9 @@ struct TrainStepSettings
     double scheduleFactor = 1.0; // multiplier of every group's base learning rate
     bool perMatrixMetrics = true; // ‖ΔA‖, ‖ΔB‖, ‖A‖, ‖B‖ per matrix (AdapterMetrics snapshot/measure)
     bool probing = false;        // δ1–δ3 on the probe batch (needs parts.probe)
+    // Per micro-batch: where this rank's rows start in the whole batch, in
+    // tokens (DropoutPosition); empty = 0 for all.
+    std::vector<std::int64_t> firstTokens;
 };
 
 struct TrainStepResult
@@ -43,6 +50,7 @@ struct TrainStepResult
     GradientNorms norms;   // before clipping
     bool skipped = false;  // the loss or gradient was not finite: no update, gradients cleared
     double metricsMs = 0.0; // wall time of the metric work: gradient norms, per-matrix figures, δ probe
+    double allReduceMs = 0.0; // wall time of the sum over ranks (0 in one process)
 };
 
 // ids: one (B, T) int64 tensor per micro-batch, labels alike (-100 = no loss).

@@ -190,7 +190,7 @@ private Q_SLOTS:
         QCOMPARE(last->hash, std::string("sha256:cd"));
         QCOMPARE(QString::fromStdString(last->path), dir.filePath(QStringLiteral("ckpt/20")));
         QCOMPARE(store->run(runId).value().notes, std::string("warmup too short"));
-        LF_VERIFY_FAILS_WITH(store->finishRun(runId, RunStatus::Interrupted), "not interrupted");
+        LF_VERIFY_FAILS_WITH(store->finishRun(runId, RunStatus::Running), "not running");
         LF_VERIFY_FAILS_WITH(store->finishRun(runId, RunStatus::Finished, "[1]"), "must be a JSON object");
         LF_VERIFY_FAILS_WITH(store->createRun([] {
             auto s = runSpec("bad");

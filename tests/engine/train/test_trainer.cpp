@@ -312,7 +312,10 @@ private Q_SLOTS:
         engine::AdapterMetrics norms(lora);
         engine::DeltaProbe probe(model, lora, ids);
         norms.snapshot();
+        lora.setTraining(true); // as during a run: the probe must leave the adapters (and their dropout) training
         probe.capture();
+        for (const auto &m : lora.matrices())
+            QVERIFY(m.lora->is_training());
         std::vector<torch::Tensor> a0, b0;
         for (const auto &m : lora.matrices()) {
             a0.push_back(m.lora->A.clone());
