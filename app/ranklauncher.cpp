@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QProcessEnvironment>
 
 #ifdef _WIN32
@@ -98,6 +99,23 @@ void RankLauncher::finish(int milliseconds)
             rank.process->waitForFinished(5000);
         }
     }
+}
+
+QString siblingCliPath()
+{
+#ifdef _WIN32
+    const QString name = QStringLiteral("lorafit-cli.exe");
+#else
+    const QString name = QStringLiteral("lorafit-cli");
+#endif
+    const QString chosen = qEnvironmentVariable("LORAFIT_CLI");
+    if (!chosen.isEmpty())
+        return QFileInfo(chosen).isExecutable() ? QFileInfo(chosen).absoluteFilePath() : QString();
+    const QDir here(QCoreApplication::applicationDirPath());
+    for (const QString &candidate : { here.filePath(name), here.filePath(QStringLiteral("../cli/") + name) })
+        if (QFileInfo(candidate).isExecutable())
+            return QFileInfo(candidate).absoluteFilePath();
+    return {};
 }
 
 int freeLocalPort()

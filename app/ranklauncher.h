@@ -51,6 +51,10 @@ private:
     QString m_failure;
 };
 
+// lorafit-cli: $LORAFIT_CLI if set, else beside the running executable
+// (installed: the same folder; build tree: ../cli); empty if none is found.
+QString siblingCliPath();
+
 // A TCP port on this machine that nothing listens on now (for --nproc's own rendezvous).
 int freeLocalPort();
 

@@ -1,12 +1,18 @@
 #include "app/trainingsession.h"
 
 #include "app/projectdocument.h"
+#include "app/ranklauncher.h"
 #include "app/trainingworker.h"
+#include "engine/core/atomicfile.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
 #include <QPointer>
 #include <QThread>
+#include <QTimer>
+
+#include <thread>
 
 #include <algorithm>
 
@@ -103,6 +109,10 @@ QString TrainingSession::start(const QString &runName, qint64 resumeRunId)
     if (!QDir().mkpath(folder))
         return tr("Cannot create the run folder '%1'.").arg(folder);
 
+    engine::RunSettings trained = m_settings; // the threads shared out among the processes
+    if (const QString failed = startRanks(folder, trained, options); !failed.isEmpty())
+        return failed;
+
     QPointer<TrainingSession> self(this);
     m_queue = std::make_unique<engine::MetricsQueue>([self] {
         QMetaObject::invokeMethod(self.data(), [self] { if (self) self->drainMetrics(); }, Qt::QueuedConnection);
@@ -116,7 +126,7 @@ QString TrainingSession::start(const QString &runName, qint64 resumeRunId)
 
     m_thread = new QThread;
     m_thread->setObjectName(QStringLiteral("training"));
-    auto *worker = new TrainingWorker(this, m_settings, options, m_queue.get(), m_control.get());
+    auto *worker = new TrainingWorker(this, trained, options, m_queue.get(), m_control.get());
     worker->moveToThread(m_thread);
     connect(m_thread, &QThread::started, worker, &TrainingWorker::run);
     connect(m_thread, &QThread::finished, worker, &QObject::deleteLater);
@@ -218,10 +228,22 @@ void TrainingSession::onFinished(const engine::TrainingOutcome &outcome, const Q
 {
     m_finishedElapsedMs = m_clock.isValid() ? m_clock.elapsed() : 0;
     drainMetrics();
-    const bool ok = error.isEmpty() && outcome.end != engine::RunEnd::Diverged;
-    const QString message = error.isEmpty() ? fromStd(outcome.message) : error;
+    const bool ok = error.isEmpty() && outcome.end != engine::RunEnd::Diverged
+        && outcome.end != engine::RunEnd::Interrupted;
+    if (m_ranks) {
+        m_ranks->finish(ok ? 10000 : 0);
+        if (m_rankFailure.isEmpty())
+            m_rankFailure = m_ranks->failure();
+        m_ranks.reset();
+        m_rankWatch->stop();
+    }
+    QString message = error.isEmpty() ? fromStd(outcome.message) : error;
+    if (!ok && !m_rankFailure.isEmpty())
+        message = m_rankFailure + QStringLiteral("; ") + message;
+    engine::TrainingOutcome recorded = outcome;
+    recorded.message = message.toStdString();
     if (m_recording) {
-        const engine::Status status = error.isEmpty() ? m_recorder->finish(outcome) : m_recorder->fail(error.toStdString());
+        const engine::Status status = error.isEmpty() ? m_recorder->finish(recorded) : m_recorder->fail(message.toStdString());
         if (!status)
             onLog(tr("The run's end was not recorded: %1").arg(fromStd(status.message())));
     }
@@ -234,6 +256,64 @@ void TrainingSession::onFinished(const engine::TrainingOutcome &outcome, const Q
     m_document->notifyRunsChanged();
     onLog(message);
     Q_EMIT finished(ok, message);
+}
+
+// Data parallel (training.processes > 1): this process is rank 0 and records;
+// lorafit-cli trains the other ranks from the same settings, on this machine.
+QString TrainingSession::startRanks(const QString &folder, engine::RunSettings &settings, engine::TrainOptions &options)
+{
+    m_rankFailure.clear();
+    const int processes = settings.training.processes;
+    if (processes <= 1)
+        return {};
+    const QString cli = siblingCliPath();
+    if (cli.isEmpty())
+        return tr("Training in %1 processes needs lorafit-cli beside %2 (hint: install both, or set Processes to 1).")
+            .arg(processes)
+            .arg(QCoreApplication::applicationFilePath());
+    if (settings.training.device == "cpu" && settings.training.threads == 0)
+        settings.training.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / processes);
+    const QString document = QDir(folder).filePath(QStringLiteral("rank-settings.json"));
+    const engine::Status written = engine::guard(
+        [&] { engine::writeFileAtomically(document.toStdString(), settings.toDocument()); });
+    if (!written)
+        return fromStd(written.message());
+    engine::DistributedConfig config;
+    config.worldSize = processes;
+    config.masterPort = freeLocalPort();
+    QStringList arguments{ QStringLiteral("train"), document, QStringLiteral("--quiet") };
+    if (settings.training.threads > 0)
+        arguments << QStringLiteral("--threads") << QString::number(settings.training.threads);
+    m_ranks = std::make_unique<RankLauncher>();
+    if (const engine::Status started = m_ranks->start(cli, arguments, config, processes, folder); !started) {
+        m_ranks.reset();
+        return fromStd(started.message());
+    }
+    options.distributed = config;
+    if (!m_rankWatch) {
+        m_rankWatch = new QTimer(this);
+        connect(m_rankWatch, &QTimer::timeout, this, &TrainingSession::watchRanks);
+    }
+    m_rankWatch->start(500);
+    onLog(tr("training in %1 processes: this one and %2 lorafit-cli rank(s), logs in %3")
+              .arg(processes)
+              .arg(processes - 1)
+              .arg(folder));
+    return {};
+}
+
+// A rank that dies ends the run: the others notice in their next collective;
+// a stop request also ends a rendezvous still waiting for it.
+void TrainingSession::watchRanks()
+{
+    if (!m_ranks || !m_rankFailure.isEmpty())
+        return;
+    m_rankFailure = m_ranks->failure();
+    if (m_rankFailure.isEmpty())
+        return;
+    onLog(m_rankFailure);
+    m_control->requestStop();
+    m_control->resume();
 }
 
 void TrainingSession::setState(State state)

@@ -19,10 +19,12 @@
 #include <vector>
 
 class QThread;
+class QTimer;
 
 namespace app {
 
 class ProjectDocument;
+class RankLauncher;
 class TrainingWorker;
 
 class TrainingSession : public QObject
@@ -75,6 +77,8 @@ private:
     void drainMetrics();
     void setState(State state);
     void joinThread();
+    QString startRanks(const QString &folder, engine::RunSettings &settings, engine::TrainOptions &options);
+    void watchRanks();
 
     ProjectDocument *m_document;
     State m_state = State::Idle;
@@ -91,6 +95,9 @@ private:
     std::vector<engine::StepMetrics> m_last; // the newest step (size 0 or 1)
     QElapsedTimer m_clock;
     qint64 m_finishedElapsedMs = 0;
+    std::unique_ptr<RankLauncher> m_ranks; // the other processes of a data-parallel run
+    QTimer *m_rankWatch = nullptr;
+    QString m_rankFailure;                 // how one of them ended early
 };
 
 } // namespace app

@@ -223,7 +223,10 @@ void MainWindow::updateStatus()
 {
     const std::uint64_t bytes = engine::processMemoryBytes();
     m_memoryLabel->setText(bytes == 0 ? QString() : tr("%1 MiB in use").arg(bytes / (1024 * 1024)));
-    m_stateLabel->setText(app::TrainingSession::stateName(m_session->state()));
+    QString state = app::TrainingSession::stateName(m_session->state());
+    if (m_session->isActive() && m_session->plan().ranks > 1)
+        state += tr(" · %1 processes").arg(m_session->plan().ranks);
+    m_stateLabel->setText(state);
 }
 
 void MainWindow::updateTitle()

@@ -504,7 +504,8 @@ engine::Status planRanks(const Options &options, engine::RunSettings &settings, 
         config = *fromEnvironment.value();
     } else {
         const bool cuda = settings.training.device.rfind("cuda", 0) == 0;
-        processes = options.processes > 0 ? options.processes
+        processes = options.processes > 0        ? options.processes
+            : settings.training.processes > 1      ? settings.training.processes
             : (cuda && settings.training.device == "cuda" && visibleGpus() > 1) ? visibleGpus()
                                                                                : 1;
         config.worldSize = processes * options.machines;

@@ -98,6 +98,7 @@ std::uint64_t RunSettings::resumeHash() const
     steps.maxBadSteps = 1;
     steps.device = "cpu";
     steps.threads = 0;
+    steps.processes = 1; // N processes compute the run one process computes
     data::DatasetConfig shaping = dataset; // where the files are does not matter; the cursor checks the data
     shaping.trainPath.clear();
     shaping.validationPath.clear();

@@ -28,6 +28,9 @@ Status TrainingConfig::validate() const
         return Status::failure("training.device: unknown device '" + device + "' (hint: 'cpu', 'cuda' or 'cuda:0')");
     if (threads < 0)
         return Status::failure("training.threads: must not be negative (hint: 0 uses all cores)");
+    if (processes < 1 || processes > 1024)
+        return Status::failure("training.processes: " + std::to_string(processes)
+            + " is not a process count (hint: 1 trains in one process; 2 or more split every batch among them)");
     if (baseWeights != "f32" && baseWeights != "nf4")
         return Status::failure("training.base_weights: unknown '" + baseWeights
             + "' (hint: 'f32' keeps the base as it is, 'nf4' stores it in 4 bits as QLoRA does)");
@@ -36,7 +39,7 @@ Status TrainingConfig::validate() const
 
 std::string TrainingConfig::toJson() const
 {
-    const nlohmann::json j = {
+    nlohmann::json j = {
         {"max_steps", maxSteps},
         {"epochs", epochs},
         {"batch_size", batchSize},
@@ -53,6 +56,8 @@ std::string TrainingConfig::toJson() const
         {"gradient_checkpointing", gradientCheckpointing},
         {"base_weights", baseWeights},
     };
+    if (processes != 1) // documents of one-process runs stay as they were
+        j["processes"] = processes;
     return j.dump(2);
 }
 
@@ -77,6 +82,7 @@ Result<TrainingConfig> TrainingConfig::fromJson(const std::string &json, const s
         in.read("threads", c.threads);
         in.read("gradient_checkpointing", c.gradientCheckpointing);
         in.read("base_weights", c.baseWeights);
+        in.read("processes", c.processes);
         in.rejectUnknownKeys();
         if (Status s = c.validate(); !s)
             throw Error(source + ": " + s.message());

@@ -23,7 +23,8 @@ struct TrainingConfig
     int probeEvery = 10;           // steps between δ-term probes; 0 = never
     int maxBadSteps = 5;           // NaN/Inf steps in a row that stop the run
     std::string device = "cpu";    // "cpu", "cuda" or "cuda:N"
-    int threads = 0;               // CPU threads; 0 = all cores
+    int threads = 0;               // CPU threads (per process); 0 = all cores, shared out among the processes
+    int processes = 1;             // data-parallel processes on this machine (CUDA: one GPU each, cuda:0 …)
     bool gradientCheckpointing = false; // recompute activations in backward to save memory
     std::string baseWeights = "f32";    // frozen decoder projections: "f32", or "nf4" (QLoRA's 4-bit NormalFloat)
 

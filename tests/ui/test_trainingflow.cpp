@@ -20,6 +20,8 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QStandardPaths>
+#include <QLabel>
+#include <QSpinBox>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -175,6 +177,74 @@ private Q_SLOTS:
         QCOMPARE(qint64(reopened.runsPanel()->overlayPoints()), drainedSteps);
         reopened.showPage(ui::MainWindow::RunsPage);
         screenshot(reopened, "runs");
+    }
+
+    // Processes = 2 on the Training page: the app is rank 0 and records, lorafit-cli
+    // trains rank 1; Pause holds both, the dashboard and status bar say so, Stop
+    // ends both, and the project gets every drained step.
+    void twoProcessesFromTheApp()
+    {
+        qputenv("LORAFIT_CLI", LF_CLI_EXE);
+        QTemporaryDir dir;
+        const QString model = guitest::writeTinyModel(dir.filePath(QStringLiteral("tiny-gpt2")), 2);
+        const QString data = guitest::writePromptCompletion(dir.filePath(QStringLiteral("animals.jsonl")), 64);
+        ui::MainWindow window;
+        window.resize(1360, 860);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.projectActions()->newProject();
+        window.modelPanel()->setModelFolder(model);
+        window.dataPanel()->setTrainFile(data);
+        engine::RunSettings settings = window.document()->settings();
+        settings.dataset.maxLength = 48;
+        settings.dataset.validationFraction = 0.1;
+        settings.training.maxSteps = 100000; // runs until stopped
+        settings.training.batchSize = 4;
+        settings.training.evalEvery = 20;
+        settings.training.checkpointEvery = 0;
+        settings.training.threads = 1;
+        window.document()->setSettings(settings);
+        auto *processes = window.findChild<QSpinBox *>(QStringLiteral("processes"));
+        QVERIFY(processes);
+        processes->setValue(2); // as a person sets it
+        QCOMPARE(window.document()->settings().training.processes, 2);
+        QCOMPARE(window.document()->saveAs(dir.filePath(QStringLiteral("two.lorafit"))), QString());
+
+        QStringList log;
+        connect(window.session(), &app::TrainingSession::logMessage, this, [&log](const QString &line) { log << line; });
+        window.dashboardPanel()->start();
+        ui::DashboardPanel *dashboard = window.dashboardPanel();
+        QTRY_VERIFY_WITH_TIMEOUT(dashboard->lossPoints() >= 10, 120000);
+        QVERIFY2(window.session()->isActive(), qPrintable(log.join(QLatin1Char('\n'))));
+        QCOMPARE(window.session()->plan().ranks, 2);
+        QTRY_VERIFY2_WITH_TIMEOUT(dashboard->statusText().contains(QStringLiteral("(2 processes")),
+            qPrintable(dashboard->statusText()), 5000);
+        QVERIFY(window.findChild<QLabel *>(QStringLiteral("stateLabel"))->text().contains(QStringLiteral("2 processes")));
+        screenshot(window, "two-processes");
+
+        window.session()->pause();
+        QTRY_COMPARE_WITH_TIMEOUT(window.session()->state(), app::TrainingSession::State::Paused, 10000);
+        QTest::qWait(1500); // a step already under way may finish; then nothing moves
+        const qint64 held = dashboard->lossPoints();
+        QTest::qWait(2000);
+        QCOMPARE(dashboard->lossPoints(), held);
+        window.session()->resume();
+        QTRY_VERIFY_WITH_TIMEOUT(dashboard->lossPoints() > held + 5, 60000);
+        window.session()->stop();
+        QTRY_VERIFY_WITH_TIMEOUT(!window.session()->isActive(), 60000);
+
+        const auto runs = window.document()->store()->runs().value();
+        QCOMPARE(runs.size(), size_t(1));
+        QCOMPARE(runs.front().status, engine::RunStatus::Stopped);
+        const auto loss = window.document()->store()->scalarSeries(runs.front().id, "loss");
+        QVERIFY(loss);
+        QCOMPARE(qint64(loss->steps.size()), dashboard->lossPoints());
+        const auto ranks = window.document()->store()->scalarSeries(runs.front().id, "ranks");
+        QVERIFY(ranks && !ranks->values.empty() && ranks->values.back() == 2.0);
+        const auto checkpoint = window.document()->store()->lastCheckpoint(runs.front().id);
+        QVERIFY(checkpoint && checkpoint.value());
+        const QString runFolder = QFileInfo(QString::fromStdString(checkpoint.value()->path)).absolutePath();
+        QVERIFY(QFile::exists(QDir(runFolder).filePath(QStringLiteral("rank-1.log"))));
     }
 };
 

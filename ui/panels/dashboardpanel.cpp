@@ -167,6 +167,8 @@ void DashboardPanel::resetPlots()
     m_steps = 0;
     m_totalSteps = 0;
     m_tokensPerSecond = 0.0;
+    m_ranks = 1;
+    m_allReduceShare = 0.0;
 }
 
 void DashboardPanel::onPlan(const engine::TrainingPlan &plan)
@@ -174,6 +176,7 @@ void DashboardPanel::onPlan(const engine::TrainingPlan &plan)
     resetPlots();
     m_totalSteps = plan.totalSteps;
     m_firstStep = plan.firstStep;
+    m_ranks = plan.ranks;
     m_delta->setMatrixLayout(layoutFromNames(plan.matrixNames));
     updateProgress();
 }
@@ -220,6 +223,8 @@ void DashboardPanel::addStep(const engine::StepMetrics &m)
     m_steps = m.step;
     m_totalSteps = m.totalSteps;
     m_tokensPerSecond = m.tokensPerSecond;
+    m_ranks = m.ranks;
+    m_allReduceShare = m.stepSeconds > 0.0 ? m.allReduceSeconds / m.stepSeconds : 0.0;
 }
 
 void DashboardPanel::updateButtons()
@@ -250,6 +255,11 @@ void DashboardPanel::updateProgress()
     QString text = tr("%1 · elapsed %2 · ETA %3 · %4 tokens/s")
                        .arg(app::TrainingSession::stateName(m_session->state()), formatDuration(elapsed), eta)
                        .arg(m_tokensPerSecond, 0, 'f', 0);
+    if (m_ranks > 1) // data parallel: the rate of each process and what summing their gradients costs
+        text += tr(" (%1 processes, %2 each; all-reduce %3 % of the step)")
+                    .arg(m_ranks)
+                    .arg(m_tokensPerSecond / m_ranks, 0, 'f', 0)
+                    .arg(100.0 * m_allReduceShare, 0, 'f', 1);
     if (m_steps > 0)
         text += tr(" · loss %1").arg(m_lastLoss, 0, 'f', 4);
     m_status->setText(text);

@@ -87,6 +87,8 @@ private:
     qint64 m_totalSteps = 0;
     qint64 m_firstStep = 1;
     double m_tokensPerSecond = 0.0;
+    int m_ranks = 1;               // processes of the run (data parallel)
+    double m_allReduceShare = 0.0; // the newest step's all-reduce time / step time
     double m_lastLoss = 0.0;
 };
 

@@ -72,6 +72,11 @@ TrainingSettingsPanel::TrainingSettingsPanel(app::ProjectDocument *document, QWi
     m_threads = addInt(form, tr("CPU threads:"), QStringLiteral("threads"), -1, 1024, {QStringLiteral("training.threads")});
     m_threads->setSpecialValueText(tr("all cores"));
     m_threads->setMinimum(0);
+    m_processes = addInt(form, tr("Processes:"), QStringLiteral("processes"), 1, 256, {QStringLiteral("training.processes")});
+    m_processes->setToolTip(tr("Data parallel: this many processes each train their share of every batch and sum "
+                               "their gradients (c10d), so the run computes what one process computes. On the CPU "
+                               "the cores are shared out among them; on CUDA each takes one GPU (cuda:0, cuda:1, "
+                               "…). The batch size stays the whole batch."));
     m_checkpointing = new QCheckBox(tr("Gradient checkpointing"), content);
     m_checkpointing->setObjectName(QStringLiteral("gradientCheckpointing"));
     m_checkpointing->setToolTip(tr("Gradient checkpointing: keeps only each layer's input between the forward and "
@@ -160,6 +165,7 @@ void TrainingSettingsPanel::onSettingsChanged()
         m_device->addItem(QString::fromStdString(s.training.device), QString::fromStdString(s.training.device));
     m_device->setCurrentIndex(m_device->findData(QString::fromStdString(s.training.device)));
     m_threads->setValue(s.training.threads);
+    m_processes->setValue(s.training.processes);
     m_checkpointing->setChecked(s.training.gradientCheckpointing);
     m_baseWeights->setCurrentIndex(std::max(0, m_baseWeights->findData(QString::fromStdString(s.training.baseWeights))));
     m_updating = false;
@@ -198,6 +204,7 @@ void TrainingSettingsPanel::commit()
     s.training.probeEvery = m_probeEvery->value();
     s.training.device = m_device->currentData().toString().toStdString();
     s.training.threads = m_threads->value();
+    s.training.processes = m_processes->value();
     s.training.gradientCheckpointing = m_checkpointing->isChecked();
     s.training.baseWeights = m_baseWeights->currentData().toString().toStdString();
     m_document->setSettings(s);

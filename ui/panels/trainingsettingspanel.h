@@ -58,6 +58,7 @@ private:
     QSpinBox *m_probeEvery = nullptr;
     QComboBox *m_device = nullptr;
     QSpinBox *m_threads = nullptr;
+    QSpinBox *m_processes = nullptr;
     QCheckBox *m_checkpointing = nullptr;
     QComboBox *m_baseWeights = nullptr;
     QLabel *m_general = nullptr;

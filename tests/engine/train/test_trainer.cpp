@@ -45,7 +45,7 @@ Recorded train(const engine::RunSettings &settings, const QString &out, const QS
             onCheckpoint(r, control);
     };
     recorded.result = engine::Trainer::run(
-        settings, { out.toStdString(), resumeFrom.toStdString(), initAdapter.toStdString() }, callbacks, control);
+        settings, { out.toStdString(), resumeFrom.toStdString(), initAdapter.toStdString(), {} }, callbacks, control);
     for (engine::StepMetrics &m : queue.drain())
         if (m.step > 0)
             recorded.steps.push_back(std::move(m));
@@ -196,7 +196,7 @@ private Q_SLOTS:
         engine::TrainingControl control;
         control.requestStop();
         const auto result = engine::Trainer::run(trainfixture::settings(dir.path(), 5),
-            { dir.filePath("run").toStdString(), {}, {} }, {}, control);
+            { dir.filePath("run").toStdString(), {}, {}, {} }, {}, control);
         QVERIFY2(result.isOk(), result.message().c_str());
         QCOMPARE(result.value().end, engine::RunEnd::Stopped);
         QCOMPARE(result.value().steps, std::int64_t(0));

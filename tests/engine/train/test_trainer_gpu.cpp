@@ -18,7 +18,7 @@ std::vector<double> losses(const engine::RunSettings &settings, const QString &o
     engine::TrainingControl control;
     engine::TrainerCallbacks callbacks;
     callbacks.metrics = &queue;
-    const auto result = engine::Trainer::run(settings, { out.toStdString(), {}, {} }, callbacks, control);
+    const auto result = engine::Trainer::run(settings, { out.toStdString(), {}, {}, {} }, callbacks, control);
     if (!result)
         throw std::runtime_error(result.message());
     std::vector<double> values;
