@@ -13,8 +13,8 @@ packages=(
   # OpenBLAS's OpenMP build shares LibTorch's threads (cmake/LorafitBlas.cmake)
   libtorch-dev libopenblas0-pthread libopenblas0-openmp
   libsqlite3-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
-  # tests: windows under Xvfb, the PyTorch reference scripts
-  xvfb xauth python3 python3-torch python3-numpy
+  # tests: windows under Xvfb, the PyTorch reference scripts, the PEFT reference's venv
+  xvfb xauth python3 python3-torch python3-numpy python3-venv
 )
 
 sudo_cmd=()
