@@ -12,7 +12,8 @@ transformers, and the demo model of resources/demo) this
   4. loads base + adapter with transformers + PEFT (PeftModel.from_pretrained)
      and the merged folder with plain AutoModelForCausalLM, in float32, and
      computes the same losses on the same token ids and windows,
-and fails unless they agree within 1e-4 relative (largest absolute difference
+and fails unless PEFT loaded every tensor of the adapter file unchanged and
+the losses agree within 1e-4 relative (largest absolute difference
 over the largest loss, as tests/engine/tensorcompare.h). Two controls show the
 comparison can fail: the adapter must move Lorafit's losses by far more than
 the tolerance, and the PEFT model with one lora_B scaled by 1.05 must miss it.
@@ -188,6 +189,23 @@ def relative(actual, expected):
     return worst / max(max(abs(b) for b in expected), 1e-12)
 
 
+def check_loaded(torch, model, adapter):
+    """Every tensor of the adapter file is in the PEFT model, unchanged, and no adapter tensor is left out."""
+    from safetensors.torch import load_file
+    path = os.path.join(adapter, "adapter_model.safetensors")
+    saved = load_file(path)
+    state = {k.replace(".default", ""): v for k, v in model.state_dict().items() if "lora_" in k}
+    state.update({k[:-len(".weight")]: v for k, v in list(state.items()) if "magnitude" in k and k.endswith(".weight")})
+    for key, value in saved.items():
+        if key not in state or not torch.equal(state[key], value.to(state[key].dtype)):
+            raise SystemExit("FAIL: %s: tensor '%s' is %s in the PEFT model (hint: compare the key names with "
+                             "peft's get_peft_model_state_dict)" % (path, key, "different" if key in state else "missing"))
+    adapters = sum(1 for k in model.state_dict() if "lora_" in k)
+    if adapters != len(saved):
+        raise SystemExit("FAIL: %s holds %d tensors but the PEFT model has %d adapter tensors: PEFT kept some at "
+                         "their initial values" % (path, len(saved), adapters))
+
+
 def first_lora_b(model):
     for name, module in model.named_modules():
         if hasattr(module, "lora_B") and len(module.lora_B) > 0:
@@ -225,6 +243,7 @@ def check_model(torch, transformers, peft, cli, name, work):
 
     auto = transformers.AutoModelForCausalLM
     peft_model = peft.PeftModel.from_pretrained(auto.from_pretrained(base, torch_dtype=torch.float32), adapter).eval()
+    check_loaded(torch, peft_model, adapter)
     b_name, b_weight = first_lora_b(peft_model)
     if float(b_weight.abs().max()) == 0.0:
         raise SystemExit("FAIL: %s: lora_B of %s is zero after %d steps (nothing to compare)" % (adapter, b_name, STEPS))
