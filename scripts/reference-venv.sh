@@ -43,8 +43,9 @@ if ! "$python" -m venv --system-site-packages "$venv" >"$log" 2>&1; then
 fi
 # --no-deps: the file lists every dependency; pip must not replace the
 # system's torch (its version 1.13.0a0 reads as older than the 1.13.0 PEFT asks for).
+# A bounded wait (--timeout, --retries) so a machine without PyPI skips well within the test's timeout.
 if ! "$venv/bin/python" -m pip install --no-deps --only-binary=:all: --no-compile --disable-pip-version-check \
-        --no-input -r "$requirements" >>"$log" 2>&1; then
+        --no-input --timeout 30 --retries 2 -r "$requirements" >>"$log" 2>&1; then
     skip "pip install -r $requirements failed (PyPI out of reach?); see $log"
 fi
 if ! "$venv/bin/python" -c 'import torch, transformers, peft' >>"$log" 2>&1; then
