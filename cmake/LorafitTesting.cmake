@@ -4,6 +4,7 @@
 # One Qt Test executable per unit, registered with CTest. Labels:
 #   unit  fast, default        gui   offscreen widgets       smoke  end to end
 #   gpu   skips without CUDA   fuzz  libFuzzer runs (long)   slow   minutes, not seconds
+#   reference  the real PEFT/transformers from PyPI (tests/reference; skips without PyPI)
 # TORCH: the test looks inside tensors; it links lf_engine_internal and reuses
 # the engine's precompiled Torch header.
 function(lf_add_test name)

@@ -15,8 +15,8 @@ packages=(
   libsqlite3-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
   # c10d data parallelism: the headers ProcessGroupGloo.hpp includes
   libgloo-dev
-  # tests: windows under Xvfb, the PyTorch reference scripts
-  xvfb xauth python3 python3-torch python3-numpy
+  # tests: windows under Xvfb, the PyTorch reference scripts, the PEFT reference's venv
+  xvfb xauth python3 python3-torch python3-numpy python3-venv
 )
 
 sudo_cmd=()
