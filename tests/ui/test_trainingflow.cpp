@@ -85,6 +85,19 @@ void screenshot(ui::MainWindow &window, const char *name)
         qWarning("%s", qPrintable(error));
 }
 
+// Shows `window` and starts a new project on the tiny model and data, as a person would.
+bool newProject(ui::MainWindow &window, const QString &model, const QString &data)
+{
+    window.resize(1360, 860);
+    window.show();
+    if (!QTest::qWaitForWindowExposed(&window))
+        return false;
+    window.projectActions()->newProject();
+    window.modelPanel()->setModelFolder(model);
+    window.dataPanel()->setTrainFile(data);
+    return true;
+}
+
 } // namespace
 
 class TestTrainingFlow : public QObject
@@ -103,12 +116,7 @@ private Q_SLOTS:
         qint64 drainedSteps = 0;
         {
             ui::MainWindow window;
-            window.resize(1360, 860);
-            window.show();
-            QVERIFY(QTest::qWaitForWindowExposed(&window));
-            window.projectActions()->newProject();
-            window.modelPanel()->setModelFolder(model);
-            window.dataPanel()->setTrainFile(data);
+            QVERIFY(newProject(window, model, data));
             engine::RunSettings settings = window.document()->settings();
             settings.dataset.maxLength = 64;
             settings.dataset.validationFraction = 0.1;
@@ -189,12 +197,7 @@ private Q_SLOTS:
         const QString model = guitest::writeTinyModel(dir.filePath(QStringLiteral("tiny-gpt2")), 2);
         const QString data = guitest::writePromptCompletion(dir.filePath(QStringLiteral("animals.jsonl")), 64);
         ui::MainWindow window;
-        window.resize(1360, 860);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
-        window.projectActions()->newProject();
-        window.modelPanel()->setModelFolder(model);
-        window.dataPanel()->setTrainFile(data);
+        QVERIFY(newProject(window, model, data));
         engine::RunSettings settings = window.document()->settings();
         settings.dataset.maxLength = 48;
         settings.dataset.validationFraction = 0.1;
