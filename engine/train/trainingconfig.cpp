@@ -28,9 +28,10 @@ Status TrainingConfig::validate() const
         return Status::failure("training.device: unknown device '" + device + "' (hint: 'cpu', 'cuda' or 'cuda:0')");
     if (threads < 0)
         return Status::failure("training.threads: must not be negative (hint: 0 uses all cores)");
-    if (baseWeights != "f32" && baseWeights != "nf4")
+    if (baseWeights != "auto" && baseWeights != "f32" && baseWeights != "bf16" && baseWeights != "nf4")
         return Status::failure("training.base_weights: unknown '" + baseWeights
-            + "' (hint: 'f32' keeps the base as it is, 'nf4' stores it in 4 bits as QLoRA does)");
+            + "' (hint: 'auto' is bf16 on CUDA and f32 on the CPU, 'f32' keeps the base as it is, 'bf16' halves it, "
+              "'nf4' stores it in 4 bits as QLoRA does)");
     return Status::success();
 }
 

@@ -25,7 +25,8 @@ struct TrainingConfig
     std::string device = "cpu";    // "cpu", "cuda" or "cuda:N"
     int threads = 0;               // CPU threads; 0 = all cores
     bool gradientCheckpointing = false; // recompute activations in backward to save memory
-    std::string baseWeights = "f32";    // frozen decoder projections: "f32", or "nf4" (QLoRA's 4-bit NormalFloat)
+    std::string baseWeights = "auto";   // frozen decoder projections: "f32", "bf16", "nf4" (QLoRA's 4-bit
+                                        // NormalFloat), or "auto" = bf16 on CUDA, f32 on the CPU
 
     Status validate() const;
     std::string toJson() const;
