@@ -96,7 +96,7 @@ private Q_SLOTS:
         if (tc::builtWithCuda() && torch::cuda::is_available()) {
             tc::resetCudaPeakMemory(0);
             const torch::Tensor block = torch::empty({ 16 * 1024 * 1024 }, torch::TensorOptions().device("cuda:0")); // 64 MiB
-            QVERIFY(tc::cudaPeakAllocatedBytes(0).value_or(0) >= block.nbytes());
+            QVERIFY(tc::cudaPeakAllocatedBytes(0).value_or(0) >= static_cast<std::int64_t>(block.nbytes()));
             QVERIFY(tc::cudaComputeCapability(0).value_or(0) >= 30);
             return;
         }
