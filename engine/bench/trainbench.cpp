@@ -99,7 +99,7 @@ Status checkOptions(const BenchOptions &options)
     training.device = options.device;
     training.baseWeights = options.baseWeights;
     if (Status status = training.validate(); !status)
-        return Status::failure("bench --device: " + status.message());
+        return Status::failure("bench: " + status.message());
     if (options.steps < 1 || options.warmupSteps < 0 || options.batchSize < 1 || options.sequenceLength < 2
         || options.threads < 0)
         return Status::failure("benchmark steps, batch size and threads must be positive, warm-up steps not "
