@@ -8,7 +8,9 @@
 # executables look for their BLAS there first, whatever the system's
 # alternatives select. DT_RPATH (not RUNPATH) so that the search also covers
 # LibTorch's own dependencies (libblas.so.3, liblapack.so.3, libopenblas.so.0).
-if(WIN32 OR APPLE OR NOT CMAKE_LIBRARY_ARCHITECTURE)
+# Only Debian's LibTorch loads the system BLAS: an official download or a pip
+# wheel brings its own (MKL or OpenBLAS inside libtorch_cpu), so nothing here applies.
+if(WIN32 OR APPLE OR NOT CMAKE_LIBRARY_ARCHITECTURE OR NOT LORAFIT_TORCH_IS_SYSTEM)
   return()
 endif()
 set(LORAFIT_OPENBLAS_OPENMP_DIR "/usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp"

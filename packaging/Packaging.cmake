@@ -19,6 +19,12 @@ set(CPACK_DEBIAN_PACKAGE_SECTION "science")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # Runtime libraries as Debian 12 names them (Ubuntu 24.04 uses the same names
 # except for the t64 suffixes, which dpkg-shlibdeps would resolve).
+# Only Debian's LibTorch is a package to depend on; a build against a LibTorch
+# download or a pip wheel finds it through its RPATH (cmake/LorafitTorch.cmake)
+# and is for the machine that has it.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-  "libtorch1.13, libopenblas0-openmp, libqt6widgets6, libqt6printsupport6, libqt6svg6, libqt6concurrent6, libqcustomplot2.1-qt6, libsqlite3-0, libpcre2-8-0, libutf8proc2")
+  "libqt6widgets6, libqt6printsupport6, libqt6svg6, libqt6concurrent6, libqcustomplot2.1-qt6, libsqlite3-0, libpcre2-8-0, libutf8proc2")
+if(LORAFIT_TORCH_IS_SYSTEM)
+  string(PREPEND CPACK_DEBIAN_PACKAGE_DEPENDS "libtorch1.13, libopenblas0-openmp, ")
+endif()
 include(CPack)

@@ -2,7 +2,15 @@
 # Installs everything Lorafit needs to build, run and test on Debian 12 or
 # Ubuntu 24.04. Idempotent: packages already present are skipped.
 # Usage (as root, or with sudo available):  bash packaging/install-deps.sh
+# With your own LibTorch (an official download, or the one inside a pip
+# PyTorch: README, "CUDA"), skip Debian's LibTorch, its BLAS and python3-torch:
+#   LORAFIT_TORCH=external bash packaging/install-deps.sh
 set -euo pipefail
+torch_source=${LORAFIT_TORCH:-system}
+case "$torch_source" in
+  system|external) ;;
+  *) echo "install-deps: LORAFIT_TORCH must be 'system' or 'external', not '$torch_source'" >&2; exit 1 ;;
+esac
 
 packages=(
   # toolchain
@@ -10,14 +18,21 @@ packages=(
   # libraries (ARCHITECTURE.md, "Dependencies")
   qt6-base-dev qt6-base-dev-tools qt6-svg-dev libgl-dev
   libqcustomplot-dev libqcustomplot2.1-qt6
-  # OpenBLAS's OpenMP build shares LibTorch's threads (cmake/LorafitBlas.cmake)
-  libtorch-dev libopenblas0-pthread libopenblas0-openmp
   libsqlite3-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
-  # c10d data parallelism: the headers ProcessGroupGloo.hpp includes
-  libgloo-dev
-  # tests: windows under Xvfb, the PyTorch reference scripts, the PEFT reference's venv
-  xvfb xauth python3 python3-torch python3-numpy python3-venv
+  # tests: windows under Xvfb, the PEFT reference's venv
+  xvfb xauth python3 python3-numpy python3-venv
 )
+if [ "$torch_source" = system ]; then
+  packages+=(
+    # Debian's LibTorch; OpenBLAS's OpenMP build shares its threads (cmake/LorafitBlas.cmake)
+    libtorch-dev libopenblas0-pthread libopenblas0-openmp
+    # the PyTorch reference scripts of the tests
+    python3-torch
+    # c10d data parallelism: the gloo headers ProcessGroupGloo.hpp includes (they
+    # match Debian's LibTorch; other LibTorch builds bring their own or train in one process)
+    libgloo-dev
+  )
+fi
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,7 +1,8 @@
 // lorafit-cli bench [--shape NAME] [--steps N] [--threads N] [--no-metrics] [--gradient-checkpointing] [--nf4]
-// [--device cpu|cuda[:N]] [--profile TRACE.json] [--json]: trains a named model shape with random weights for N steps and
-// prints tokens/s, the median step time, peak memory and model FLOP
-// utilisation against the sgemm rate measured in the same process. The work
+// [--base-weights auto|f32|bf16|nf4] [--batch N] [--length N] [--device cpu|cuda[:N]] [--profile TRACE.json] [--json]:
+// trains a named model shape with random weights for N steps and prints tokens/s, the median step time, peak memory
+// (host RSS; on CUDA also the caching allocator's peak) and model FLOP utilisation against the matrix-product rate
+// measured in the same process. The work
 // is engine::runTrainBench(); this file only parses options and prints.
 #include "app/appsetup.h"
 #include "app/cli/command.h"
@@ -35,7 +36,7 @@ QJsonObject toJson(const engine::BenchResult &r)
     o[QStringLiteral("sequence_length")] = r.sequenceLength;
     o[QStringLiteral("metrics")] = r.metrics;
     o[QStringLiteral("gradient_checkpointing")] = r.gradientCheckpointing;
-    o[QStringLiteral("base_weights")] = r.nf4Base ? QStringLiteral("nf4") : QStringLiteral("f32");
+    o[QStringLiteral("base_weights")] = QString::fromStdString(r.baseWeights);
     o[QStringLiteral("base_weight_bytes")] = static_cast<double>(r.baseWeightBytes);
     o[QStringLiteral("base_parameters")] = static_cast<double>(r.baseParameters);
     o[QStringLiteral("lora_parameters")] = static_cast<double>(r.loraParameters);
@@ -45,6 +46,9 @@ QJsonObject toJson(const engine::BenchResult &r)
     o[QStringLiteral("metrics_share")] = r.metricsShare;
     o[QStringLiteral("peak_rss_bytes")] = static_cast<double>(r.peakRssBytes);
     o[QStringLiteral("peak_rss_mib")] = static_cast<double>(r.peakRssBytes) / kMiB;
+    o[QStringLiteral("peak_gpu_bytes")] = static_cast<double>(r.peakGpuAllocatedBytes);
+    o[QStringLiteral("peak_gpu_mib")] = static_cast<double>(r.peakGpuAllocatedBytes) / kMiB;
+    o[QStringLiteral("peak_gpu_reserved_mib")] = static_cast<double>(r.peakGpuReservedBytes) / kMiB;
     o[QStringLiteral("model_gflop_per_step")] = r.modelGflopPerStep;
     o[QStringLiteral("achieved_gflops")] = r.achievedGflops;
     o[QStringLiteral("sgemm_gflops")] = r.sgemmGflops;
@@ -71,7 +75,7 @@ void printText(const engine::BenchResult &r)
                        .arg(r.threads)
                        .arg(r.metrics ? QStringLiteral("on") : QStringLiteral("off"),
                             r.gradientCheckpointing ? QStringLiteral("on") : QStringLiteral("off"),
-                            r.nf4Base ? QStringLiteral("NF4") : QStringLiteral("f32"))
+                            QString::fromStdString(r.baseWeights))
                        .arg(static_cast<double>(r.baseWeightBytes) / kMiB, 0, 'f', 1)
                        .arg(QString::fromStdString(r.device)));
     cli::printLine(QStringLiteral("  %1 tokens/s, %2 ms per step (median of %3 after %4 warm-up; mean %5 ms)")
@@ -87,7 +91,11 @@ void printText(const engine::BenchResult &r)
                        .arg(static_cast<double>(r.peakRssBytes) / kMiB, 0, 'f', 1)
                        .arg(r.userSeconds, 0, 'f', 2)
                        .arg(r.systemSeconds, 0, 'f', 2));
-    cli::printLine(QStringLiteral("  MFU %1 %: %2 GFLOP/s of model work (%3 GFLOP per step) against sgemm %4 GFLOP/s "
+    if (r.peakGpuAllocatedBytes > 0)
+        cli::printLine(QStringLiteral("  peak GPU memory %1 MiB allocated, %2 MiB reserved (CUDA caching allocator)")
+                           .arg(static_cast<double>(r.peakGpuAllocatedBytes) / kMiB, 0, 'f', 1)
+                           .arg(static_cast<double>(r.peakGpuReservedBytes) / kMiB, 0, 'f', 1));
+    cli::printLine(QStringLiteral("  MFU %1 %: %2 GFLOP/s of model work (%3 GFLOP per step) against matrix products at %4 GFLOP/s "
                                   "(median between steps; best %5)")
                        .arg(100.0 * r.mfu, 0, 'f', 1)
                        .arg(r.achievedGflops, 0, 'f', 1)
@@ -141,7 +149,14 @@ int runBench(const QStringList &arguments)
         QStringLiteral("cpu (default), cuda or cuda:N; CUDA computes in bf16 under autocast, as training does."),
         QStringLiteral("device"), QStringLiteral("cpu") });
     parser.addOption({ QStringLiteral("nf4"),
-        QStringLiteral("Store the frozen decoder projections as 4-bit NF4, dequantised on the fly (QLoRA).") });
+        QStringLiteral("Store the frozen decoder projections as 4-bit NF4, dequantised on the fly (QLoRA); "
+                       "the same as --base-weights nf4.") });
+    parser.addOption({ QStringLiteral("base-weights"),
+        QStringLiteral("Frozen decoder projections: auto (bf16 on a CUDA GPU with bf16, else f32), f32, bf16 or nf4."),
+        QStringLiteral("kind"), QStringLiteral("auto") });
+    parser.addOption({ QStringLiteral("batch"), QStringLiteral("Sequences per step (default 4)."), QStringLiteral("n") });
+    parser.addOption({ QStringLiteral("length"), QStringLiteral("Tokens per sequence (default 256)."),
+        QStringLiteral("n") });
     parser.addOption({ QStringLiteral("profile"),
         QStringLiteral("Write a Chrome trace of the measured steps' operators to FILE "
                        "(summarise it with tests/bench/profile_summary.py)."),
@@ -157,13 +172,17 @@ int runBench(const QStringList &arguments)
     options.shape = parser.value(QStringLiteral("shape")).toStdString();
     options.metrics = !parser.isSet(QStringLiteral("no-metrics"));
     options.gradientCheckpointing = parser.isSet(QStringLiteral("gradient-checkpointing"));
-    options.nf4Base = parser.isSet(QStringLiteral("nf4"));
+    options.baseWeights = parser.isSet(QStringLiteral("nf4")) ? std::string("nf4")
+                                                               : parser.value(QStringLiteral("base-weights")).toStdString();
     options.device = parser.value(QStringLiteral("device")).toStdString();
     options.profilePath = parser.value(QStringLiteral("profile")).toStdString();
     if (!readCount(parser, QStringLiteral("steps"), 1, options.steps)
         || !readCount(parser, QStringLiteral("warmup"), 0, options.warmupSteps)
-        || !readCount(parser, QStringLiteral("threads"), 1, options.threads)) {
-        cli::fail(QStringLiteral("--steps and --threads need a whole number of at least 1, --warmup of at least 0"));
+        || !readCount(parser, QStringLiteral("threads"), 1, options.threads)
+        || !readCount(parser, QStringLiteral("batch"), 1, options.batchSize)
+        || !readCount(parser, QStringLiteral("length"), 2, options.sequenceLength)) {
+        cli::fail(QStringLiteral("--steps, --threads and --batch need a whole number of at least 1, --length of at "
+                                 "least 2, --warmup of at least 0"));
         return cli::kExitUsage;
     }
     int processes = 1;

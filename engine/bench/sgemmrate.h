@@ -1,7 +1,8 @@
-// Internal (Torch): the f32 matrix-product rate of this process — the ceiling
-// the benchmark's model FLOP utilisation is measured against. Times
-// torch::mm of two square matrices with the current intra-op thread count and
-// returns the best rate of several runs. Takes about a second.
+// Internal (Torch): the matrix-product rate of this process — the ceiling
+// the benchmark's model FLOP utilisation is measured against: f32 on the CPU,
+// bf16 on CUDA (what training computes in there). Times torch::mm of two
+// square matrices with the current intra-op thread count (on CUDA between
+// device synchronisations) and returns the best rate of several runs.
 #pragma once
 
 #include <cstdint>

@@ -4,11 +4,13 @@
 #include "engine/bench/sgemmrate.h"
 #include "engine/core/runtime.h"
 #include "engine/core/stopwatch.h"
+#include "engine/core/torchcompat.h"
 #include "engine/lora/loramodel.h"
 #include "engine/model/causallm.h"
 #include "engine/quant/basequantization.h"
 #include "engine/train/adaptermetrics.h"
 #include "engine/train/autocastscope.h"
+#include "engine/train/computeprecision.h"
 #include "engine/train/deltaprobe.h"
 #include "engine/train/loraplusoptimizer.h"
 #include "engine/train/trainingconfig.h"
@@ -95,8 +97,9 @@ Status checkOptions(const BenchOptions &options)
     }
     TrainingConfig training;
     training.device = options.device;
+    training.baseWeights = options.baseWeights;
     if (Status status = training.validate(); !status)
-        return Status::failure("bench --device: " + status.message());
+        return Status::failure("bench: " + status.message());
     if (options.steps < 1 || options.warmupSteps < 0 || options.batchSize < 1 || options.sequenceLength < 2
         || options.threads < 0)
         return Status::failure("benchmark steps, batch size and threads must be positive, warm-up steps not "
@@ -105,6 +108,30 @@ Status checkOptions(const BenchOptions &options)
 }
 
 constexpr std::int64_t kSgemmSize = 2048;
+// On a GPU a 2048² product takes microseconds, so launch and synchronisation
+// would dominate its timing; 8192² bf16 (1.1 TFLOP) runs for about a millisecond.
+constexpr std::int64_t kCudaGemmSize = 8192;
+
+// Peak figures of the CUDA caching allocator, kept across the measured steps.
+struct GpuPeaks
+{
+    int device = -1; // -1: not CUDA
+    std::int64_t allocated = 0, reserved = 0;
+
+    void reset() const
+    {
+        if (device >= 0)
+            torchcompat::resetCudaPeakMemory(device);
+    }
+    void record()
+    {
+        if (device < 0)
+            return;
+        torch::cuda::synchronize(device);
+        allocated = std::max(allocated, torchcompat::cudaPeakAllocatedBytes(device).value_or(0));
+        reserved = std::max(reserved, torchcompat::cudaPeakReservedBytes(device).value_or(0));
+    }
+};
 
 BenchResult runBench(const BenchOptions &options)
 {
@@ -150,7 +177,7 @@ BenchResult runBench(const BenchOptions &options)
     result.batchSize = options.batchSize;
     result.sequenceLength = options.sequenceLength;
     result.gradientCheckpointing = options.gradientCheckpointing;
-    result.nf4Base = options.nf4Base;
+    result.baseWeights = resolveBaseWeights(options.baseWeights, cudaBf16Autocast(device));
     result.metrics = options.metrics;
     for (const torch::Tensor &parameter : model.module().parameters())
         result.baseParameters += parameter.numel();
@@ -158,8 +185,10 @@ BenchResult runBench(const BenchOptions &options)
     std::int64_t projectionWeights = 0;
     for (const NamedLinear &linear : model.linearModules())
         projectionWeights += linear.module->inFeatures() * linear.module->outFeatures();
-    if (options.nf4Base)
+    if (result.baseWeights == "nf4")
         quantizeBaseNf4(model);
+    else if (result.baseWeights == "bf16")
+        storeBaseBf16(model);
     // As Trainer::run does, from here on; not before, so the f32 weights that
     // quantisation frees go back to the system instead of staying in the heap.
     const KeepFreedMemory keep;
@@ -178,11 +207,14 @@ BenchResult runBench(const BenchOptions &options)
     result.ranks = ranks ? ranks->size() : 1;
     std::vector<MatrixMetrics> matrices(lora.matrices().size());
     const AutocastScope autocast(device);
+    const std::int64_t gemmSize = device.is_cuda() ? kCudaGemmSize : kSgemmSize;
+    GpuPeaks gpu{ device.is_cuda() ? static_cast<int>(device.index()) : -1 };
     CpuTimes measuredStart;
     std::optional<torch::autograd::profiler::RecordProfile> profile; // written when it goes
     for (int step = 0; step < total; ++step) {
         if (step == options.warmupSteps) {
             measuredStart = cpuTimes();
+            gpu.reset();
             if (!options.profilePath.empty())
                 profile.emplace(options.profilePath);
         }
@@ -197,6 +229,8 @@ BenchResult runBench(const BenchOptions &options)
         settings.probing = options.metrics && leader && training.probeEvery > 0 && (step + 1) % training.probeEvery == 0;
         const Stopwatch stopwatch;
         const TrainStepResult outcome = runTrainStep(parts, { ids }, { ids }, settings, matrices);
+        if (device.is_cuda())
+            torch::cuda::synchronize(device.index()); // the optimizer's kernels belong to this step
         const double ms = stopwatch.milliseconds();
         if (step == 0)
             result.firstLoss = outcome.loss;
@@ -205,8 +239,10 @@ BenchResult runBench(const BenchOptions &options)
             stepMs.push_back(ms);
             metricsMs += outcome.metricsMs;
             allReduceMs += outcome.allReduceMs;
+            gpu.record();
             if (!profile) // (a profile would record the samples as model work)
-                sgemmSamples.push_back(measureSgemmGflops(kSgemmSize, 1, result.device));
+                sgemmSamples.push_back(measureSgemmGflops(gemmSize, 1, result.device));
+            gpu.reset(); // so the sample's matrices do not count as training memory
         }
     }
     const CpuTimes measuredEnd = cpuTimes();
@@ -214,6 +250,8 @@ BenchResult runBench(const BenchOptions &options)
     result.userSeconds = measuredEnd.user - measuredStart.user;
     result.systemSeconds = measuredEnd.system - measuredStart.system;
     result.peakRssBytes = measuredEnd.peakRssBytes; // before the sgemm measurement allocates its matrices
+    result.peakGpuAllocatedBytes = gpu.allocated;
+    result.peakGpuReservedBytes = gpu.reserved;
 
     result.medianStepMs = median(stepMs);
     double sum = 0.0;
@@ -228,7 +266,7 @@ BenchResult runBench(const BenchOptions &options)
     result.achievedGflops = result.modelGflopPerStep / seconds;
     if (sgemmSamples.empty())
         for (int i = 0; i < 3; ++i)
-            sgemmSamples.push_back(measureSgemmGflops(kSgemmSize, 1, result.device));
+            sgemmSamples.push_back(measureSgemmGflops(gemmSize, 1, result.device));
     result.sgemmGflops = median(sgemmSamples);
     result.sgemmGflopsBest = *std::max_element(sgemmSamples.begin(), sgemmSamples.end());
     result.mfu = result.sgemmGflops > 0.0 ? result.achievedGflops / result.sgemmGflops : 0.0;

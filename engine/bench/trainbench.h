@@ -2,8 +2,10 @@
 // builds a named model shape in memory with random frozen weights, attaches
 // LoRA adapters (r = 16 on every attention and MLP projection) and trains on
 // random token ids with the trainer's own step, then reports throughput,
-// median step time, peak memory and model FLOP utilisation (MFU) against an
-// sgemm rate measured in the same process. It reads and writes no files.
+// median step time, peak memory (host RSS, and on CUDA the caching
+// allocator's peak) and model FLOP utilisation (MFU) against a matrix-product
+// rate measured in the same process (f32 on the CPU, bf16 on CUDA). It reads
+// and writes no files.
 #pragma once
 
 #include "engine/core/status.h"
@@ -24,7 +26,8 @@ struct BenchOptions
     std::string device = "cpu"; // "cpu", "cuda" or "cuda:N" (bf16 autocast, as training does)
     bool metrics = true;        // per-matrix ‖ΔA‖/‖ΔB‖ every step and δ probes every probeEvery steps
     bool gradientCheckpointing = false; // recompute each layer in backward (less memory, more time)
-    bool nf4Base = false;       // decoder projections stored as NF4, dequantised on the fly (QLoRA)
+    std::string baseWeights = "auto"; // decoder projections: "auto" (bf16 on a CUDA GPU with bf16, else f32),
+                                      // "f32", "bf16" or "nf4" (dequantised on the fly, QLoRA): training.base_weights
     int batchSize = 4;          // sequences per step
     int sequenceLength = 256;   // tokens per sequence
     std::uint64_t seed = 42;
@@ -41,7 +44,7 @@ struct BenchResult
     std::string device;
     bool metrics = true;
     bool gradientCheckpointing = false;
-    bool nf4Base = false;
+    std::string baseWeights;          // as resolved: "f32", "bf16" or "nf4"
     std::int64_t baseWeightBytes = 0; // frozen weights as held during training
     std::int64_t baseParameters = 0;  // frozen
     std::int64_t loraParameters = 0;  // trainable
@@ -52,12 +55,16 @@ struct BenchResult
     double tokensPerSecond = 0.0;     // batchSize × sequenceLength / median step time
     double modelGflopPerStep = 0.0;   // the FLOPs one step needs (see benchshape.h)
     double achievedGflops = 0.0;      // modelGflopPerStep / median step time
-    double sgemmGflops = 0.0;         // a 2048² product, same process, threads and device (bf16 on CUDA):
+    double sgemmGflops = 0.0;         // a 2048² f32 product (CPU) or 8192² bf16 product (CUDA), same process:
                                       // the median of one sample after each measured step, so the rate and
                                       // the step times see the same machine (a shared VM's rate drifts)
     double sgemmGflopsBest = 0.0;     // the fastest of those samples
     double mfu = 0.0;                 // achievedGflops / sgemmGflops
     std::uint64_t peakRssBytes = 0;   // peak resident (host) memory of the process after training (0 if unknown)
+    std::int64_t peakGpuAllocatedBytes = 0; // CUDA: the caching allocator's peak of tensor memory over the measured
+                                            // steps (weights included; the sgemm samples excluded); 0 on the CPU
+    std::int64_t peakGpuReservedBytes = 0;  // CUDA: the allocator's peak reservation from the driver (what
+                                            // torch.cuda.max_memory_reserved reports); 0 on the CPU
     double userSeconds = 0.0;         // CPU time of the measured steps
     double systemSeconds = 0.0;       // kernel time of the measured steps (page faults show here)
     double firstLoss = 0.0, lastLoss = 0.0;

@@ -1,5 +1,6 @@
 #include "engine/model/attention.h"
 
+#include "engine/core/torchcompat.h"
 #include "engine/model/cpuattention.h"
 
 #include <cmath>
@@ -24,6 +25,10 @@ torch::Tensor causalAttention(
 {
     if (cpuAttentionSupports(q) && k.scalar_type() == q.scalar_type() && v.scalar_type() == q.scalar_type())
         return cpuCausalAttention(q, k, v, start, window); // (B, nh, T, hd)
+    // CUDA: the fused flash / memory-efficient kernels, when queries and keys
+    // cover the same positions (training, a prompt without cache) and no window.
+    if (torchcompat::kHasSdpa && q.is_cuda() && window == 0 && q.size(2) == k.size(2))
+        return torchcompat::sdpaCausal(q, k, v); // (B, nh, T, hd)
     const std::int64_t T = q.size(2), S = k.size(2), headDim = q.size(3);
     const std::int64_t groups = q.size(1) / k.size(1);
     const torch::Tensor keys = groups > 1 ? k.repeat_interleave(groups, 1) : k; // (B, nh, S, hd)

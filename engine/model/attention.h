@@ -2,7 +2,8 @@
 // sliding-window) mask, shared by the GPT-2 and Llama-family networks. Handles
 // grouped-query attention by repeating each key/value head, and queries that
 // start after cached keys. Computes in the input dtype; f32 on the CPU goes
-// to the fused per-head kernel of cpuattention.h.
+// to the fused per-head kernel of cpuattention.h, CUDA (LibTorch 2.0+, no
+// window, no cached keys) to at::scaled_dot_product_attention.
 #pragma once
 
 #include <torch/torch.h>

@@ -1,6 +1,7 @@
 #include "engine/model/linear.h"
 
 #include "engine/core/status.h"
+#include "engine/core/torchcompat.h"
 
 namespace engine {
 
@@ -38,6 +39,16 @@ void LinearImpl::quantizeNf4(const Nf4Options &options)
     weight.set_(); // frees the f32 storage; the registered parameter stays (empty)
 }
 
+void LinearImpl::storeBf16()
+{
+    if (m_tied)
+        throw Error("a tied projection shares the embedding's weight and is not converted to bf16");
+    if (m_nf4)
+        return;
+    torch::NoGradGuard noGrad;
+    weight.set_data(weight.to(torch::kBFloat16));
+}
+
 std::int64_t LinearImpl::weightBytes() const
 {
     return m_nf4 ? m_nf4->bytes() : weight.numel() * static_cast<std::int64_t>(weight.element_size());
@@ -47,11 +58,15 @@ torch::Tensor LinearImpl::baseForward(const torch::Tensor &x) const
 {
     if (m_nf4)
         return nf4Linear(x, *m_nf4, bias, m_conv1d);
+    // A bf16 weight (storeBf16) meets an f32 input only outside autocast
+    // (autocast casts both to bf16 itself); an f32 weight is used as it is.
+    const bool cast = weight.scalar_type() != x.scalar_type() && !(x.is_cuda() && torchcompat::cudaAutocastEnabled());
+    const torch::Tensor w = cast ? weight.to(x.scalar_type()) : weight;
     if (m_conv1d) { // y = x W + b with W [in, out]
-        const torch::Tensor y = torch::matmul(x, weight); // (..., out)
+        const torch::Tensor y = torch::matmul(x, w); // (..., out)
         return bias.defined() ? y + bias : y; // (..., out)
     }
-    return torch::nn::functional::linear(x, weight, bias); // (..., out)
+    return torch::nn::functional::linear(x, w, bias); // (..., out)
 }
 
 torch::Tensor LinearImpl::forward(const torch::Tensor &x)

@@ -50,7 +50,11 @@ public:
     // projection (its weight is the embedding's).
     void quantizeNf4(const Nf4Options &options = {});
     bool isQuantized() const { return m_nf4 != nullptr; }
-    // Bytes of the weight as stored now (f32 or NF4).
+    // Holds the frozen weight in bf16 (half its f32 memory). Meant for CUDA
+    // under bf16 autocast, which computes in bf16 anyway; elsewhere forward
+    // casts it back to the input's dtype. Not for a tied projection.
+    void storeBf16();
+    // Bytes of the weight as stored now (f32, bf16 or NF4).
     std::int64_t weightBytes() const;
 
     torch::Tensor weight; // [out, in], or [in, out] when isConv1d()

@@ -33,6 +33,25 @@ double crossEntropyGradient(const torch::Tensor &logits, const torch::Tensor &ta
     return rowLoss.sum().item<double>() * scale;
 }
 
+// The same on CUDA without stopping the host: every row's logsumexp is
+// computed (a cheap extra pass there) instead of picking the underflowing rows
+// with nonzero(), and the loss stays on the device (f64, 0-dim) until the
+// caller has queued every chunk. The CPU keeps the function above.
+torch::Tensor crossEntropyGradientOnDevice(const torch::Tensor &logits, const torch::Tensor &targets, double scale,
+                                           torch::Tensor &gradient)
+{
+    torch::NoGradGuard noGrad;
+    const torch::Tensor values = logits.to(torch::kFloat);             // (k, V)
+    torch::Tensor probs = torch::softmax(values, 1);                     // (k, V)
+    const torch::Tensor columns = targets.unsqueeze(1);                  // (k, 1)
+    const torch::Tensor picked = probs.gather(1, columns).squeeze(1);    // (k)
+    const torch::Tensor exact = torch::logsumexp(values, 1) - values.gather(1, columns).squeeze(1); // (k)
+    const torch::Tensor rowLoss = torch::where(picked < 1e-30, exact, -picked.log());             // (k)
+    probs.scatter_add_(1, columns, torch::full_like(picked, -1.0).unsqueeze(1)).mul_(scale);
+    gradient = probs.to(logits.scalar_type());
+    return rowLoss.sum().to(torch::kDouble) * scale; // () on the device
+}
+
 } // namespace
 
 torch::Tensor causalLmLossSum(const torch::Tensor &logits, const torch::Tensor &labels)
@@ -69,13 +88,22 @@ double causalLmLossBackward(const CausalLm &model, const torch::Tensor &ids, con
     const std::int64_t rows = counted.size(0);
     const std::int64_t chunk = std::max<std::int64_t>(1, chunkElements / model.config().vocabSize);
     double total = 0.0;
+    torch::Tensor deviceTotal; // () on CUDA: read once after the last chunk
     for (std::int64_t start = 0; start < rows; start += chunk) {
         const torch::Tensor picked = counted.slice(0, start, std::min(rows, start + chunk)); // (k)
         const torch::Tensor logits = model.logits(predicting.index_select(0, picked));        // (k, V)
         torch::Tensor gradient;
-        total += crossEntropyGradient(logits.detach(), targets.index_select(0, picked), scale, gradient);
+        if (logits.is_cuda()) {
+            const torch::Tensor loss = crossEntropyGradientOnDevice(logits.detach(), targets.index_select(0, picked),
+                                                                    scale, gradient);
+            deviceTotal = deviceTotal.defined() ? deviceTotal + loss : loss;
+        } else {
+            total += crossEntropyGradient(logits.detach(), targets.index_select(0, picked), scale, gradient);
+        }
         logits.backward(gradient); // into predicting.grad() (and any adapter on lm_head)
     }
+    if (deviceTotal.defined())
+        total = deviceTotal.item<double>();
     if (hidden.requires_grad() && predicting.grad().defined()) {
         torch::Tensor gradient = torch::zeros_like(hidden); // the last position predicts nothing
         gradient.slice(1, 0, -1).copy_(predicting.grad().view({ batch, tokens - 1, width }));

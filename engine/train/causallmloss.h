@@ -26,7 +26,10 @@ torch::Tensor causalLmTokenLosses(const torch::Tensor &logits, const torch::Tens
 // loss gradient comes from one softmax pass. Gradients accumulate into
 // the trainable parameters as (loss sum × scale).backward() would; returns
 // loss sum × scale. Peak memory holds one chunk's logits instead of
-// three (B, T, V) tensors (logits, log-probabilities, their gradient).
+// three (B, T, V) tensors (logits, log-probabilities, their gradient); on
+// CUDA too, where the chunk's logits come out of lm_head in bf16 (autocast)
+// and only that chunk is widened to f32, and the loss is read back once per
+// call instead of once per chunk.
 constexpr std::int64_t kLossChunkElements = 16 * 1024 * 1024; // 64 MB of f32 logits
 double causalLmLossBackward(const CausalLm &model, const torch::Tensor &ids, const torch::Tensor &labels,
                             double scale, std::int64_t chunkElements = kLossChunkElements);

@@ -99,6 +99,10 @@ std::uint64_t RunSettings::resumeHash() const
     steps.device = "cpu";
     steps.threads = 0;
     steps.processes = 1; // N processes compute the run one process computes
+    // How the frozen base is stored is not what a step computes on the CPU, and "auto"
+    // (the default since bf16 storage) must keep the hashes of runs written as "f32".
+    if (steps.baseWeights == "auto" || steps.baseWeights == "bf16")
+        steps.baseWeights = "f32";
     data::DatasetConfig shaping = dataset; // where the files are does not matter; the cursor checks the data
     shaping.trainPath.clear();
     shaping.validationPath.clear();

@@ -12,6 +12,7 @@
 #include "engine/train/checkpoint.h"
 #include "engine/train/deltaprobe.h"
 #include "engine/train/metricsqueue.h"
+#include "engine/train/outofmemory.h"
 #include "engine/train/trainingsetup.h"
 #include "engine/train/trainstep.h"
 
@@ -293,7 +294,10 @@ StepMetrics TrainingRun::trainStep()
     metrics.matrices.resize(m_setup.plan.matrixNames.size());
     const TrainStepParts parts{ *m_setup.model, *m_setup.optimizer, m_setup.parameters, *m_adapterMetrics,
         m_probe.get(), m_ranks.get() };
-    const TrainStepResult step = runTrainStep(parts, ids, labels, stepSettings, metrics.matrices);
+    const StepMemoryContext memory{ m_setup.plan.device, training.batchSize, m_settings.dataset.maxLength,
+        m_setup.plan.estimatedMemoryBytes };
+    const TrainStepResult step = withOutOfMemoryHint(memory, [&] {
+        return runTrainStep(parts, ids, labels, stepSettings, metrics.matrices); });
     metrics.ranks = m_ranks ? m_ranks->size() : 1;
     metrics.allReduceSeconds = step.allReduceMs / 1000.0;
     metrics.loss = step.loss;

@@ -26,7 +26,8 @@ struct TrainingConfig
     int threads = 0;               // CPU threads (per process); 0 = all cores, shared out among the processes
     int processes = 1;             // data-parallel processes on this machine (CUDA: one GPU each, cuda:0 …)
     bool gradientCheckpointing = false; // recompute activations in backward to save memory
-    std::string baseWeights = "f32";    // frozen decoder projections: "f32", or "nf4" (QLoRA's 4-bit NormalFloat)
+    std::string baseWeights = "auto";   // frozen decoder projections: "f32", "bf16", "nf4" (QLoRA's 4-bit
+                                        // NormalFloat), or "auto" = bf16 on CUDA, f32 on the CPU
 
     Status validate() const;
     std::string toJson() const;

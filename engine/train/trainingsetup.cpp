@@ -8,6 +8,7 @@
 #include "engine/quant/basequantization.h"
 #include "engine/tokenizer/tokenizerloader.h"
 #include "engine/train/causallmloss.h"
+#include "engine/train/computeprecision.h"
 
 #include <cmath>
 #include <cstdio>
@@ -125,6 +126,10 @@ TrainingSetup loadTrainingSetup(const RunSettings &settings, const std::string &
             static_cast<double>(q.bytesAfter) / 1048576.0);
         log("stored " + std::to_string(q.projections) + " base projections as NF4: " + sizes);
     }
+    if (setup.device.is_cuda())
+        log(computePrecisionNote(setup.device));
+    if (resolveBaseWeights(settings.training.baseWeights, cudaBf16Autocast(setup.device)) == "bf16")
+        log("stored " + std::to_string(storeBaseBf16(*setup.model).projections) + " base projections in bf16");
     for (auto &[name, parameter] : setup.lora->namedParameters())
         setup.parameters.push_back(parameter);
     setup.optimizer = std::make_unique<LoraPlusOptimizer>(setup.lora->namedParameters(), settings.optimizer);

@@ -105,6 +105,35 @@ private Q_SLOTS:
         QVERIFY(std::isfinite(o.value(QStringLiteral("last_loss")).toDouble()));
     }
 
+    // --batch/--length set the step's size; bf16 halves the projections'
+    // bytes; on the CPU there is no GPU peak; an unknown kind fails with the hint.
+    void sizeAndBf16BaseOptions()
+    {
+        const Run run = runCli({ QStringLiteral("bench"), QStringLiteral("--shape"), QStringLiteral("tiny"),
+            QStringLiteral("--steps"), QStringLiteral("1"), QStringLiteral("--warmup"), QStringLiteral("0"),
+            QStringLiteral("--batch"), QStringLiteral("2"), QStringLiteral("--length"), QStringLiteral("32"),
+            QStringLiteral("--base-weights"), QStringLiteral("bf16"), QStringLiteral("--json") });
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        const QJsonObject o = QJsonDocument::fromJson(run.bytes.trimmed()).object();
+        QCOMPARE(o.value(QStringLiteral("batch_size")).toInt(), 2);
+        QCOMPARE(o.value(QStringLiteral("sequence_length")).toInt(), 32);
+        QCOMPARE(o.value(QStringLiteral("base_weights")).toString(), QStringLiteral("bf16"));
+        const double halved = kLayers * kLayerProjections;
+        const double expected = (kBaseParameters - halved) * 4.0 + halved * 2.0;
+        QCOMPARE(o.value(QStringLiteral("base_weight_bytes")).toDouble(), expected);
+        QCOMPARE(o.value(QStringLiteral("peak_gpu_bytes")).toDouble(), 0.0);
+        QVERIFY(std::isfinite(o.value(QStringLiteral("last_loss")).toDouble()));
+        const Run defaults = runCli({ QStringLiteral("bench"), QStringLiteral("--steps"), QStringLiteral("1"),
+            QStringLiteral("--warmup"), QStringLiteral("0"), QStringLiteral("--length"), QStringLiteral("16"),
+            QStringLiteral("--json") });
+        QVERIFY2(defaults.exitCode == 0, qPrintable(defaults.err));
+        QCOMPARE(QJsonDocument::fromJson(defaults.bytes.trimmed()).object().value(QStringLiteral("base_weights")).toString(),
+            QStringLiteral("f32")); // "auto" on the CPU
+        const Run bad = runCli({ QStringLiteral("bench"), QStringLiteral("--base-weights"), QStringLiteral("int8") });
+        QCOMPARE(bad.exitCode, 1);
+        QVERIFY2(bad.err.contains(QStringLiteral("training.base_weights: unknown 'int8'")), qPrintable(bad.err));
+    }
+
     void deviceWithoutCudaFailsWithHint()
     {
         const Run run = runCli({ QStringLiteral("bench"), QStringLiteral("--device"), QStringLiteral("cuda"),

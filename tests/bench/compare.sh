@@ -9,8 +9,61 @@
 # loads (cmake/LorafitBlas.cmake), so the ratio against a peer on the same BLAS is printed too.
 # Usage: sh tests/bench/compare.sh [BUILD_DIR] [SHAPE] [THREADS] [STEPS] [ROUNDS]
 #   e.g. sh tests/bench/compare.sh build/ci gpt2-124m 2 10 2
+#
+# CUDA mode: sh tests/bench/compare.sh --cuda [BUILD_DIR] [SHAPE] [STEPS] [ROUNDS]
+# alternates Lorafit's bench (`lorafit-cli bench`, or tools/lorafit-gpucheck
+# bench in a build without Qt) and the transformers + PEFT peer
+# (tests/bench/peer_hf.py, run by $PYTHON, default python3) on the GPU at
+# B 4 x T 256 and B 16 x T 1024, and prints each run and the ratios of the
+# best tokens/s and of the lowest peak GPU memory (targets: >= 1.2x tokens/s,
+# <= 0.8x memory). Both sides: bf16 autocast, LoRA r = 16 on all linear
+# layers, LoRA+ AdamW, clipping at 1.0, random token batches.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+if [ "${1:-}" = "--cuda" ]; then
+    build=${2:-build/ci}
+    shape=${3:-gpt2-124m}
+    steps=${4:-10}
+    rounds=${5:-2}
+    python=${PYTHON:-python3}
+    if [ -x "$build/app/cli/lorafit-cli" ]; then
+        bench="$build/app/cli/lorafit-cli bench --json"
+    elif [ -x "$build/tools/lorafit-gpucheck" ]; then
+        bench="$build/tools/lorafit-gpucheck bench"
+    else
+        echo "compare.sh: neither $build/app/cli/lorafit-cli nor $build/tools/lorafit-gpucheck (hint: build first)" >&2
+        exit 1
+    fi
+    out=${COMPARE_OUT:-$(mktemp -d)}
+    mkdir -p "$out"
+    for size in "4 256" "16 1024"; do
+        set -- $size
+        i=1
+        while [ "$i" -le "$rounds" ]; do
+            $bench --shape "$shape" --device cuda --batch "$1" --length "$2" --steps "$steps" \
+                > "$out/lorafit.$1x$2.$i.json"
+            "$python" "$here/peer_hf.py" --shape "$shape" --device cuda --batch "$1" --length "$2" \
+                --steps "$steps" > "$out/peer.$1x$2.$i.json"
+            i=$((i + 1))
+        done
+    done
+    "$python" - "$out" "$rounds" <<'PY'
+import json, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+for size in ("4x256", "16x1024"):
+    runs = {k: [json.load(open(f"{out}/{k}.{size}.{i}.json")) for i in range(1, rounds + 1)] for k in ("lorafit", "peer")}
+    for k, rs in runs.items():
+        for r in rs:
+            print(f"{k:8} {r['shape']:11} B {r['batch_size']:2} x T {r['sequence_length']:4}  "
+                  f"{r['tokens_per_second']:10.1f} tok/s  {r['ms_per_step']:8.2f} ms/step  "
+                  f"peak GPU {r['peak_gpu_mib']:8.1f} MiB  base {r.get('base_weights', '')}")
+    tps = max(r["tokens_per_second"] for r in runs["lorafit"]) / max(r["tokens_per_second"] for r in runs["peer"])
+    mem = min(r["peak_gpu_bytes"] for r in runs["lorafit"]) / min(r["peak_gpu_bytes"] for r in runs["peer"])
+    print(f"ratio lorafit/peer at {size}: tokens/s {tps:.2f}x (target >= 1.2), peak GPU memory {mem:.2f}x "
+          f"(target <= 0.8)")
+PY
+    exit 0
+fi
 build=${1:-build/ci}
 shape=${2:-tiny}
 threads=${3:-2}

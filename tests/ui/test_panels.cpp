@@ -166,8 +166,10 @@ private Q_SLOTS:
         QCOMPARE(window.document()->settings().optimizer.learningRate, 3e-4);
         QCOMPARE(panel->errorFor(QStringLiteral("learningRate")), QString());
 
-        QCOMPARE(window.document()->settings().training.baseWeights, std::string("f32"));
-        field<QComboBox>(panel, "baseWeights")->setCurrentIndex(1);
+        QCOMPARE(window.document()->settings().training.baseWeights, std::string("auto"));
+        QCOMPARE(field<QComboBox>(panel, "baseWeights")->currentData().toString(), QStringLiteral("auto"));
+        field<QComboBox>(panel, "baseWeights")->setCurrentIndex(
+            field<QComboBox>(panel, "baseWeights")->findData(QStringLiteral("nf4")));
         QCOMPARE(window.document()->settings().training.baseWeights, std::string("nf4"));
     }
 

@@ -85,11 +85,14 @@ TrainingSettingsPanel::TrainingSettingsPanel(app::ProjectDocument *document, QWi
     addRow(form, tr("Save memory:"), m_checkpointing, {QStringLiteral("training.gradient_checkpointing")});
     m_baseWeights = new QComboBox(content);
     m_baseWeights->setObjectName(QStringLiteral("baseWeights"));
+    m_baseWeights->addItem(tr("Automatic (bf16 on a GPU, f32 on the CPU)"), QStringLiteral("auto"));
     m_baseWeights->addItem(tr("Full precision (f32)"), QStringLiteral("f32"));
+    m_baseWeights->addItem(tr("Half precision (bf16)"), QStringLiteral("bf16"));
     m_baseWeights->addItem(tr("4-bit NF4 (QLoRA)"), QStringLiteral("nf4"));
-    m_baseWeights->setToolTip(tr("4-bit NF4 stores the frozen projections of every layer in about an eighth of the "
-                                 "memory (blocks of 64, double quantisation, as QLoRA does) and expands them on the "
-                                 "fly; the adapter still trains in full precision. Costs a little accuracy."));
+    m_baseWeights->setToolTip(tr("bf16 halves the memory of the frozen projections; a GPU computes in bf16 anyway. "
+                                 "4-bit NF4 stores them in about an eighth of the memory (blocks of 64, double "
+                                 "quantisation, as QLoRA does) and expands them on the fly. The adapter always "
+                                 "trains in full precision. NF4 costs a little accuracy."));
     addRow(form, tr("Base weights:"), m_baseWeights, {QStringLiteral("training.base_weights")});
 
     m_general = FieldErrors::makeLabel(content);
