@@ -8,14 +8,14 @@
 
 namespace engine {
 
-namespace {
-
-std::string gibibytes(std::int64_t bytes)
+std::string gibibytes(std::uint64_t bytes)
 {
     char text[32];
     std::snprintf(text, sizeof text, "%.1f GiB", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
     return text;
 }
+
+namespace {
 
 // The allocator's own first line ("CUDA out of memory. Tried to allocate ..."), without its
 // long advice about PYTORCH_CUDA_ALLOC_CONF and the C++ backtrace.
@@ -43,10 +43,10 @@ Error outOfMemoryError(const StepMemoryContext &context, const std::exception &c
     std::string message = context.device + " ran out of memory during a training step at batch "
         + std::to_string(context.batchSize) + " × " + std::to_string(context.sequenceLength) + " tokens";
     if (context.estimatedBytes > 0)
-        message += " (estimated need " + gibibytes(context.estimatedBytes) + ")";
+        message += " (estimated need " + gibibytes(static_cast<std::uint64_t>(context.estimatedBytes)) + ")";
     if (device >= 0) {
         if (const auto peak = torchcompat::cudaPeakReservedBytes(device))
-            message += "; the CUDA allocator had reserved up to " + gibibytes(*peak);
+            message += "; the CUDA allocator had reserved up to " + gibibytes(static_cast<std::uint64_t>(*peak));
         torchcompat::emptyCudaCache();
     }
     message += ": " + firstLine(cause)

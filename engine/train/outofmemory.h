@@ -27,6 +27,9 @@ struct StepMemoryContext
 // "out of memory" (cuBLAS / cuDNN workspaces fail with a plain CUDA error).
 bool isOutOfMemory(const std::exception &error);
 
+// "3.2 GiB": a memory size in the messages of the trainer's memory checks.
+std::string gibibytes(std::uint64_t bytes);
+
 // The error to throw in its place, with the figures and the hints. Frees the
 // CUDA allocator's cached blocks, so the process (the app) gets the memory back.
 Error outOfMemoryError(const StepMemoryContext &context, const std::exception &cause);

@@ -280,8 +280,9 @@ StepMetrics TrainingRun::trainStep()
     for (const data::Batch &batch : batches) {
         for (const std::int32_t mask : batch.attentionMask)
             inputTokens += mask;
-        const BatchShard shard = m_ranks ? shardOf(batch, m_ranks->rank(), m_ranks->size()) : BatchShard{ batch };
-        const BatchTensors tensors = toTensors(shard.batch, m_setup.device);
+        const BatchShard shard = m_ranks ? shardOf(batch, m_ranks->rank(), m_ranks->size()) : BatchShard{};
+        const data::Batch &rows = m_ranks ? shard.batch : batch; // one process: the whole batch, not copied
+        const BatchTensors tensors = toTensors(rows, m_setup.device);
         ids.push_back(tensors.ids);
         labels.push_back(tensors.labels);
         stepSettings.firstTokens.push_back(shard.firstToken);

@@ -9,6 +9,7 @@
 #include "engine/tokenizer/tokenizerloader.h"
 #include "engine/train/causallmloss.h"
 #include "engine/train/computeprecision.h"
+#include "engine/train/outofmemory.h"
 
 #include <cmath>
 #include <cstdio>
@@ -16,13 +17,6 @@
 namespace engine {
 
 namespace {
-
-std::string gibibytes(std::uint64_t bytes)
-{
-    char text[32];
-    std::snprintf(text, sizeof text, "%.1f GiB", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
-    return text;
-}
 
 template <typename T>
 T take(Result<T> result)
@@ -171,12 +165,13 @@ std::optional<double> evaluate(TrainingSetup &setup, int batchSize, int batches,
             return std::nullopt;
         }
         const data::Batch batch = setup.data->validationBatch(i, batchSize);
-        const BatchShard shard = ranks ? shardOf(batch, ranks->rank(), ranks->size()) : BatchShard{ batch };
+        const BatchShard shard = ranks ? shardOf(batch, ranks->rank(), ranks->size()) : BatchShard{};
         if (shard.placeholder)
             continue; // evaluation draws no random numbers: nothing to keep in step
-        const BatchTensors tensors = toTensors(shard.batch, setup.device);
+        const data::Batch &rows = ranks ? shard.batch : batch; // one process: the whole batch, not copied
+        const BatchTensors tensors = toTensors(rows, setup.device);
         lossSum += causalLmLossSum(setup.model->forward(tensors.ids), tensors.labels).item<double>();
-        tokens += shard.batch.trainedTokens;
+        tokens += rows.trainedTokens;
     }
     setup.lora->setTraining(true);
     if (ranks) {
