@@ -33,7 +33,12 @@ if(LORAFIT_TORCH_FROM_PYTHON)
   list(GET lorafit_python_torch 3 lorafit_torch_python_version)
   message(STATUS "Lorafit: LibTorch from Python torch ${lorafit_torch_python_version} in ${lorafit_torch_cmake} "
                  "(_GLIBCXX_USE_CXX11_ABI=${lorafit_torch_abi})")
-  list(PREPEND CMAKE_PREFIX_PATH "${lorafit_torch_cmake}")
+  # The wheel's torch/ folder too (two levels above share/cmake): TorchConfig
+  # looks for libtorch and libc10 with plain find_library calls, which search
+  # the prefixes' lib/ folders before its own hint, so without it a system
+  # LibTorch (Debian's libtorch-dev) would be linked with the wheel's headers.
+  get_filename_component(lorafit_torch_root "${lorafit_torch_cmake}/../.." ABSOLUTE)
+  list(PREPEND CMAKE_PREFIX_PATH "${lorafit_torch_root}" "${lorafit_torch_cmake}")
   # Every target, not only those linking Torch: std::string crosses lf_engine's API.
   add_compile_definitions(_GLIBCXX_USE_CXX11_ABI=${lorafit_torch_abi})
   list(APPEND CMAKE_BUILD_RPATH "${LORAFIT_TORCH_LIB_DIR}")
@@ -41,6 +46,21 @@ if(LORAFIT_TORCH_FROM_PYTHON)
 endif()
 
 find_package(Torch REQUIRED)
+
+# Headers and libraries from one LibTorch: TorchConfig takes the headers from
+# its own folder but finds the libraries on the search path, where another
+# LibTorch can come first (a system one beside a download or a wheel).
+foreach(lorafit_torch_library IN ITEMS TORCH_LIBRARY c10_LIBRARY)
+  if(${lorafit_torch_library} AND NOT ${lorafit_torch_library} MATCHES "^${TORCH_INSTALL_PREFIX}/")
+    get_filename_component(lorafit_torch_found "${${lorafit_torch_library}}" REALPATH)
+    get_filename_component(lorafit_torch_prefix "${TORCH_INSTALL_PREFIX}" REALPATH)
+    if(NOT lorafit_torch_found MATCHES "^${lorafit_torch_prefix}/")
+      message(FATAL_ERROR "LibTorch's headers come from ${TORCH_INSTALL_PREFIX} but ${lorafit_torch_library} is "
+        "${${lorafit_torch_library}}, another LibTorch (hint: put ${TORCH_INSTALL_PREFIX} first in "
+        "CMAKE_PREFIX_PATH, or pass -D${lorafit_torch_library}=${TORCH_INSTALL_PREFIX}/lib/<the library>)")
+    endif()
+  endif()
+endforeach()
 
 # Debian's package installs under /usr; downloads and wheels live elsewhere.
 if(TORCH_INSTALL_PREFIX STREQUAL "/usr" OR Torch_DIR MATCHES "^/usr/(lib|share)/")

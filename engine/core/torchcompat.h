@@ -15,7 +15,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <type_traits>
 
 // True when the LibTorch headers are version major.minor or newer.
 #define LORAFIT_TORCH_AT_LEAST(major, minor) \
@@ -63,6 +65,26 @@ inline void setCudaAutocast(bool enabled, at::ScalarType dtype)
     at::autocast::set_autocast_gpu_dtype(dtype);
     at::autocast::set_enabled(enabled);
 #endif
+}
+
+// --- optimizers --------------------------------------------------------------------------------
+// torch::optim keeps each parameter's state in a map keyed by its TensorImpl:
+// by the address printed as a string up to 1.x, by the address itself in 2.x.
+
+using OptimizerStateKey = std::remove_cv_t<
+    std::remove_reference_t<decltype(std::declval<torch::optim::Optimizer &>().state())>>::key_type;
+
+// (A template, so that only the branch of the LibTorch in use is compiled.)
+template <typename Key = OptimizerStateKey>
+Key optimizerStateKey(const torch::Tensor &parameter)
+{
+    if constexpr (std::is_same_v<Key, std::string>) {
+        std::ostringstream key; // as c10::guts::to_string, which 2.x dropped
+        key << parameter.unsafeGetTensorImpl();
+        return key.str();
+    } else {
+        return static_cast<Key>(parameter.unsafeGetTensorImpl());
+    }
 }
 
 // --- attention ---------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ LoraLayerImpl::LoraLayerImpl(Linear base, int rank, double scaling, double dropo
                         "(hint: leave lm_head out of the targets)");
         torch::NoGradGuard noGrad;
         torch::Tensor w = m_base->weightOutIn(); // (O, I), a view into the base weight
-        auto [u, s, vh] = torch::linalg::svd(w.to(torch::kFloat), false, c10::nullopt); // (O,K) (K) (K,I)
+        auto [u, s, vh] = at::linalg_svd(w.to(torch::kFloat), false, c10::nullopt); // (O,K) (K) (K,I)
         const torch::Tensor sr = (s.slice(0, 0, rank) / scaling).sqrt(); // (R)
         a = sr.unsqueeze(1) * vh.slice(0, 0, rank);                       // (R, I)
         b = u.slice(1, 0, rank) * sr.unsqueeze(0);                        // (O, R)
@@ -65,8 +65,12 @@ LoraLayerImpl::LoraLayerImpl(Linear base, int rank, double scaling, double dropo
 torch::Tensor LoraLayerImpl::doraNorm() const
 {
     torch::NoGradGuard noGrad;
-    const torch::Tensor w = m_base->weightOutIn() + m_scaling * torch::matmul(B, A); // (O, I)
-    return torch::linalg::vector_norm(w, 2, {1}, false, c10::nullopt);               // (O)
+    // On the base weight's device (while the constructor runs, A and B are
+    // still on the CPU and the base may be on a GPU), in f32 at least (a bf16
+    // base widens), and returned where the adapter lives.
+    const torch::Tensor base = m_base->weightOutIn();                                           // (O, I)
+    const torch::Tensor w = base + m_scaling * torch::matmul(B, A).to(base.device());           // (O, I)
+    return at::linalg_vector_norm(w, 2, {1}, false, c10::nullopt).to(A.device(), A.scalar_type()); // (O)
 }
 
 torch::Tensor LoraLayerImpl::apply(const torch::Tensor &x, const torch::Tensor &baseOut)

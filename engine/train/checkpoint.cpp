@@ -2,6 +2,7 @@
 
 #include "engine/core/atomicfile.h"
 #include "engine/core/status.h"
+#include "engine/core/torchcompat.h"
 #include "engine/io/safetensorstorch.h"
 #include "engine/lora/peftadapter.h"
 
@@ -52,11 +53,6 @@ double numberOr(const json &object, const char *key)
     return it != object.end() && it->is_number() ? it->get<double>() : kNotMeasured;
 }
 
-std::string stateKey(const torch::Tensor &parameter)
-{
-    return c10::guts::to_string(parameter.unsafeGetTensorImpl());
-}
-
 // AdamW moments under "<parameter>.exp_avg" / ".exp_avg_sq", the step count in trainer_state.json.
 std::vector<std::pair<std::string, torch::Tensor>> optimizerTensors(
     const LoraModel &lora, LoraPlusOptimizer &optimizer, std::int64_t &adamStep)
@@ -64,7 +60,7 @@ std::vector<std::pair<std::string, torch::Tensor>> optimizerTensors(
     std::vector<std::pair<std::string, torch::Tensor>> tensors;
     auto &states = optimizer.adamw().state();
     for (const auto &[name, parameter] : lora.namedParameters()) {
-        const auto it = states.find(stateKey(parameter));
+        const auto it = states.find(torchcompat::optimizerStateKey(parameter));
         if (it == states.end())
             continue;
         const auto &state = static_cast<const torch::optim::AdamWParamState &>(*it->second);
@@ -120,7 +116,7 @@ void restoreOptimizer(const std::string &path, const LoraModel &lora, LoraPlusOp
         state->step(adamStep);
         state->exp_avg(avg->second.to(parameter.device(), torch::kFloat).clone());
         state->exp_avg_sq(avgSq->second.to(parameter.device(), torch::kFloat).clone());
-        states[stateKey(parameter)] = std::move(state);
+        states[torchcompat::optimizerStateKey(parameter)] = std::move(state);
     }
     const auto rng = tensors.find(kRngKey);
     if (rng == tensors.end())
