@@ -21,43 +21,6 @@ QString str(const std::string &text)
     return QString::fromStdString(text);
 }
 
-// Token text for one TSV cell: backslash, tab, newline, carriage return and
-// other control characters become C-style escapes.
-std::string escapeCell(const std::string &text)
-{
-    std::string out;
-    for (const char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (c == '\\')
-            out += "\\\\";
-        else if (c == '\t')
-            out += "\\t";
-        else if (c == '\n')
-            out += "\\n";
-        else if (c == '\r')
-            out += "\\r";
-        else if (byte < 0x20 || byte == 0x7f) {
-            char hex[8];
-            std::snprintf(hex, sizeof hex, "\\x%02x", byte);
-            out += hex;
-        } else
-            out += c;
-    }
-    return out;
-}
-
-std::string lossTable(const engine::TextEvaluation &evaluation)
-{
-    std::string table = "position\ttoken_id\ttoken\tloss\n";
-    char loss[32];
-    for (const engine::TokenLoss &token : evaluation.tokens) {
-        std::snprintf(loss, sizeof loss, "%.9g", token.loss);
-        table += std::to_string(token.position) + '\t' + std::to_string(token.id) + '\t' + escapeCell(token.text)
-            + '\t' + loss + '\n';
-    }
-    return table;
-}
-
 void printEvaluation(const engine::TextEvaluation &evaluation)
 {
     cli::printLine(QStringLiteral("Tokens:      %1 (%2 predicted, %3 window(s) of up to %4 tokens)")
@@ -81,7 +44,7 @@ int evaluate(engine::InferenceSession &session, const std::string &text, qint64 
     }
     if (!tsvPath.isEmpty()) {
         const engine::Status written =
-            engine::guard([&] { engine::writeFileAtomically(tsvPath.toStdString(), lossTable(evaluation.value())); });
+            engine::guard([&] { engine::writeFileAtomically(tsvPath.toStdString(), engine::tokenLossTable(evaluation.value())); });
         if (!written)
             return cli::fail(str(written.message()));
     }

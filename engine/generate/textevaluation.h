@@ -1,6 +1,6 @@
 // How well a model predicts a text: the loss of every predicted token, their
 // mean and the perplexity. Plain data filled by the evaluation (see
-// InferenceSession::evaluate); Qt-free, Torch-free.
+// InferenceSession::evaluate), and its TSV form; Qt-free, Torch-free.
 #pragma once
 
 #include <cstdint>
@@ -27,5 +27,12 @@ struct TextEvaluation
     double perplexity = 0.0; // exp(meanLoss)
     bool cancelled = false; // stopped early on request: the fields cover the windows finished before
 };
+
+// The per-token table of `lorafit-cli eval --token-losses` (and
+// lorafit-gpucheck eval): a header "position, token_id, token, loss" and one
+// tab-separated row per predicted token, the token text with backslash, tab,
+// newline, carriage return and other control bytes as C-style escapes, the
+// loss with 9 significant digits.
+std::string tokenLossTable(const TextEvaluation &evaluation);
 
 } // namespace engine

@@ -2,6 +2,8 @@
 """Lorafit's adapters loaded by the real PEFT and transformers.
 
 Usage: peft_crosscheck.py --cli LORAFIT_CLI --work DIR [--venv DIR] [--models gpt2,llama,qwen3,demo]
+                          [--prepare-only]
+       peft_crosscheck.py --from-prepared DIR --eval-tool LORAFIT_GPUCHECK [--device cuda]
 
 For each model (tiny random gpt2, llama and qwen3 folders written here with
 transformers, and the demo model of resources/demo) this
@@ -20,7 +22,15 @@ the tolerance, and the PEFT model with one lora_B scaled by 1.05 must miss it.
 
 With --venv the script re-runs itself with DIR/bin/python (the environment of
 scripts/reference-venv.sh); it exits 77 (CTest's skip code) with the reason when
-that environment could not be made. LORAFIT_REFERENCE_PYTHON names another
+that environment could not be made.
+
+On a GPU machine without Qt (no lorafit-cli), the work is split: --prepare-only
+does steps 1-3 here and records each model's files, token ids and CPU losses in
+DIR/<model>/prepared.json (paths relative to DIR, so the folder can travel);
+--from-prepared DIR then computes Lorafit's losses again with
+`lorafit-gpucheck eval --device D` and the reference with transformers + PEFT
+on the same device, both in f32, and compares them at the same tolerance
+(tests/bench/gpu_check.sh runs it on CUDA). LORAFIT_REFERENCE_PYTHON names another
 interpreter with torch, transformers and peft instead (e.g. one with torch 2.x
 and transformers >= 4.51, which has Qwen3). A model whose architecture the
 installed transformers lacks is reported as skipped; the others still count.
@@ -44,11 +54,22 @@ STEPS = 3
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cli", required=True, help="lorafit-cli executable")
-    parser.add_argument("--work", required=True, help="scratch folder (emptied first)")
+    parser.add_argument("--cli", help="lorafit-cli executable")
+    parser.add_argument("--work", help="scratch folder (emptied first)")
     parser.add_argument("--venv", help="virtual environment made by scripts/reference-venv.sh")
     parser.add_argument("--models", default="gpt2,llama,qwen3,demo")
-    return parser.parse_args()
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="train, export and evaluate with lorafit-cli, record prepared.json, compare nothing")
+    parser.add_argument("--from-prepared", metavar="DIR", help="compare the models a --prepare-only run left in DIR")
+    parser.add_argument("--eval-tool", help="lorafit-gpucheck executable (its eval subcommand), with --from-prepared")
+    parser.add_argument("--device", default="cpu", help="device of both sides' evaluation: cpu, cuda, cuda:N")
+    args = parser.parse_args()
+    if args.from_prepared:
+        if not args.eval_tool:
+            parser.error("--from-prepared needs --eval-tool LORAFIT_GPUCHECK")
+    elif not args.cli or not args.work:
+        parser.error("--cli and --work are required (or --from-prepared DIR --eval-tool TOOL)")
+    return args
 
 
 def enter_environment(args):
@@ -72,12 +93,18 @@ def enter_environment(args):
 def run(command, what):
     result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if result.returncode != 0:
-        raise SystemExit("FAIL: %s: exit %d\n  command: %s\n  stderr: %s" % (
-            what, result.returncode, " ".join(command), result.stderr.strip()))
+        raise SystemExit("FAIL: %s: exit %d\n  command: %s\n  stdout: %s\n  stderr: %s" % (
+            what, result.returncode, " ".join(command), result.stdout.strip()[-2000:], result.stderr.strip()[-2000:]))
     return result.stdout
 
 
 # ---- fixtures -------------------------------------------------------------
+
+def f32(torch, transformers):
+    """from_pretrained's float32 argument: `dtype` from transformers 4.56, `torch_dtype` before."""
+    version = tuple(int(p) for p in transformers.__version__.split(".")[:2])
+    return {"dtype": torch.float32} if version >= (4, 56) else {"torch_dtype": torch.float32}
+
 
 def tiny_config(transformers, name):
     common = dict(vocab_size=4096, bos_token_id=0, eos_token_id=0)
@@ -94,7 +121,7 @@ def tiny_config(transformers, name):
 def write_tiny_model(torch, transformers, name, folder):
     """A tiny random model in Hugging Face format (save_pretrained) with the demo's tokenizer."""
     torch.manual_seed(5)
-    model = transformers.AutoModelForCausalLM.from_config(tiny_config(transformers, name), torch_dtype=torch.float32)
+    model = transformers.AutoModelForCausalLM.from_config(tiny_config(transformers, name), **f32(torch, transformers))
     with torch.no_grad():
         for pname, p in model.named_parameters():
             noise = torch.randn(p.shape)
@@ -159,11 +186,12 @@ def read_token_losses(path):
     return [int(r["position"]) for r in rows], [int(r["token_id"]) for r in rows], [float(r["loss"]) for r in rows]
 
 
-def lorafit_losses(cli, model, text, ids, out, adapter=None):
-    command = [cli, "eval", "--model", model, "--text", text, "--token-losses", out, "--max-length", str(WINDOW)]
+def lorafit_losses(evaluate, model, text, ids, out, adapter=None):
+    """Per-token losses from `evaluate` ([lorafit-cli or lorafit-gpucheck, "eval", "--device", D])."""
+    command = evaluate + ["--model", model, "--text", text, "--token-losses", out, "--max-length", str(WINDOW)]
     if adapter:
         command += ["--adapter", adapter]
-    run(command, "lorafit-cli eval of " + (adapter or model))
+    run(command, os.path.basename(evaluate[0]) + " eval of " + (adapter or model))
     positions, token_ids, losses = read_token_losses(out)
     if positions != list(range(1, len(ids))) or token_ids != ids[1:]:
         raise SystemExit("FAIL: %s: positions or token ids differ from 'lorafit-cli tokenize' (%d ids)" % (out, len(ids)))
@@ -175,12 +203,13 @@ def lorafit_losses(cli, model, text, ids, out, adapter=None):
 def reference_losses(torch, model, ids):
     """-log p(ids[t] | window) with the windows of engine/generate/tokenlosses.cpp."""
     losses = []
+    device = next(model.parameters()).device
     with torch.no_grad():
         for begin in range(0, len(ids) - 1, WINDOW - 1):
-            window = torch.tensor([ids[begin:begin + WINDOW]])
+            window = torch.tensor([ids[begin:begin + WINDOW]], device=device)
             logits = model(input_ids=window).logits[0].double()  # (T, V), computed in f32
             logp = torch.log_softmax(logits[:-1], dim=-1)
-            losses += (-logp.gather(1, window[0, 1:, None])[:, 0]).tolist()
+            losses += (-logp.gather(1, window[0, 1:, None])[:, 0]).cpu().tolist()
     return losses
 
 
@@ -197,7 +226,7 @@ def check_loaded(torch, model, adapter):
     state = {k.replace(".default", ""): v for k, v in model.state_dict().items() if "lora_" in k}
     state.update({k[:-len(".weight")]: v for k, v in list(state.items()) if "magnitude" in k and k.endswith(".weight")})
     for key, value in saved.items():
-        if key not in state or not torch.equal(state[key], value.to(state[key].dtype)):
+        if key not in state or not torch.equal(state[key], value.to(state[key].device, state[key].dtype)):
             raise SystemExit("FAIL: %s: tensor '%s' is %s in the PEFT model (hint: compare the key names with "
                              "peft's get_peft_model_state_dict)" % (path, key, "different" if key in state else "missing"))
     adapters = sum(1 for k in model.state_dict() if "lora_" in k)
@@ -213,11 +242,13 @@ def first_lora_b(model):
     raise SystemExit("FAIL: the PEFT model has no lora_B weights")
 
 
-def check_model(torch, transformers, peft, cli, name, work):
+def prepare_model(torch, transformers, cli, name, work):
+    """Steps 1-3 with lorafit-cli; returns (and records in prepared.json) what the comparison needs."""
     folder = os.path.join(work, name)
     os.makedirs(folder)
     if name == "demo":
-        base = os.path.join(DEMO, "model")
+        base = os.path.join(folder, "base")
+        shutil.copytree(os.path.join(DEMO, "model"), base)  # inside the folder, so it travels with it
     else:
         if name == "qwen3" and not hasattr(transformers, "Qwen3ForCausalLM"):
             return {"model": name, "skipped": "transformers %s has no Qwen3 (added in 4.51, which needs torch >= 2.1; "
@@ -232,17 +263,39 @@ def check_model(torch, transformers, peft, cli, name, work):
     checkpoint = os.path.join(run_dir, "checkpoint-%d" % STEPS)
     export = os.path.join(folder, "export")
     run([cli, "export", checkpoint, "--format", "peft,merged", "--out", export], "lorafit-cli export " + checkpoint)
-    adapter, merged = os.path.join(export, "peft"), os.path.join(export, "merged")
+    shutil.rmtree(run_dir)  # the checkpoint's optimizer state is not needed any more
 
     text = os.path.join(folder, "text.txt")
     eval_text(text)
     ids = json.loads(run([cli, "tokenize", "--model", base, "--file", text], "lorafit-cli tokenize"))
-    ours_base = lorafit_losses(cli, base, text, ids, os.path.join(folder, "base.tsv"))
-    ours_adapter = lorafit_losses(cli, base, text, ids, os.path.join(folder, "adapter.tsv"), adapter)
-    ours_merged = lorafit_losses(cli, merged, text, ids, os.path.join(folder, "merged.tsv"))
+    evaluate = [cli, "eval", "--device", "cpu"]
+    prepared = {"model": name, "base": "base", "adapter": "export/peft", "merged": "export/merged",
+                "text": "text.txt", "ids": ids,
+                "cpu": {"base": lorafit_losses(evaluate, base, text, ids, os.path.join(folder, "base.tsv")),
+                        "adapter": lorafit_losses(evaluate, base, text, ids, os.path.join(folder, "adapter.tsv"),
+                                                  os.path.join(export, "peft")),
+                        "merged": lorafit_losses(evaluate, os.path.join(export, "merged"), text, ids,
+                                                 os.path.join(folder, "merged.tsv"))}}
+    with open(os.path.join(folder, "prepared.json"), "w") as f:
+        json.dump(prepared, f)
+    return prepared
+
+
+def compare_model(torch, transformers, peft, prepared, folder, evaluate, device):
+    """Lorafit's losses (from the CPU run, or again with `evaluate` on `device`) against transformers + PEFT."""
+    path = lambda key: os.path.join(folder, prepared[key])
+    base, adapter, merged, text, ids = path("base"), path("adapter"), path("merged"), path("text"), prepared["ids"]
+    if evaluate:
+        ours_base = lorafit_losses(evaluate, base, text, ids, os.path.join(folder, "base.%s.tsv" % device))
+        ours_adapter = lorafit_losses(evaluate, base, text, ids, os.path.join(folder, "adapter.%s.tsv" % device),
+                                      adapter)
+        ours_merged = lorafit_losses(evaluate, merged, text, ids, os.path.join(folder, "merged.%s.tsv" % device))
+    else:
+        ours_base, ours_adapter, ours_merged = (prepared["cpu"][k] for k in ("base", "adapter", "merged"))
 
     auto = transformers.AutoModelForCausalLM
-    peft_model = peft.PeftModel.from_pretrained(auto.from_pretrained(base, torch_dtype=torch.float32), adapter).eval()
+    peft_model = peft.PeftModel.from_pretrained(auto.from_pretrained(base, **f32(torch, transformers)), adapter)
+    peft_model = peft_model.to(device).eval()
     check_loaded(torch, peft_model, adapter)
     b_name, b_weight = first_lora_b(peft_model)
     if float(b_weight.abs().max()) == 0.0:
@@ -251,12 +304,16 @@ def check_model(torch, transformers, peft, cli, name, work):
     with torch.no_grad():
         b_weight.mul_(1.05)
     ref_perturbed = reference_losses(torch, peft_model, ids)
-    ref_merged = reference_losses(torch, auto.from_pretrained(merged, torch_dtype=torch.float32).eval(), ids)
+    ref_merged = reference_losses(torch, auto.from_pretrained(merged, **f32(torch, transformers)).to(device).eval(),
+                                  ids)
 
-    return {"model": name, "tokens": len(ids), "windows": math.ceil((len(ids) - 1) / (WINDOW - 1)),
-            "adapter": relative(ours_adapter, ref_adapter), "merged": relative(ours_merged, ref_merged),
-            "adapter_effect": relative(ours_base, ours_adapter), "perturbed": relative(ours_adapter, ref_perturbed),
-            "perturbed_module": b_name, "adapter_dir": adapter, "merged_dir": merged, "folder": folder}
+    result = {"model": prepared["model"], "tokens": len(ids), "windows": math.ceil((len(ids) - 1) / (WINDOW - 1)),
+              "adapter": relative(ours_adapter, ref_adapter), "merged": relative(ours_merged, ref_merged),
+              "adapter_effect": relative(ours_base, ours_adapter), "perturbed": relative(ours_adapter, ref_perturbed),
+              "perturbed_module": b_name, "adapter_dir": adapter, "merged_dir": merged, "folder": folder}
+    if evaluate and device != "cpu":  # the same Lorafit evaluation on the CPU and on the device
+        result["device_vs_cpu"] = relative(ours_adapter, prepared["cpu"]["adapter"])
+    return result
 
 
 def verdict(result):
@@ -284,29 +341,58 @@ def main():
     import torch
     import transformers
     torch.set_num_threads(2)
-    print("reference: python %s, torch %s, transformers %s, peft %s" % (
-        sys.version.split()[0], torch.__version__, transformers.__version__, peft.__version__))
-    shutil.rmtree(args.work, ignore_errors=True)
-    os.makedirs(args.work)
-    results = [check_model(torch, transformers, peft, os.path.abspath(args.cli), name, os.path.abspath(args.work))
-               for name in args.models.split(",")]
+    print("reference: python %s, torch %s, transformers %s, peft %s, device %s%s" % (
+        sys.version.split()[0], torch.__version__, transformers.__version__, peft.__version__, args.device,
+        " (%s)" % torch.cuda.get_device_name(torch.device(args.device)) if args.device.startswith("cuda") else ""))
+    if args.from_prepared:
+        work = os.path.abspath(args.from_prepared)
+        names = sorted(n for n in os.listdir(work) if os.path.isfile(os.path.join(work, n, "prepared.json")))
+        if not names:
+            raise SystemExit("FAIL: no <model>/prepared.json in %s (hint: peft_crosscheck.py --prepare-only)" % work)
+        evaluate = [os.path.abspath(args.eval_tool), "eval", "--device", args.device]
+        results = []
+        for name in names:
+            with open(os.path.join(work, name, "prepared.json")) as f:
+                prepared = json.load(f)
+            try:  # one model's failure does not hide the others' results
+                results.append(compare_model(torch, transformers, peft, prepared, os.path.join(work, name), evaluate,
+                                             args.device))
+            except SystemExit as failure:
+                results.append({"model": name, "failed": str(failure)})
+    else:
+        cli, work = os.path.abspath(args.cli), os.path.abspath(args.work)
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+        prepared = [prepare_model(torch, transformers, cli, name, work) for name in args.models.split(",")]
+        if args.prepare_only:
+            for p in prepared:
+                print("%-6s %s" % (p["model"], "skipped: " + p["skipped"] if "skipped" in p else
+                                   "prepared in " + os.path.join(work, p["model"])))
+            return
+        results = [p if "skipped" in p else compare_model(torch, transformers, peft, p,
+                                                          os.path.join(work, p["model"]), None, "cpu")
+                   for p in prepared]
     problems = []
     for r in results:
         if "skipped" in r:
             print("%-6s skipped: %s" % (r["model"], r["skipped"]))
             continue
+        if "failed" in r:
+            problems.append(r["model"] + ": " + r["failed"])
+            continue
         print("%-6s %3d tokens, %d windows: max relative difference adapter %.2e, merged %.2e "
-              "(tolerance %g); adapter effect %.2e, lora_B x1.05 %.2e" % (
+              "(tolerance %g); adapter effect %.2e, lora_B x1.05 %.2e%s" % (
                   r["model"], r["tokens"], r["windows"], r["adapter"], r["merged"], TOLERANCE,
-                  r["adapter_effect"], r["perturbed"]))
+                  r["adapter_effect"], r["perturbed"],
+                  "; Lorafit %s vs CPU %.2e" % (args.device, r["device_vs_cpu"]) if "device_vs_cpu" in r else ""))
         problems += verdict(r)
-    checked = sum(1 for r in results if "skipped" not in r)
+    checked = sum(1 for r in results if "skipped" not in r and "failed" not in r)
     for p in problems:
         print("FAIL: " + p)
     if problems or checked == 0:
         sys.exit(1)
-    print("PEFT cross-check: %d model(s) agree with transformers %s + peft %s" % (
-        checked, transformers.__version__, peft.__version__))
+    print("PEFT cross-check: %d model(s) agree with transformers %s + peft %s on %s" % (
+        checked, transformers.__version__, peft.__version__, args.device))
 
 
 if __name__ == "__main__":

@@ -11,15 +11,21 @@
 //   bench       engine::runTrainBench with the options of `lorafit-cli bench`
 //               (--shape --steps --warmup --batch --length --device
 //               --base-weights --threads), under the same JSON keys
+//   eval        `lorafit-cli eval` without Qt: --model DIR [--adapter DIR]
+//               --text FILE [--max-length N] [--device D] [--token-losses
+//               OUT.tsv], the same TSV (what tests/reference/peft_crosscheck.py
+//               compares with transformers + PEFT on the GPU)
 // A check prints "skipped" and exits 0 when CUDA is absent; it exits 1 when a
 // comparison fails and 2 on bad usage. tests/bench/gpu_check.sh runs them.
 // Shape letters: B = batch, nh = heads, T = tokens, hd = head width.
 #include "engine/bench/benchshape.h"
 #include "engine/bench/trainbench.h"
+#include "engine/core/atomicfile.h"
 #include "engine/core/runtime.h"
 #include "engine/core/torchcompat.h"
 #include "engine/lora/loramodel.h"
 #include "engine/model/attention.h"
+#include "engine/generate/inferencesession.h"
 #include "engine/model/causallm.h"
 #include "engine/train/adaptermetrics.h"
 #include "engine/train/autocastscope.h"
@@ -214,6 +220,32 @@ int bench(const Options &options)
         kPass);
 }
 
+int eval(const Options &options)
+{
+    if (!options.count("model") || !options.count("text"))
+        return print({ { "check", "eval" }, { "error", "eval needs --model DIR and --text FILE" } }, kUsage);
+    const std::string device = options.count("device") ? options.at("device") : "cpu";
+    auto session = engine::InferenceSession::open(options.at("model"), device);
+    if (!session)
+        return print({ { "check", "eval" }, { "error", session.message() } }, kFail);
+    if (options.count("adapter")) {
+        if (const engine::Status status = session.value()->setAdapter(options.at("adapter")); !status)
+            return print({ { "check", "eval" }, { "error", status.message() } }, kFail);
+    }
+    const std::int64_t window = options.count("max-length") ? std::stoll(options.at("max-length")) : 0;
+    const engine::Result<engine::TextEvaluation> evaluation
+        = session.value()->evaluate(engine::readFile(options.at("text")), window, nullptr);
+    if (!evaluation)
+        return print({ { "check", "eval" }, { "error", evaluation.message() } }, kFail);
+    if (options.count("token-losses"))
+        engine::writeFileAtomically(options.at("token-losses"), engine::tokenLossTable(evaluation.value()));
+    const engine::TextEvaluation &e = evaluation.value();
+    return print({ { "check", "eval" }, { "device", session.value()->info().device }, { "tokens", e.textTokens },
+                     { "predicted", e.tokens.size() }, { "windows", e.windows }, { "mean_loss", e.meanLoss },
+                     { "perplexity", e.perplexity } },
+        kPass);
+}
+
 // "--name value" pairs after the subcommand; a flag without a value maps to "".
 bool parse(int argc, char **argv, Options &options)
 {
@@ -234,11 +266,13 @@ int main(int argc, char **argv)
     engine::initRuntime();
     const std::string command = argc > 1 ? argv[1] : "";
     Options options;
-    if (!parse(argc, argv, options) || (command != "info" && command != "attention" && command != "losses"
-                                           && command != "bench")) {
+    if (!parse(argc, argv, options)
+        || (command != "info" && command != "attention" && command != "losses" && command != "bench"
+            && command != "eval")) {
         std::fprintf(stderr, "usage: lorafit-gpucheck info | attention | losses [--steps N] [--device cuda:N] | "
                              "bench [--shape S] [--steps N] [--warmup N] [--batch N] [--length N] [--device D] "
-                             "[--base-weights K] [--threads N] [--no-metrics]\n");
+                             "[--base-weights K] [--threads N] [--no-metrics] | eval --model DIR [--adapter DIR] "
+                             "--text FILE [--max-length N] [--device D] [--token-losses OUT.tsv]\n");
         return kUsage;
     }
     try {
@@ -248,6 +282,8 @@ int main(int argc, char **argv)
             return attention();
         if (command == "losses")
             return losses(options);
+        if (command == "eval")
+            return eval(options);
         return bench(options);
     } catch (const std::exception &error) {
         return print({ { "check", command }, { "error", error.what() } }, kFail);
