@@ -16,14 +16,29 @@ torch::Tensor segmentIds(const std::vector<torch::Tensor> &tensors, const torch:
     return torch::cat(ids); // (P)
 }
 
-// Frobenius norm over several tensors (undefined ones count as zero), one host sync.
-double norm(const std::vector<torch::Tensor> &tensors)
+// The Frobenius norm of each group of tensors (undefined ones count as zero):
+// the tensors' norms in one multi-tensor launch per group, one host sync for all.
+std::vector<double> groupNorms(const std::vector<std::vector<torch::Tensor>> &groups)
 {
-    std::vector<torch::Tensor> squares;
-    for (const torch::Tensor &t : tensors)
-        if (t.defined())
-            squares.push_back(t.to(torch::kFloat).square().sum());
-    return squares.empty() ? 0.0 : std::sqrt(torch::stack(squares).sum().item<double>());
+    std::vector<torch::Tensor> squares; // () per non-empty group
+    std::vector<std::size_t> filled;
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+        std::vector<torch::Tensor> defined;
+        for (const torch::Tensor &t : groups[i])
+            if (t.defined())
+                defined.push_back(t.scalar_type() == torch::kFloat ? t : t.to(torch::kFloat));
+        if (defined.empty())
+            continue;
+        squares.push_back(torch::stack(at::_foreach_norm(defined)).square().sum());
+        filled.push_back(i);
+    }
+    std::vector<double> norms(groups.size(), 0.0);
+    if (squares.empty())
+        return norms;
+    const torch::Tensor host = torch::stack(squares).to(torch::kCPU, torch::kDouble).sqrt().contiguous(); // (groups)
+    for (std::size_t k = 0; k < filled.size(); ++k)
+        norms[filled[k]] = host.data_ptr<double>()[k];
+    return norms;
 }
 
 } // namespace
@@ -94,7 +109,8 @@ GradientNorms AdapterMetrics::gradientNorms(const std::vector<torch::Tensor> &al
             g.push_back(p.grad());
         return g;
     };
-    return { norm(grads(all)), norm(grads(m_a)), norm(grads(m_b)) };
+    const std::vector<double> norms = groupNorms({ grads(all), grads(m_a), grads(m_b) });
+    return { norms[0], norms[1], norms[2] };
 }
 
 } // namespace engine

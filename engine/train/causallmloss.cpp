@@ -86,7 +86,9 @@ double causalLmLossBackward(const CausalLm &model, const torch::Tensor &ids, con
     // Only positions whose label counts need logits (prompt tokens of chat data do not).
     const torch::Tensor counted = (targets != kIgnore).nonzero().squeeze(1); // (K)
     const std::int64_t rows = counted.size(0);
-    const std::int64_t chunk = std::max<std::int64_t>(1, chunkElements / model.config().vocabSize);
+    const std::int64_t elements
+        = chunkElements > 0 ? chunkElements : hidden.is_cuda() ? kCudaLossChunkElements : kLossChunkElements;
+    const std::int64_t chunk = std::max<std::int64_t>(1, elements / model.config().vocabSize);
     double total = 0.0;
     torch::Tensor deviceTotal; // () on CUDA: read once after the last chunk
     for (std::int64_t start = 0; start < rows; start += chunk) {

@@ -1,8 +1,77 @@
 #include "engine/train/loraplusoptimizer.h"
 
 #include "engine/core/status.h"
+#include "engine/core/torchcompat.h"
+
+#include <cmath>
+#include <map>
 
 namespace engine {
+
+namespace {
+
+// The parameters of one group that step together (same step count), with
+// their gradients and moments.
+struct StepBatch
+{
+    std::vector<torch::Tensor> parameters, gradients, averages, squareAverages;
+};
+
+// One step of every group with the multi-tensor (_foreach_) ops: the
+// arithmetic of torch::optim::AdamW::step element for element (decoupled
+// weight decay, then the moments, then the bias-corrected update), in about
+// ten launches per group instead of ten per parameter; on a GPU, LoRA's
+// hundred-odd small tensors otherwise spend the step launching kernels. The
+// moments live in the AdamW object's own state, so checkpoints (which read
+// that state) and resume are unchanged.
+void foreachAdamWStep(torch::optim::AdamW &adamw)
+{
+    torch::NoGradGuard noGrad;
+    auto &states = adamw.state();
+    for (auto &group : adamw.param_groups()) {
+        const auto &options = static_cast<const torch::optim::AdamWOptions &>(group.options());
+        const double lr = options.lr(), decay = options.weight_decay(), eps = options.eps();
+        const double beta1 = std::get<0>(options.betas()), beta2 = std::get<1>(options.betas());
+        std::map<std::int64_t, StepBatch> batches; // by step count: one batch unless a parameter once had no gradient
+        for (const torch::Tensor &parameter : group.params()) {
+            if (!parameter.grad().defined())
+                continue;
+            const auto key = torchcompat::optimizerStateKey(parameter);
+            auto found = states.find(key);
+            if (found == states.end()) {
+                auto state = std::make_unique<torch::optim::AdamWParamState>();
+                state->step(0);
+                state->exp_avg(torch::zeros_like(parameter, torch::MemoryFormat::Preserve));
+                state->exp_avg_sq(torch::zeros_like(parameter, torch::MemoryFormat::Preserve));
+                states[key] = std::move(state);
+                found = states.find(key);
+            }
+            auto &state = static_cast<torch::optim::AdamWParamState &>(*found->second);
+            state.step(state.step() + 1);
+            StepBatch &batch = batches[state.step()];
+            batch.parameters.push_back(parameter);
+            batch.gradients.push_back(parameter.grad());
+            batch.averages.push_back(state.exp_avg());
+            batch.squareAverages.push_back(state.exp_avg_sq());
+        }
+        for (auto &[step, batch] : batches) {
+            const double correction1 = 1.0 - std::pow(beta1, static_cast<double>(step));
+            const double correction2 = 1.0 - std::pow(beta2, static_cast<double>(step));
+            if (decay != 0.0)
+                at::_foreach_mul_(batch.parameters, 1.0 - lr * decay);
+            at::_foreach_mul_(batch.averages, beta1);
+            at::_foreach_add_(batch.averages, batch.gradients, 1.0 - beta1);
+            at::_foreach_mul_(batch.squareAverages, beta2);
+            at::_foreach_addcmul_(batch.squareAverages, batch.gradients, batch.gradients, 1.0 - beta2);
+            std::vector<torch::Tensor> denominators = at::_foreach_sqrt(batch.squareAverages);
+            at::_foreach_div_(denominators, std::sqrt(correction2));
+            at::_foreach_add_(denominators, eps);
+            at::_foreach_addcdiv_(batch.parameters, batch.averages, denominators, -lr / correction1);
+        }
+    }
+}
+
+} // namespace
 
 const char *loraPlusGroupName(LoraPlusGroup group)
 {
@@ -74,7 +143,7 @@ void LoraPlusOptimizer::setScheduleFactor(double factor)
 
 void LoraPlusOptimizer::step()
 {
-    m_adamw->step();
+    foreachAdamWStep(*m_adamw);
 }
 
 void LoraPlusOptimizer::zeroGrad()

@@ -8,6 +8,25 @@
 
 namespace engine {
 
+namespace {
+
+// torch::nn::utils::clip_grad_norm_ with the norm already measured
+// (gradientNorms): one multi-tensor scale, and neither a second pass over the
+// gradients nor a second host sync.
+void clipGradients(const std::vector<torch::Tensor> &parameters, double totalNorm, double maxNorm)
+{
+    const double coefficient = maxNorm / (totalNorm + 1e-6);
+    if (coefficient >= 1.0)
+        return;
+    std::vector<torch::Tensor> gradients;
+    for (const torch::Tensor &parameter : parameters)
+        if (parameter.grad().defined())
+            gradients.push_back(parameter.grad());
+    torch::NoGradGuard noGrad;
+    at::_foreach_mul_(gradients, coefficient);
+}
+
+} // namespace
 
 TrainStepResult runTrainStep(const TrainStepParts &parts, const std::vector<torch::Tensor> &ids,
     const std::vector<torch::Tensor> &labels, const TrainStepSettings &settings, std::vector<MatrixMetrics> &matrices)
@@ -32,7 +51,7 @@ TrainStepResult runTrainStep(const TrainStepParts &parts, const std::vector<torc
         return result;
     }
     if (settings.maxGradNorm > 0.0)
-        torch::nn::utils::clip_grad_norm_(parts.parameters, settings.maxGradNorm);
+        clipGradients(parts.parameters, result.norms.total, settings.maxGradNorm);
     parts.optimizer.setScheduleFactor(settings.scheduleFactor);
     const bool probing = settings.probing && parts.probe;
     stopwatch.restart();

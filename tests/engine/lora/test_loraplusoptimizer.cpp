@@ -1,9 +1,12 @@
 // LoRA+ parameter groups exactly as methods.md §1.4 prescribes, schedule
-// factors applied to every group, and one AdamW step against the closed form.
+// factors applied to every group, one AdamW step against the closed form, and
+// the multi-tensor step against LibTorch's own AdamW.
+#include "engine/core/torchcompat.h"
 #include "engine/train/loraplusoptimizer.h"
 
 #include <QTest>
 
+#include <algorithm>
 #include <cmath>
 
 class TestLoraPlusOptimizer : public QObject
@@ -72,6 +75,74 @@ private Q_SLOTS:
         const double expectB = 1.0 * (1 - 0.04 * 0.1) + 0.04 * 3.0 / (3.0 + 1e-8);
         QVERIFY(std::abs(a[0][0].item<double>() - expectA) < 1e-6);
         QVERIFY(std::abs(b[0][0].item<double>() - expectB) < 1e-6);
+    }
+
+    // LoraPlusOptimizer::step runs the multi-tensor (_foreach_) AdamW; LibTorch's
+    // own AdamW::step is the independent reference: the same parameters,
+    // groups and gradients for six steps, one parameter without a gradient in
+    // step 3 (so its step count lags and it steps in a batch of its own), and
+    // the parameters and both moments must agree to 1e-7 relative (f32).
+    void foreachStepMatchesLibTorchAdamW()
+    {
+        torch::manual_seed(3);
+        const std::vector<std::string> names = { "q.lora_A.weight", "q.lora_B.weight", "v.lora_A.weight",
+            "v.lora_B.weight", "norm.weight" };
+        const std::vector<std::vector<std::int64_t>> shapes = { { 4, 16 }, { 16, 4 }, { 4, 8 }, { 8, 4 }, { 16 } };
+        std::vector<std::pair<std::string, torch::Tensor>> ours;
+        std::vector<torch::Tensor> reference;
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            const torch::Tensor start = torch::randn(shapes[i]);
+            ours.emplace_back(names[i], start.clone().requires_grad_(true));
+            reference.push_back(start.clone().requires_grad_(true));
+        }
+        engine::OptimizerConfig config;
+        config.learningRate = 3e-3;
+        config.loraPlusRatio = 16;
+        config.weightDecay = 0.05;
+        engine::LoraPlusOptimizer optimizer(ours, config);
+        optimizer.setScheduleFactor(0.5);
+        // The same groups, rates and decays for LibTorch's AdamW.
+        std::vector<torch::optim::OptimizerParamGroup> groups;
+        for (const auto &group : optimizer.groups()) {
+            std::vector<torch::Tensor> members;
+            for (const std::string &name : group.names)
+                members.push_back(reference[static_cast<std::size_t>(
+                    std::find(names.begin(), names.end(), name) - names.begin())]);
+            auto options = std::make_unique<torch::optim::AdamWOptions>(group.baseLearningRate * 0.5);
+            options->betas({ config.beta1, config.beta2 }).eps(config.epsilon).weight_decay(group.weightDecay);
+            groups.emplace_back(members, std::move(options));
+        }
+        torch::optim::AdamW adamw(std::move(groups), torch::optim::AdamWOptions(config.learningRate));
+        for (int step = 1; step <= 6; ++step) {
+            optimizer.zeroGrad();
+            adamw.zero_grad();
+            for (std::size_t i = 0; i < names.size(); ++i) {
+                if (step == 3 && i == 2) { // no gradient this step (zero_grad may only zero it)
+                    ours[i].second.mutable_grad() = torch::Tensor();
+                    reference[i].mutable_grad() = torch::Tensor();
+                    continue;
+                }
+                const torch::Tensor gradient = torch::randn(shapes[i]);
+                ours[i].second.mutable_grad() = gradient.clone();
+                reference[i].mutable_grad() = gradient.clone();
+            }
+            optimizer.step();
+            adamw.step();
+        }
+        const auto relative = [](const torch::Tensor &a, const torch::Tensor &b) {
+            return ((a - b).abs().max() / b.abs().max()).item<double>();
+        };
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            QVERIFY2(relative(ours[i].second.detach(), reference[i].detach()) <= 1e-7, names[i].c_str());
+            const auto &mine = static_cast<const torch::optim::AdamWParamState &>(
+                *optimizer.adamw().state().at(engine::torchcompat::optimizerStateKey(ours[i].second)));
+            const auto &theirs = static_cast<const torch::optim::AdamWParamState &>(
+                *adamw.state().at(engine::torchcompat::optimizerStateKey(reference[i])));
+            QCOMPARE(mine.step(), theirs.step());
+            QCOMPARE(mine.step(), i == 2 ? std::int64_t(5) : std::int64_t(6));
+            QVERIFY(relative(mine.exp_avg(), theirs.exp_avg()) <= 1e-7);
+            QVERIFY(relative(mine.exp_avg_sq(), theirs.exp_avg_sq()) <= 1e-7);
+        }
     }
 
     void nothingTrainableIsAnError()
