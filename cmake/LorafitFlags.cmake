@@ -36,13 +36,25 @@ add_library(lf_qt_no_keywords INTERFACE)
 target_compile_definitions(lf_qt_no_keywords INTERFACE QT_NO_KEYWORDS)
 
 # A faster linker: every test executable links LibTorch, and GNU ld spends most
-# of an incremental rebuild there. lld when installed, else gold (binutils).
+# of an incremental rebuild there. lld when installed, else gold (binutils),
+# each only if it links a C++ program with this compiler: on one GPU image
+# gold could not open the libstdc++.so of a g++ installed under /opt, where
+# the default linker works.
 if(NOT MSVC)
-  find_program(LORAFIT_LLD ld.lld)
-  find_program(LORAFIT_GOLD ld.gold)
-  if(LORAFIT_LLD)
-    target_link_options(lf_flags INTERFACE -fuse-ld=lld)
-  elseif(LORAFIT_GOLD)
-    target_link_options(lf_flags INTERFACE -fuse-ld=gold)
-  endif()
+  include(CheckCXXSourceCompiles)
+  foreach(lorafit_linker IN ITEMS lld gold)
+    find_program(LORAFIT_LINKER_${lorafit_linker} ld.${lorafit_linker})
+    if(NOT LORAFIT_LINKER_${lorafit_linker})
+      continue()
+    endif()
+    set(CMAKE_REQUIRED_LINK_OPTIONS -fuse-ld=${lorafit_linker})
+    check_cxx_source_compiles("#include <sstream>
+      int main() { std::ostringstream s; s << 42; return static_cast<int>(s.str().size()); }"
+      LORAFIT_LINKS_WITH_${lorafit_linker})
+    unset(CMAKE_REQUIRED_LINK_OPTIONS)
+    if(LORAFIT_LINKS_WITH_${lorafit_linker})
+      target_link_options(lf_flags INTERFACE -fuse-ld=${lorafit_linker})
+      break()
+    endif()
+  endforeach()
 endif()

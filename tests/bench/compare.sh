@@ -10,14 +10,18 @@
 # Usage: sh tests/bench/compare.sh [BUILD_DIR] [SHAPE] [THREADS] [STEPS] [ROUNDS]
 #   e.g. sh tests/bench/compare.sh build/ci gpt2-124m 2 10 2
 #
-# CUDA mode: sh tests/bench/compare.sh --cuda [BUILD_DIR] [SHAPE] [STEPS] [ROUNDS]
+# CUDA mode: sh tests/bench/compare.sh --cuda [BUILD_DIR] [SHAPE] [STEPS] [ROUNDS] [BENCH]
 # alternates Lorafit's bench (`lorafit-cli bench`, or tools/lorafit-gpucheck
-# bench in a build without Qt) and the transformers + PEFT peer
-# (tests/bench/peer_hf.py, run by $PYTHON, default python3) on the GPU at
-# B 4 x T 256 and B 16 x T 1024, and prints each run and the ratios of the
-# best tokens/s and of the lowest peak GPU memory (targets: >= 1.2x tokens/s,
-# <= 0.8x memory). Both sides: bf16 autocast, LoRA r = 16 on all linear
-# layers, LoRA+ AdamW, clipping at 1.0, random token batches.
+# bench in a build without Qt, or the lorafit-gpucheck named by BENCH) and the
+# transformers + PEFT peer (tests/bench/peer_hf.py, run by $PYTHON, default
+# python3) on the GPU at B 4 x T 256 and B 16 x T 1024, once per base-weight
+# type in $COMPARE_BASES (default "f32 bf16": the frozen weights held in f32 on
+# both sides, then in bf16 on both sides), and prints each run and, per size
+# and base type, the ratios of the best tokens/s and of the lowest peak GPU
+# memory (targets: >= 1.2x tokens/s, <= 0.8x memory), plus Lorafit's default
+# (bf16 base on a bf16 GPU) against the peer's default (f32 as loaded). Both
+# sides: bf16 autocast, LoRA r = 16 on all linear layers, LoRA+ AdamW,
+# clipping at 1.0, random token batches.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "${1:-}" = "--cuda" ]; then
@@ -26,7 +30,10 @@ if [ "${1:-}" = "--cuda" ]; then
     steps=${4:-10}
     rounds=${5:-2}
     python=${PYTHON:-python3}
-    if [ -x "$build/app/cli/lorafit-cli" ]; then
+    bases=${COMPARE_BASES:-f32 bf16}
+    if [ -n "${6:-}" ]; then
+        bench="$6 bench"
+    elif [ -x "$build/app/cli/lorafit-cli" ]; then
         bench="$build/app/cli/lorafit-cli bench --json"
     elif [ -x "$build/tools/lorafit-gpucheck" ]; then
         bench="$build/tools/lorafit-gpucheck bench"
@@ -38,29 +45,52 @@ if [ "${1:-}" = "--cuda" ]; then
     mkdir -p "$out"
     for size in "4 256" "16 1024"; do
         set -- $size
-        i=1
-        while [ "$i" -le "$rounds" ]; do
-            $bench --shape "$shape" --device cuda --batch "$1" --length "$2" --steps "$steps" \
-                > "$out/lorafit.$1x$2.$i.json"
-            "$python" "$here/peer_hf.py" --shape "$shape" --device cuda --batch "$1" --length "$2" \
-                --steps "$steps" > "$out/peer.$1x$2.$i.json"
-            i=$((i + 1))
+        for base in $bases; do
+            i=1
+            while [ "$i" -le "$rounds" ]; do
+                $bench --shape "$shape" --device cuda --batch "$1" --length "$2" --steps "$steps" \
+                    --base-weights "$base" > "$out/lorafit.$1x$2.$base.$i.json" || true
+                "$python" "$here/peer_hf.py" --shape "$shape" --device cuda --batch "$1" --length "$2" \
+                    --steps "$steps" --base-dtype "$base" > "$out/peer.$1x$2.$base.$i.json" || true
+                i=$((i + 1))
+            done
         done
     done
-    "$python" - "$out" "$rounds" <<'PY'
-import json, sys
-out, rounds = sys.argv[1], int(sys.argv[2])
+    "$python" - "$out" "$rounds" "$bases" <<'PY'
+import json, os, sys
+out, rounds, bases = sys.argv[1], int(sys.argv[2]), sys.argv[3].split()
+
+def load(kind, size, base):
+    runs = []
+    for i in range(1, rounds + 1):
+        path = f"{out}/{kind}.{size}.{base}.{i}.json"
+        try:
+            run = json.load(open(path))
+        except (OSError, ValueError) as error:
+            print(f"{kind:8} {size:7} base {base}: no result ({path}: {error})")
+            continue
+        if "tokens_per_second" not in run:
+            print(f"{kind:8} {size:7} base {base}: {run.get('error', run)}")
+            continue
+        runs.append(run)
+    return runs
+
 for size in ("4x256", "16x1024"):
-    runs = {k: [json.load(open(f"{out}/{k}.{size}.{i}.json")) for i in range(1, rounds + 1)] for k in ("lorafit", "peer")}
-    for k, rs in runs.items():
+    runs = {(k, b): load(k, size, b) for k in ("lorafit", "peer") for b in bases}
+    for (k, b), rs in runs.items():
         for r in rs:
-            print(f"{k:8} {r['shape']:11} B {r['batch_size']:2} x T {r['sequence_length']:4}  "
+            print(f"{k:8} {r['shape']:11} B {r['batch_size']:2} x T {r['sequence_length']:4}  base {b:4}  "
                   f"{r['tokens_per_second']:10.1f} tok/s  {r['ms_per_step']:8.2f} ms/step  "
-                  f"peak GPU {r['peak_gpu_mib']:8.1f} MiB  base {r.get('base_weights', '')}")
-    tps = max(r["tokens_per_second"] for r in runs["lorafit"]) / max(r["tokens_per_second"] for r in runs["peer"])
-    mem = min(r["peak_gpu_bytes"] for r in runs["lorafit"]) / min(r["peak_gpu_bytes"] for r in runs["peer"])
-    print(f"ratio lorafit/peer at {size}: tokens/s {tps:.2f}x (target >= 1.2), peak GPU memory {mem:.2f}x "
-          f"(target <= 0.8)")
+                  f"peak GPU {r['peak_gpu_mib']:8.1f} MiB" + (f"  MFU {100 * r['mfu']:.1f} %" if r.get("mfu") else ""))
+    pairs = [(b, b) for b in bases] + ([("bf16", "f32")] if {"bf16", "f32"} <= set(bases) else [])
+    for ours, theirs in pairs:
+        mine, peer = runs[("lorafit", ours)], runs[("peer", theirs)]
+        if not mine or not peer:
+            continue
+        tps = max(r["tokens_per_second"] for r in mine) / max(r["tokens_per_second"] for r in peer)
+        mem = min(r["peak_gpu_bytes"] for r in mine) / min(r["peak_gpu_bytes"] for r in peer)
+        print(f"ratio lorafit ({ours} base) / peer ({theirs} base) at {size}: tokens/s {tps:.2f}x (target >= 1.2), "
+              f"peak GPU memory {mem:.2f}x (target <= 0.8)")
 PY
     exit 0
 fi
