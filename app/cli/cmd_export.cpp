@@ -1,7 +1,8 @@
-// lorafit-cli export CHECKPOINT_DIR --format peft|merged|gguf --out DIR:
+// lorafit-cli export CHECKPOINT_DIR --format peft|merged|gguf|gguf-model --out DIR:
 // writes a trained adapter (a checkpoint folder, any PEFT adapter folder, or
-// a project run's best checkpoint) as a PEFT folder, a merged model or a GGUF
-// LoRA adapter, with progress on stderr, Ctrl-C to cancel, and --verify to
+// a project run's best checkpoint) as a PEFT folder, a merged model, a GGUF
+// LoRA adapter or a whole GGUF model (+ Ollama Modelfile, whose `ollama
+// create` command is printed), with progress on stderr, Ctrl-C to cancel, and --verify to
 // load the written files back and compare their loss with the checkpoint's.
 #include "app/cli/command.h"
 
@@ -101,14 +102,15 @@ int parse(const QStringList &arguments, Options &options)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
-        "Export a trained LoRA adapter as a PEFT folder, a merged model, or a GGUF LoRA adapter for llama.cpp."));
+        "Export a trained LoRA adapter as a PEFT folder, a merged model, a GGUF LoRA adapter for llama.cpp, or a "
+        "whole GGUF model for llama.cpp, Ollama and LM Studio."));
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("CHECKPOINT_DIR"),
                                  QStringLiteral("A checkpoint folder or any PEFT adapter folder."));
     parser.addOptions({
-        {{QStringLiteral("f"), QStringLiteral("format")}, QStringLiteral("peft, merged or gguf (repeat or comma-separate for several)."), QStringLiteral("FORMAT")},
+        {{QStringLiteral("f"), QStringLiteral("format")}, QStringLiteral("peft, merged, gguf (LoRA adapter) or gguf-model (whole model + Ollama Modelfile); repeat or comma-separate for several."), QStringLiteral("FORMAT")},
         {{QStringLiteral("o"), QStringLiteral("out")}, QStringLiteral("Destination folder (one sub-folder per format when several)."), QStringLiteral("DIR")},
-        {QStringLiteral("dtype"), QStringLiteral("f32, f16, bf16 or q8_0 (GGUF). Default: peft f32, merged the base's dtype, gguf f32."), QStringLiteral("TYPE")},
+        {QStringLiteral("dtype"), QStringLiteral("f32, f16, bf16 or q8_0 (GGUF). Default: peft f32, merged and gguf-model the base's dtype, gguf f32."), QStringLiteral("TYPE")},
         {QStringLiteral("model"), QStringLiteral("Base model folder (default: from adapter_config.json or trainer_state.json)."), QStringLiteral("DIR")},
         {QStringLiteral("project"), QStringLiteral("Project file; with --run, export that run's best checkpoint."), QStringLiteral("FILE")},
         {QStringLiteral("run"), QStringLiteral("Run id in --project."), QStringLiteral("ID")},
@@ -116,6 +118,7 @@ int parse(const QStringList &arguments, Options &options)
         {QStringLiteral("max-shard-size"), QStringLiteral("Merged model: shard size limit, e.g. 2GB (default 5GB)."), QStringLiteral("SIZE")},
         {QStringLiteral("chat-template"), QStringLiteral("Merged model: Jinja chat template to add when the base has none."), QStringLiteral("FILE")},
         {QStringLiteral("base-name"), QStringLiteral("base_model_name_or_path to write (e.g. a hub id)."), QStringLiteral("NAME")},
+        {QStringLiteral("base-only"), QStringLiteral("gguf-model: write the base model without the adapter (run it with the gguf adapter: ADAPTER in the Modelfile).")},
         {QStringLiteral("verify"), QStringLiteral("Load the written files back and compare their loss with the checkpoint's.")},
     });
     parser.process(arguments);
@@ -142,7 +145,7 @@ int parse(const QStringList &arguments, Options &options)
     for (const QString &format : formatList(parser.values(QStringLiteral("format"))))
         r.formats.push_back(format.toStdString());
     if (r.formats.empty() || !parser.isSet(QStringLiteral("out")))
-        return cli::fail(QStringLiteral("--format and --out are required (hint: --format peft|merged|gguf --out DIR)"));
+        return cli::fail(QStringLiteral("--format and --out are required (hint: --format peft|merged|gguf|gguf-model --out DIR)"));
     r.outDir = parser.value(QStringLiteral("out")).toStdString();
     if (parser.isSet(QStringLiteral("dtype"))) {
         const auto dtype = engine::parseTensorDtype(parser.value(QStringLiteral("dtype")).toStdString());
@@ -152,6 +155,7 @@ int parse(const QStringList &arguments, Options &options)
     }
     r.baseModelFolder = parser.value(QStringLiteral("model")).toStdString();
     r.overwrite = parser.isSet(QStringLiteral("overwrite"));
+    r.mergeAdapter = !parser.isSet(QStringLiteral("base-only"));
     r.baseModelName = parser.value(QStringLiteral("base-name")).toStdString();
     if (parser.isSet(QStringLiteral("max-shard-size")) && !parseSize(parser.value(QStringLiteral("max-shard-size")), r.maxShardBytes))
         return cli::fail(QStringLiteral("--max-shard-size: '%1' is not a size (hint: e.g. 2GB or 500MB)").arg(parser.value(QStringLiteral("max-shard-size"))));
@@ -220,6 +224,7 @@ int runExport(const QStringList &arguments)
         return cli::fail(str(source.message()));
     request.card = source->card;
     request.conversational = source->conversational;
+    request.systemPrompt = source->systemPrompt;
 
     std::signal(SIGINT, onInterrupt);
     int lastPercent = -1;
@@ -244,12 +249,14 @@ int runExport(const QStringList &arguments)
     cli::printLine(QStringLiteral("Base model: %1").arg(str(summary->baseModelFolder)));
     for (const engine::ExportedFile &file : summary->files)
         cli::printLine(QStringLiteral("%1  %2").arg(sizeText(file.bytes), 10).arg(str(file.path)));
+    for (const std::string &step : summary->nextSteps)
+        cli::printLine(QStringLiteral("Next: %1").arg(str(step)));
     if (!options.projectFile.empty())
         recordInProject(options);
     return options.verify ? verify(request, summary.value()) : cli::kExitOk;
 }
 
-const cli::CommandRegistration registration({"export", "Write an adapter as a PEFT folder, merged model or GGUF LoRA",
+const cli::CommandRegistration registration({"export", "Write an adapter as a PEFT folder, merged model, GGUF LoRA or GGUF model",
                                              runExport});
 
 } // namespace

@@ -156,7 +156,9 @@ std::optional<Result<LossReport>> exportedFileLoss(const std::string &baseFolder
         return adapterLoss(baseFolder, path.parent_path().string(), batches);
     if (path.filename() == "config.json")
         return modelLoss(path.parent_path().string(), batches);
-    if (path.extension() == ".gguf")
+    const std::string name = path.filename().string();
+    const std::string adapterSuffix = "-LoRA.gguf"; // GgufExporter's names; a GGUF model is checked in llama.cpp
+    if (name.size() > adapterSuffix.size() && name.compare(name.size() - adapterSuffix.size(), adapterSuffix.size(), adapterSuffix) == 0)
         return ggufAdapterLoss(baseFolder, writtenFile, batches);
     return std::nullopt;
 }
