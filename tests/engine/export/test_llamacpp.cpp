@@ -32,8 +32,10 @@ namespace {
 
 using Json = nlohmann::json;
 
-const char *kText = "The little robot walked to the market. It bought three apples, two pears and a loaf of bread, "
-                    "then went home.<|im_end|>\n<|im_start|>user\nThanks!";
+// A conversation like the demo's chat data (special tokens, curly quotes: byte-level BPE across UTF-8).
+const char *kText = "<|im_start|>user\nWhat does admin mean?<|im_end|>\n<|im_start|>assistant\nShort for "
+                    "\u2018administrator\u2019; very commonly used in speech or on-line to refer to the systems "
+                    "person in charge on a computer.<|im_end|>\n";
 const char *kPrompts[] = {"Once upon a time", "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n"
                           "<|im_start|>assistant\n", "1, 2, 3,"};
 constexpr int kGreedyTokens = 32;
@@ -244,7 +246,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("type");
         QTest::addColumn<QString>("config");
         QTest::addColumn<QString>("lora");
-        QTest::newRow("demo (llama, tied)") << "demo" << "" << R"({"rank": 8, "alpha": 16})";
+        QTest::newRow("demo (llama, tied)") << "demo" << "" << R"({"rank": 8, "alpha": 0.5})"; // a small, plausible delta
         QTest::newRow("gpt2") << "gpt2" << "{}" << R"({"rank": 4, "target_mode": "all-linear"})";
         QTest::newRow("llama GQA rslora") << "llama" << "{}"
             << R"({"rank": 4, "alpha": 8, "rslora": true, "target_mode": "all-linear"})";
@@ -312,7 +314,7 @@ private:
         QFETCH(double, tolerance);
         QTemporaryDir dir;
         dir.setAutoRemove(!qEnvironmentVariableIsSet("LF_KEEP_TEMP"));
-        const QString checkpoint = exporttest::writeCheckpoint(dir.path(), demoModel(), R"({"rank": 8, "alpha": 16})");
+        const QString checkpoint = exporttest::writeCheckpoint(dir.path(), demoModel(), R"({"rank": 8, "alpha": 0.5})");
         const auto type = static_cast<engine::TensorDtype>(dtype);
         const auto merged = exportAs(checkpoint, dir.filePath("merged"), {"gguf-model"}, type, true);
         const Reference ref = lorafit(demoModel(), checkpoint);
