@@ -17,6 +17,7 @@
 #include <QFileInfo>
 
 #include <atomic>
+#include <optional>
 #include <csignal>
 #include <cstdio>
 #include <random>
@@ -180,6 +181,7 @@ int verify(const engine::ExportRequest &request, const engine::ExportSummary &su
     if (!reference)
         return cli::fail(QStringLiteral("verify: ") + str(reference.message()));
     int failures = 0;
+    std::optional<engine::Result<engine::LossReport>> baseReference; // for a GGUF model of the base alone
     for (const engine::ExportedFile &file : summary.files) {
         const auto loss = engine::exportedFileLoss(summary.baseModelFolder, file.path, batches);
         if (!loss)
@@ -187,12 +189,20 @@ int verify(const engine::ExportRequest &request, const engine::ExportSummary &su
         const QString root = str(engine::exportedRoot(file.path));
         if (!*loss)
             return cli::fail(QStringLiteral("verify %1: %2").arg(root, str(loss->message())));
+        const bool baseAlone = !request.mergeAdapter && engine::isGgufModelFile(file.path);
+        if (baseAlone && !baseReference)
+            baseReference = engine::modelLoss(summary.baseModelFolder, batches);
+        if (baseAlone && !*baseReference)
+            return cli::fail(QStringLiteral("verify: ") + str(baseReference->message()));
+        const double expected = baseAlone ? baseReference->value().meanLoss : reference->meanLoss;
         const double tolerance = engine::exportLossTolerance(file.dtype);
-        const bool agree = engine::lossesAgree(loss->value().meanLoss, reference->meanLoss, tolerance);
+        const bool agree = engine::lossesAgree(loss->value().meanLoss, expected, tolerance);
         failures += agree ? 0 : 1;
-        cli::printLine(QStringLiteral("verify %1: loss %2 vs checkpoint %3 (tolerance %4 relative): %5")
-                           .arg(root).arg(loss->value().meanLoss, 0, 'g', 8).arg(reference->meanLoss, 0, 'g', 8)
-                           .arg(tolerance).arg(agree ? QStringLiteral("ok") : QStringLiteral("MISMATCH")));
+        cli::printLine(QStringLiteral("verify %1: loss %2 vs %3 %4 (Lorafit's reload, tolerance %5 relative): %6")
+                           .arg(root).arg(loss->value().meanLoss, 0, 'g', 8)
+                           .arg(baseAlone ? QStringLiteral("base model") : QStringLiteral("checkpoint"))
+                           .arg(expected, 0, 'g', 8).arg(tolerance)
+                           .arg(agree ? QStringLiteral("ok") : QStringLiteral("MISMATCH")));
     }
     return failures ? cli::fail(QStringLiteral("verification failed for %1 export(s)").arg(failures)) : cli::kExitOk;
 }

@@ -201,13 +201,20 @@ std::optional<Result<LossReport>> exportedFileLoss(const std::string &baseFolder
         return adapterLoss(baseFolder, path.parent_path().string(), batches);
     if (path.filename() == "config.json")
         return modelLoss(path.parent_path().string(), batches);
-    const std::string name = path.filename().string();
-    const std::string adapterSuffix = "-LoRA.gguf"; // GgufExporter's names; other .gguf files are whole models
-    if (name.size() > adapterSuffix.size() && name.compare(name.size() - adapterSuffix.size(), adapterSuffix.size(), adapterSuffix) == 0)
-        return ggufAdapterLoss(baseFolder, writtenFile, batches);
-    if (path.extension() == ".gguf")
+    if (isGgufModelFile(writtenFile))
         return ggufModelLoss(baseFolder, writtenFile, batches);
+    if (path.extension() == ".gguf")
+        return ggufAdapterLoss(baseFolder, writtenFile, batches);
     return std::nullopt;
+}
+
+bool isGgufModelFile(const std::string &writtenFile)
+{
+    const std::string name = std::filesystem::path(writtenFile).filename().string();
+    const std::string adapterSuffix = "-LoRA.gguf"; // GgufExporter's names
+    const bool adapter = name.size() > adapterSuffix.size()
+        && name.compare(name.size() - adapterSuffix.size(), adapterSuffix.size(), adapterSuffix) == 0;
+    return !adapter && std::filesystem::path(writtenFile).extension() == ".gguf";
 }
 
 std::string exportedRoot(const std::string &writtenFile)

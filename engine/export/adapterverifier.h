@@ -53,6 +53,11 @@ Result<LossReport> ggufModelLoss(const std::string &baseFolder, const std::strin
 std::optional<Result<LossReport>> exportedFileLoss(const std::string &baseFolder, const std::string &writtenFile,
                                                    const std::vector<data::Batch> &batches);
 
+// True for a .gguf whole model (not a *-LoRA.gguf adapter). Exported with
+// ExportRequest::mergeAdapter false it holds the base alone, to be compared
+// with the base's loss (modelLoss of the base folder) instead of the checkpoint's.
+bool isGgufModelFile(const std::string &writtenFile);
+
 // The export a written root file stands for: its folder, or the .gguf file itself.
 std::string exportedRoot(const std::string &writtenFile);
 
