@@ -1,5 +1,9 @@
 #include "engine/export/ggufconvert.h"
 
+#include "engine/core/status.h"
+#include "engine/io/safetensorsfolder.h"
+#include "engine/io/safetensorstorch.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -89,6 +93,25 @@ void addGgufTensor(GgufWriter &writer, const std::string &name, const torch::Ten
     const std::vector<std::int64_t> shape(t.sizes().begin(), t.sizes().end());
     const GgufType type = ggufTensorType(dtype, shape);
     writer.addTensor(name, shape, type, ggufTensorBytes(t, type));
+}
+
+torch::Tensor originalBaseWeight(const std::string &baseFolder, const std::string &parameter)
+{
+    const SafetensorsFolder weights = SafetensorsFolder::open(baseFolder);
+    const SafetensorsFolder::Entry entry = weights.find(parameter);
+    if (!entry.file)
+        throw Error("'" + baseFolder + "' has no tensor '" + parameter + "' (hint: choose the base model the adapter "
+                    "was trained on)");
+    return tensorFromFile(entry.file, *entry.info).to(torch::kFloat32).clone();
+}
+
+void pissaInitialPair(const torch::Tensor &w, std::int64_t rank, double scaling, torch::Tensor &a0, torch::Tensor &b0)
+{
+    torch::NoGradGuard noGrad;
+    auto [u, s, vh] = torch::linalg::svd(w.to(torch::kFloat), false, c10::nullopt); // (O,K) (K) (K,I)
+    const torch::Tensor sr = (s.slice(0, 0, rank) / scaling).sqrt(); // (R)
+    a0 = sr.unsqueeze(1) * vh.slice(0, 0, rank);                       // (R, I)
+    b0 = u.slice(1, 0, rank) * sr.unsqueeze(0);                        // (O, R)
 }
 
 torch::Tensor permuteQkRows(const torch::Tensor &t, std::int64_t heads)

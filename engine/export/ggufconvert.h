@@ -29,6 +29,16 @@ std::string ggufTensorBytes(const torch::Tensor &t, GgufType type);
 // Adds `t` as ggufTensorType(dtype, shape) with its bytes now.
 void addGgufTensor(GgufWriter &writer, const std::string &name, const torch::Tensor &t, TensorDtype dtype);
 
+// The base weight of a projection as its files hold it, f32 (PyTorch layout of
+// the parameter: GPT-2's Conv1D [in, out]), read from `baseFolder`'s safetensors
+// (PiSSA rewrites the weight in memory; the files keep the original).
+torch::Tensor originalBaseWeight(const std::string &baseFolder, const std::string &parameter);
+
+// PiSSA's initial pair of a projection (loralayer.cpp): from the top-`rank`
+// SVD of its original weight `w` (O, I), A0 = √(S/s)·Vᵀ (R, I) and
+// B0 = U·√(S/s) (O, R), so that the trained model is W − s·B0·A0 + s·B·A.
+void pissaInitialPair(const torch::Tensor &w, std::int64_t rank, double scaling, torch::Tensor &a0, torch::Tensor &b0);
+
 // Rows of a q or k projection (weight (O, I), bias (O) or lora_b (O, R)) in
 // the order llama.cpp's llama architecture expects: GGUF row h·hd + 2i + s =
 // Hugging Face row h·hd + s·hd/2 + i, with `heads` the q or kv heads.

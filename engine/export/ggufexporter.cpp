@@ -75,9 +75,6 @@ std::vector<std::string> GgufExporter::preflight(const ExportContext &context) c
     if (config.dora)
         problems.push_back("GGUF: llama.cpp cannot apply DoRA's magnitude vectors (hint: export a merged model and "
                            "convert that with convert_hf_to_gguf.py)");
-    if (config.init == LoraInit::Pissa)
-        problems.push_back("GGUF: a PiSSA adapter belongs to a rewritten base model that a GGUF adapter cannot "
-                           "describe (hint: export a merged model instead)");
     for (const AdaptedMatrix &m : context.lora.matrices()) {
         if (m.lora->base()->isTied())
             problems.push_back("GGUF: '" + m.name + "' shares the token embedding, which llama.cpp has no separate "
@@ -122,10 +119,20 @@ std::vector<std::string> GgufExporter::write(const ExportContext &context, const
     for (std::size_t i = 0; i < matrices.size(); ++i) {
         const AdaptedMatrix &m = matrices[i];
         context.progress(static_cast<double>(i) / matrices.size(), "converting " + m.name);
-        // llama.cpp applies alpha/rank; fold the module's real scaling in: B' = B · s · r / alpha.
-        const double factor = m.lora->scaling() * m.lora->rank() / config.alpha;
-        const torch::Tensor a = m.lora->A.detach().to(torch::kCPU, torch::kFloat32); // (R, I)
-        torch::Tensor b = m.lora->B.detach().to(torch::kCPU, torch::kFloat32) * factor; // (O, R)
+        torch::Tensor a = m.lora->A.detach().to(torch::kCPU, torch::kFloat32); // (R, I)
+        torch::Tensor b = m.lora->B.detach().to(torch::kCPU, torch::kFloat32); // (O, R)
+        if (config.init == LoraInit::Pissa) {
+            // The trained model is W − s·B0·A0 + s·B·A: on the original W a plain LoRA [B, −B0]·[A; A0] of rank 2r.
+            torch::Tensor w = originalBaseWeight(context.baseFolder, m.name + ".weight");
+            if (m.lora->base()->isConv1d())
+                w = w.t(); // (O, I)
+            torch::Tensor a0, b0;
+            pissaInitialPair(w, m.lora->rank(), m.lora->scaling(), a0, b0);
+            a = torch::cat({a, a0}, 0);  // (2R, I)
+            b = torch::cat({b, -b0}, 1); // (O, 2R)
+        }
+        // llama.cpp applies alpha/rank; fold the module's real scaling in: B' = B · s · rank / alpha.
+        b = b * (m.lora->scaling() * static_cast<double>(b.size(1)) / config.alpha);
         if (arch == "llama" && m.kind == "q_proj")
             b = permuteQkRows(b, model.numHeads);
         else if (arch == "llama" && m.kind == "k_proj")

@@ -131,6 +131,18 @@ void addModelTensors(GgufWriter &writer, const ExportContext &context, const std
     }
 }
 
+// PiSSA rewrote the adapted weights in memory to their residual; the base alone is the original in the files.
+void useOriginalWeights(std::vector<GgufModelTensor> &tensors, const ExportContext &context)
+{
+    const ModelConfig &config = context.model.config();
+    for (const AdaptedMatrix &m : context.lora.matrices()) {
+        const std::string name = GgufModelExporter::tensorName(config.modelType, m.name + ".weight");
+        for (GgufModelTensor &t : tensors)
+            if (t.name == name)
+                t.value = originalBaseWeight(context.baseFolder, m.name + ".weight");
+    }
+}
+
 // Unmerges when the write leaves, however it leaves.
 struct MergedForGguf
 {
@@ -246,9 +258,6 @@ std::vector<std::string> GgufModelExporter::preflight(const ExportContext &conte
             if (m.lora->base()->isTied())
                 problems.push_back("GGUF model: '" + m.name + "' shares its weight with the token embedding, so the "
                                    "adapter cannot be merged into it (hint: leave lm_head out of the targets)");
-    if (!context.request.mergeAdapter && context.lora.config().init == LoraInit::Pissa)
-        problems.push_back("GGUF model: the base of a PiSSA adapter is rewritten by the adapter, so the base alone "
-                           "is not the model it was trained on (hint: export with the adapter merged)");
     if (context.request.conversational && context.request.chatTemplate.empty() && templateFor(context).jinja.empty())
         problems.push_back("GGUF model: the adapter was trained on conversations but the base model has no chat "
                            "template for llama.cpp to format prompts with (hint: pass the template with "
@@ -324,7 +333,9 @@ std::vector<std::string> GgufModelExporter::write(const ExportContext &context, 
         context.progress(0.02, "merging the adapter into the weights");
         merged.emplace(context.lora);
     }
-    const std::vector<GgufModelTensor> tensors = ggufModelTensors(context.model);
+    std::vector<GgufModelTensor> tensors = ggufModelTensors(context.model);
+    if (!context.request.mergeAdapter && context.lora.config().init == LoraInit::Pissa)
+        useOriginalWeights(tensors, context);
     addModelTensors(writer, context, tensors);
     if (c.ropeScaling.type == "llama3")
         addGgufTensor(writer, "rope_freqs.weight", llama3RopeFactors(c), TensorDtype::F32);

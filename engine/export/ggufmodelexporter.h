@@ -3,7 +3,8 @@
 // merged in (or the base alone, ExportRequest::mergeAdapter false), llama.cpp's
 // architecture keys and hyper-parameters, its tensor names (GPT-2's Conv1D
 // weights transposed; llama/mistral q/k rows permuted for llama.cpp's rotary
-// layout; a tied output left out, as llama.cpp reuses token_embd), llama3
+// layout; a tied output left out, as llama.cpp reuses token_embd; PiSSA's
+// base alone read from the files, not its residual in memory), llama3
 // rope factors as rope_freqs, the tokenizer and chat template (ggufvocab.h),
 // and an Ollama Modelfile next to it (ollamamodelfile.h). f32, f16, bf16 or
 // q8_0; 1-D tensors stay f32. Tensors are converted one at a time while the

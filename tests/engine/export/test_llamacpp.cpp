@@ -246,6 +246,8 @@ private Q_SLOTS:
         QTest::newRow("llama GQA rslora rank_pattern") << "llama" << "{}"
             << R"({"rank": 4, "alpha": 8, "rslora": true, "target_mode": "all-linear", "rank_pattern": {"down_proj": 2}})"
             << "" << qint64(4096) << "gpt-2";
+        QTest::newRow("llama PiSSA (adapter as rank 2r)") << "llama" << "{}"
+            << R"({"rank": 4, "init": "pissa", "target_mode": "all-linear"})" << "" << qint64(4096) << "gpt-2";
         QTest::newRow("mistral") << "mistral" << R"({"sliding_window": null})" << all << "" << qint64(4096) << "gpt-2";
         QTest::newRow("qwen2 bias") << "qwen2" << "{}" << all << "" << qint64(4096) << "gpt-2";
         QTest::newRow("qwen3 qk-norm") << "qwen3" << R"({"head_dim": 16})" << all << "" << qint64(4096) << "gpt-2";
