@@ -59,6 +59,8 @@ std::vector<GgufModelTensor> ggufModelTensors(const CausalLm &model)
     return tensors;
 }
 
+constexpr double kPi = 3.14159265358979323846;
+
 // convert_hf_to_gguf.py's rope_freqs for Llama-3.1-style scaling: a divisor per rotary frequency.
 torch::Tensor llama3RopeFactors(const ModelConfig &config)
 {
@@ -68,7 +70,7 @@ torch::Tensor llama3RopeFactors(const ModelConfig &config)
     std::vector<float> factors;
     for (std::int64_t i = 0; i < config.headDim; i += 2) {
         const double frequency = 1.0 / std::pow(config.ropeTheta, static_cast<double>(i) / config.headDim);
-        const double wavelength = 2.0 * M_PI / frequency;
+        const double wavelength = 2.0 * kPi / frequency;
         if (wavelength < highWavelength)
             factors.push_back(1.0f);
         else if (wavelength > lowWavelength)

@@ -248,6 +248,11 @@ private Q_SLOTS:
             << "" << qint64(4096) << "gpt-2";
         QTest::newRow("llama PiSSA (adapter as rank 2r)") << "llama" << "{}"
             << R"({"rank": 4, "init": "pissa", "target_mode": "all-linear"})" << "" << qint64(4096) << "gpt-2";
+        QTest::newRow("llama, Llama-3.1 rope scaling (rope_freqs)") << "llama"
+            << R"({"rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                  "original_max_position_embeddings": 16}})" << all << "" << qint64(4096) << "gpt-2";
+        QTest::newRow("qwen2, linear rope scaling") << "qwen2" << R"({"rope_scaling": {"type": "linear", "factor": 4.0}})"
+            << all << "" << qint64(4096) << "gpt-2";
         QTest::newRow("mistral") << "mistral" << R"({"sliding_window": null})" << all << "" << qint64(4096) << "gpt-2";
         QTest::newRow("qwen2 bias") << "qwen2" << "{}" << all << "" << qint64(4096) << "gpt-2";
         QTest::newRow("qwen3 qk-norm") << "qwen3" << R"({"head_dim": 16})" << all << "" << qint64(4096) << "gpt-2";
