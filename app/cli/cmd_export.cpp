@@ -117,7 +117,7 @@ int parse(const QStringList &arguments, Options &options)
         {QStringLiteral("run"), QStringLiteral("Run id in --project."), QStringLiteral("ID")},
         {QStringLiteral("overwrite"), QStringLiteral("Write into a non-empty destination (stale weight files are removed).")},
         {QStringLiteral("max-shard-size"), QStringLiteral("Merged model: shard size limit, e.g. 2GB (default 5GB)."), QStringLiteral("SIZE")},
-        {QStringLiteral("chat-template"), QStringLiteral("Merged model: Jinja chat template to add when the base has none."), QStringLiteral("FILE")},
+        {QStringLiteral("chat-template"), QStringLiteral("Merged and GGUF model: Jinja chat template to add when the base has none."), QStringLiteral("FILE")},
         {QStringLiteral("base-name"), QStringLiteral("base_model_name_or_path to write (e.g. a hub id)."), QStringLiteral("NAME")},
         {QStringLiteral("base-only"), QStringLiteral("gguf-model: write the base model without the adapter (run it with the gguf adapter: ADAPTER in the Modelfile).")},
         {QStringLiteral("verify"), QStringLiteral("Load the written files back and compare their loss with the checkpoint's.")},
