@@ -307,14 +307,18 @@ private:
                                              tokenizer.isEmpty() ? QString() : tokenizerFolder(tokenizer), vocab);
         const QString checkpoint = exporttest::writeCheckpoint(dir.path(), base, lora.toStdString());
         const auto merged = exportAs(checkpoint, dir.filePath("merged"), {"gguf-model"}, engine::TensorDtype::F32, true);
-        const auto split = exportAs(checkpoint, dir.filePath("split"), {"gguf-model", "gguf"}, engine::TensorDtype::F32, false);
+        const auto split = tokenizer.isEmpty()
+            ? exportAs(checkpoint, dir.filePath("split"), {"gguf-model", "gguf"}, engine::TensorDtype::F32, false)
+            : engine::ExportSummary();
         const Reference ref = lorafit(base, checkpoint);
 
         const Json mergedOut = runLlamaCpp(requestFor(fileEndingWith(merged, "-F32.gguf"), "", ref), dir.path());
         compareAll(mergedOut, ref, type.toStdString() + " merged f32");
-        const Json splitOut = runLlamaCpp(requestFor(fileEndingWith(split, "-F32.gguf"),
-                                                     fileEndingWith(split, "-F32-LoRA.gguf"), ref), dir.path());
-        compareAll(splitOut, ref, type.toStdString() + " base + LoRA f32");
+        if (tokenizer.isEmpty()) { // the real-tokenizer rows check the vocabulary; base + LoRA is covered above
+            const Json splitOut = runLlamaCpp(requestFor(fileEndingWith(split, "-F32.gguf"),
+                                                         fileEndingWith(split, "-F32-LoRA.gguf"), ref), dir.path());
+            compareAll(splitOut, ref, type.toStdString() + " base + LoRA f32");
+        }
 
         // The chat template as llama.cpp read it from the GGUF, rendered there, equals Lorafit's rendering
         // (for the templates Lorafit renders exactly).
