@@ -1,7 +1,8 @@
-// lorafit-cli export CHECKPOINT_DIR --format peft|merged|gguf --out DIR:
+// lorafit-cli export CHECKPOINT_DIR --format peft|merged|gguf|gguf-model --out DIR:
 // writes a trained adapter (a checkpoint folder, any PEFT adapter folder, or
-// a project run's best checkpoint) as a PEFT folder, a merged model or a GGUF
-// LoRA adapter, with progress on stderr, Ctrl-C to cancel, and --verify to
+// a project run's best checkpoint) as a PEFT folder, a merged model, a GGUF
+// LoRA adapter or a whole GGUF model (+ Ollama Modelfile, whose `ollama
+// create` command is printed), with progress on stderr, Ctrl-C to cancel, and --verify to
 // load the written files back and compare their loss with the checkpoint's.
 #include "app/cli/command.h"
 
@@ -16,6 +17,7 @@
 #include <QFileInfo>
 
 #include <atomic>
+#include <optional>
 #include <csignal>
 #include <cstdio>
 #include <random>
@@ -101,21 +103,23 @@ int parse(const QStringList &arguments, Options &options)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
-        "Export a trained LoRA adapter as a PEFT folder, a merged model, or a GGUF LoRA adapter for llama.cpp."));
+        "Export a trained LoRA adapter as a PEFT folder, a merged model, a GGUF LoRA adapter for llama.cpp, or a "
+        "whole GGUF model for llama.cpp, Ollama and LM Studio."));
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("CHECKPOINT_DIR"),
                                  QStringLiteral("A checkpoint folder or any PEFT adapter folder."));
     parser.addOptions({
-        {{QStringLiteral("f"), QStringLiteral("format")}, QStringLiteral("peft, merged or gguf (repeat or comma-separate for several)."), QStringLiteral("FORMAT")},
+        {{QStringLiteral("f"), QStringLiteral("format")}, QStringLiteral("peft, merged, gguf (LoRA adapter) or gguf-model (whole model + Ollama Modelfile); repeat or comma-separate for several."), QStringLiteral("FORMAT")},
         {{QStringLiteral("o"), QStringLiteral("out")}, QStringLiteral("Destination folder (one sub-folder per format when several)."), QStringLiteral("DIR")},
-        {QStringLiteral("dtype"), QStringLiteral("f32, f16, bf16 or q8_0 (GGUF). Default: peft f32, merged the base's dtype, gguf f32."), QStringLiteral("TYPE")},
+        {QStringLiteral("dtype"), QStringLiteral("f32, f16, bf16 or q8_0 (GGUF). Default: peft f32, merged and gguf-model the base's dtype, gguf f32."), QStringLiteral("TYPE")},
         {QStringLiteral("model"), QStringLiteral("Base model folder (default: from adapter_config.json or trainer_state.json)."), QStringLiteral("DIR")},
         {QStringLiteral("project"), QStringLiteral("Project file; with --run, export that run's best checkpoint."), QStringLiteral("FILE")},
         {QStringLiteral("run"), QStringLiteral("Run id in --project."), QStringLiteral("ID")},
         {QStringLiteral("overwrite"), QStringLiteral("Write into a non-empty destination (stale weight files are removed).")},
         {QStringLiteral("max-shard-size"), QStringLiteral("Merged model: shard size limit, e.g. 2GB (default 5GB)."), QStringLiteral("SIZE")},
-        {QStringLiteral("chat-template"), QStringLiteral("Merged model: Jinja chat template to add when the base has none."), QStringLiteral("FILE")},
+        {QStringLiteral("chat-template"), QStringLiteral("Merged and GGUF model: Jinja chat template to add when the base has none."), QStringLiteral("FILE")},
         {QStringLiteral("base-name"), QStringLiteral("base_model_name_or_path to write (e.g. a hub id)."), QStringLiteral("NAME")},
+        {QStringLiteral("base-only"), QStringLiteral("gguf-model: write the base model without the adapter (run it with the gguf adapter: ADAPTER in the Modelfile).")},
         {QStringLiteral("verify"), QStringLiteral("Load the written files back and compare their loss with the checkpoint's.")},
     });
     parser.process(arguments);
@@ -142,7 +146,7 @@ int parse(const QStringList &arguments, Options &options)
     for (const QString &format : formatList(parser.values(QStringLiteral("format"))))
         r.formats.push_back(format.toStdString());
     if (r.formats.empty() || !parser.isSet(QStringLiteral("out")))
-        return cli::fail(QStringLiteral("--format and --out are required (hint: --format peft|merged|gguf --out DIR)"));
+        return cli::fail(QStringLiteral("--format and --out are required (hint: --format peft|merged|gguf|gguf-model --out DIR)"));
     r.outDir = parser.value(QStringLiteral("out")).toStdString();
     if (parser.isSet(QStringLiteral("dtype"))) {
         const auto dtype = engine::parseTensorDtype(parser.value(QStringLiteral("dtype")).toStdString());
@@ -152,6 +156,7 @@ int parse(const QStringList &arguments, Options &options)
     }
     r.baseModelFolder = parser.value(QStringLiteral("model")).toStdString();
     r.overwrite = parser.isSet(QStringLiteral("overwrite"));
+    r.mergeAdapter = !parser.isSet(QStringLiteral("base-only"));
     r.baseModelName = parser.value(QStringLiteral("base-name")).toStdString();
     if (parser.isSet(QStringLiteral("max-shard-size")) && !parseSize(parser.value(QStringLiteral("max-shard-size")), r.maxShardBytes))
         return cli::fail(QStringLiteral("--max-shard-size: '%1' is not a size (hint: e.g. 2GB or 500MB)").arg(parser.value(QStringLiteral("max-shard-size"))));
@@ -176,6 +181,7 @@ int verify(const engine::ExportRequest &request, const engine::ExportSummary &su
     if (!reference)
         return cli::fail(QStringLiteral("verify: ") + str(reference.message()));
     int failures = 0;
+    std::optional<engine::Result<engine::LossReport>> baseReference; // for a GGUF model of the base alone
     for (const engine::ExportedFile &file : summary.files) {
         const auto loss = engine::exportedFileLoss(summary.baseModelFolder, file.path, batches);
         if (!loss)
@@ -183,12 +189,20 @@ int verify(const engine::ExportRequest &request, const engine::ExportSummary &su
         const QString root = str(engine::exportedRoot(file.path));
         if (!*loss)
             return cli::fail(QStringLiteral("verify %1: %2").arg(root, str(loss->message())));
+        const bool baseAlone = !request.mergeAdapter && engine::isGgufModelFile(file.path);
+        if (baseAlone && !baseReference)
+            baseReference = engine::modelLoss(summary.baseModelFolder, batches);
+        if (baseAlone && !*baseReference)
+            return cli::fail(QStringLiteral("verify: ") + str(baseReference->message()));
+        const double expected = baseAlone ? baseReference->value().meanLoss : reference->meanLoss;
         const double tolerance = engine::exportLossTolerance(file.dtype);
-        const bool agree = engine::lossesAgree(loss->value().meanLoss, reference->meanLoss, tolerance);
+        const bool agree = engine::lossesAgree(loss->value().meanLoss, expected, tolerance);
         failures += agree ? 0 : 1;
-        cli::printLine(QStringLiteral("verify %1: loss %2 vs checkpoint %3 (tolerance %4 relative): %5")
-                           .arg(root).arg(loss->value().meanLoss, 0, 'g', 8).arg(reference->meanLoss, 0, 'g', 8)
-                           .arg(tolerance).arg(agree ? QStringLiteral("ok") : QStringLiteral("MISMATCH")));
+        cli::printLine(QStringLiteral("verify %1: loss %2 vs %3 %4 (Lorafit's reload, tolerance %5 relative): %6")
+                           .arg(root).arg(loss->value().meanLoss, 0, 'g', 8)
+                           .arg(baseAlone ? QStringLiteral("base model") : QStringLiteral("checkpoint"))
+                           .arg(expected, 0, 'g', 8).arg(tolerance)
+                           .arg(agree ? QStringLiteral("ok") : QStringLiteral("MISMATCH")));
     }
     return failures ? cli::fail(QStringLiteral("verification failed for %1 export(s)").arg(failures)) : cli::kExitOk;
 }
@@ -220,6 +234,7 @@ int runExport(const QStringList &arguments)
         return cli::fail(str(source.message()));
     request.card = source->card;
     request.conversational = source->conversational;
+    request.systemPrompt = source->systemPrompt;
 
     std::signal(SIGINT, onInterrupt);
     int lastPercent = -1;
@@ -244,12 +259,14 @@ int runExport(const QStringList &arguments)
     cli::printLine(QStringLiteral("Base model: %1").arg(str(summary->baseModelFolder)));
     for (const engine::ExportedFile &file : summary->files)
         cli::printLine(QStringLiteral("%1  %2").arg(sizeText(file.bytes), 10).arg(str(file.path)));
+    for (const std::string &step : summary->nextSteps)
+        cli::printLine(QStringLiteral("Next: %1").arg(str(step)));
     if (!options.projectFile.empty())
         recordInProject(options);
     return options.verify ? verify(request, summary.value()) : cli::kExitOk;
 }
 
-const cli::CommandRegistration registration({"export", "Write an adapter as a PEFT folder, merged model or GGUF LoRA",
+const cli::CommandRegistration registration({"export", "Write an adapter as a PEFT folder, merged model, GGUF LoRA or GGUF model",
                                              runExport});
 
 } // namespace

@@ -20,17 +20,17 @@ bool has(std::string_view text, std::string_view marker)
 
 TemplateDetection exact(TemplateKind kind)
 {
-    return { builtinTemplate(kind), true, {}, {} };
+    return { builtinTemplate(kind), true, {}, {}, {} };
 }
 
 TemplateDetection approximate(TemplateKind kind, std::string warning)
 {
-    return { builtinTemplate(kind), true, std::move(warning), {} };
+    return { builtinTemplate(kind), true, std::move(warning), {}, {} };
 }
 
 TemplateDetection fallback(std::string warning)
 {
-    return { builtinTemplate(TemplateKind::ChatML), false, std::move(warning), {} };
+    return { builtinTemplate(TemplateKind::ChatML), false, std::move(warning), {}, {} };
 }
 
 TemplateDetection detectChatMl(std::string_view jinja)
@@ -169,6 +169,7 @@ TemplateDetection detectInFolder(const std::string &folder)
     }
     TemplateDetection d = detectChatTemplate(jinja);
     d.source = source;
+    d.jinja = jinja;
     if (tokenizerConfig.is_object()) {
         if (std::string bos = tokenText(tokenizerConfig, "bos_token"); !bos.empty() && !d.chatTemplate.bosToken.empty())
             d.chatTemplate.bosToken = bos;

@@ -20,6 +20,7 @@ struct TemplateDetection
     bool recognised = false; // false: the fallback (ChatML) is used
     std::string warning; // why the match is missing or approximate; empty when exact
     std::string source; // the file the template came from (model folders); empty otherwise
+    std::string jinja; // the template text as found (model folders); empty when the model has none
 };
 
 // Recognises a chat_template string (empty: the model has none).

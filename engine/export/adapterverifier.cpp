@@ -1,6 +1,7 @@
 #include "engine/export/adapterverifier.h"
 
 #include "engine/export/ggufexporter.h"
+#include "engine/export/ggufmodelexporter.h"
 #include "engine/export/ggufreader.h"
 #include "engine/lora/peftadapter.h"
 #include "engine/model/causallm.h"
@@ -116,7 +117,51 @@ void applyGgufAdapter(const CausalLm &model, const GgufFile &file, const std::st
                     + " tensors match no projection of the base model (hint: the adapter was made for another model)");
 }
 
+// Puts every tensor of a GGUF model (as GgufModelExporter writes it) into the parameters of
+// `model`, undoing the GGUF layout: GPT-2's transposed Conv1D weights, llama's q/k row order.
+void loadGgufModel(const CausalLm &model, const GgufFile &file, const std::string &path)
+{
+    const ModelConfig &config = model.config();
+    const std::string arch = GgufExporter::architecture(config.modelType);
+    const auto declared = file.metadata.find("general.architecture");
+    if (declared == file.metadata.end() || declared->second.text != arch)
+        throw Error(path + ": general.architecture is not the base model's ('" + arch + "')");
+    std::map<std::string, const GgufTensorInfo *> byName;
+    for (const GgufTensorInfo &t : file.tensors)
+        byName[t.name] = &t;
+    torch::NoGradGuard noGrad;
+    for (const auto &item : model.module().named_parameters(true)) {
+        const std::string &name = item.key();
+        if (config.tieWordEmbeddings && name == "lm_head.weight")
+            continue;
+        const std::string ggufName = GgufModelExporter::tensorName(config.modelType, name);
+        const auto found = byName.find(ggufName);
+        if (ggufName.empty() || found == byName.end())
+            throw Error(path + ": no tensor '" + ggufName + "' for parameter '" + name + "'");
+        torch::Tensor value = ggufMatrix(*found->second);
+        if (config.isGpt2() && value.dim() == 2 && name.rfind("transformer.h.", 0) == 0)
+            value = value.t(); // (I, O) Conv1D layout
+        if (arch == "llama" && name.find(".q_proj.") != std::string::npos)
+            value = unpermuteRows(value.reshape({value.size(0), -1}), config.numHeads).reshape(value.sizes());
+        else if (arch == "llama" && name.find(".k_proj.") != std::string::npos)
+            value = unpermuteRows(value.reshape({value.size(0), -1}), config.numKvHeads).reshape(value.sizes());
+        if (value.sizes() != item.value().sizes())
+            throw Error(path + ": tensor '" + ggufName + "' has the wrong shape for '" + name + "'");
+        item.value().copy_(value);
+    }
+}
+
 } // namespace
+
+Result<LossReport> ggufModelLoss(const std::string &baseFolder, const std::string &ggufFile,
+                                 const std::vector<data::Batch> &batches)
+{
+    return guard([&] {
+        CausalLm model = loadCausalLm(baseFolder);
+        loadGgufModel(model, readGgufFile(ggufFile), ggufFile);
+        return lossOf(model, batches);
+    });
+}
 
 Result<LossReport> adapterLoss(const std::string &baseFolder, const std::string &adapterFolder,
                                const std::vector<data::Batch> &batches)
@@ -156,9 +201,20 @@ std::optional<Result<LossReport>> exportedFileLoss(const std::string &baseFolder
         return adapterLoss(baseFolder, path.parent_path().string(), batches);
     if (path.filename() == "config.json")
         return modelLoss(path.parent_path().string(), batches);
+    if (isGgufModelFile(writtenFile))
+        return ggufModelLoss(baseFolder, writtenFile, batches);
     if (path.extension() == ".gguf")
         return ggufAdapterLoss(baseFolder, writtenFile, batches);
     return std::nullopt;
+}
+
+bool isGgufModelFile(const std::string &writtenFile)
+{
+    const std::string name = std::filesystem::path(writtenFile).filename().string();
+    const std::string adapterSuffix = "-LoRA.gguf"; // GgufExporter's names
+    const bool adapter = name.size() > adapterSuffix.size()
+        && name.compare(name.size() - adapterSuffix.size(), adapterSuffix.size(), adapterSuffix) == 0;
+    return !adapter && std::filesystem::path(writtenFile).extension() == ".gguf";
 }
 
 std::string exportedRoot(const std::string &writtenFile)

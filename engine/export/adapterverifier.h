@@ -38,11 +38,25 @@ Result<LossReport> modelLoss(const std::string &modelFolder, const std::vector<d
 Result<LossReport> ggufAdapterLoss(const std::string &baseFolder, const std::string &ggufFile,
                                    const std::vector<data::Batch> &batches);
 
+// The loss of the GGUF model `ggufFile` (as GgufModelExporter writes it),
+// loaded by Lorafit into the network of `baseFolder`'s config: the q/k row
+// permutation and GPT-2's transposes undone, f16/bf16/q8_0 dequantised. The
+// whole file is read into memory. (tests/engine/export/test_llamacpp runs the
+// same files in the real llama.cpp.)
+Result<LossReport> ggufModelLoss(const std::string &baseFolder, const std::string &ggufFile,
+                                 const std::vector<data::Batch> &batches);
+
 // The loss of one file an export wrote, when it is the root of an export:
-// adapter_model.safetensors (a PEFT folder), config.json (a merged model) or
-// a .gguf adapter; nullopt for every other file (tokenizer, card, shards).
+// adapter_model.safetensors (a PEFT folder), config.json (a merged model),
+// a .gguf adapter (*-LoRA.gguf) or a .gguf model; nullopt for every other
+// file (tokenizer, card, shards, Modelfile).
 std::optional<Result<LossReport>> exportedFileLoss(const std::string &baseFolder, const std::string &writtenFile,
                                                    const std::vector<data::Batch> &batches);
+
+// True for a .gguf whole model (not a *-LoRA.gguf adapter). Exported with
+// ExportRequest::mergeAdapter false it holds the base alone, to be compared
+// with the base's loss (modelLoss of the base folder) instead of the checkpoint's.
+bool isGgufModelFile(const std::string &writtenFile);
 
 // The export a written root file stands for: its folder, or the .gguf file itself.
 std::string exportedRoot(const std::string &writtenFile);

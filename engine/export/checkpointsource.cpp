@@ -44,6 +44,7 @@ void readDataset(const nlohmann::json &settings, CheckpointSource &source)
     const std::string train = values->value("train_path", std::string());
     const std::string shape = values->value("shape", std::string());
     const std::string chat = values->value("chat_template", std::string());
+    source.systemPrompt = values->value("system_prompt", std::string());
     if (!train.empty())
         source.card.data = "`" + std::filesystem::path(train).filename().string() + "`"
             + (shape.empty() || shape == "auto" ? "" : " (" + shape + ")");

@@ -20,6 +20,7 @@ struct CheckpointSource
     std::int64_t step = -1;    // trainer_state.json "step"; -1 when absent
     std::string modelPath;     // settings.sections.model.values.path; "" when absent
     bool conversational = false; // dataset shape messages/sharegpt, or a chat template chosen
+    std::string systemPrompt;  // settings.sections.dataset.values.system_prompt; "" when absent
     ModelCardInputs card;      // data, settings and metrics rows for README.md
 };
 

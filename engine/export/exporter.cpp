@@ -1,6 +1,7 @@
 #include "engine/export/exporter.h"
 
 #include "engine/export/ggufexporter.h"
+#include "engine/export/ggufmodelexporter.h"
 #include "engine/export/mergedexporter.h"
 #include "engine/export/peftexporter.h"
 
@@ -13,6 +14,7 @@ const std::vector<std::unique_ptr<Exporter>> &allExporters()
         list.push_back(std::make_unique<PeftExporter>());
         list.push_back(std::make_unique<MergedExporter>());
         list.push_back(std::make_unique<GgufExporter>());
+        list.push_back(std::make_unique<GgufModelExporter>());
         return list;
     }();
     return exporters;

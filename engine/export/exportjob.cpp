@@ -3,6 +3,7 @@
 #include "engine/core/atomicfile.h"
 #include "engine/core/jsonreader.h"
 #include "engine/export/exporter.h"
+#include "engine/export/ollamamodelfile.h"
 #include "engine/lora/peftadapter.h"
 
 #include <algorithm>
@@ -92,12 +93,12 @@ LoadedAdapter loadAdapter(const ExportRequest &request)
 std::vector<const Exporter *> chosenExporters(const ExportRequest &request)
 {
     if (request.formats.empty())
-        throw Error("no export format chosen (hint: pick one or more of peft, merged, gguf)");
+        throw Error("no export format chosen (hint: pick one or more of peft, merged, gguf, gguf-model)");
     std::vector<const Exporter *> chosen;
     for (const std::string &id : request.formats) {
         const Exporter *exporter = findExporter(id);
         if (!exporter)
-            throw Error("unknown export format '" + id + "' (hint: use peft, merged or gguf)");
+            throw Error("unknown export format '" + id + "' (hint: use peft, merged, gguf or gguf-model)");
         if (std::find(chosen.begin(), chosen.end(), exporter) == chosen.end())
             chosen.push_back(exporter);
     }
@@ -281,8 +282,11 @@ Result<ExportSummary> runExport(const ExportRequest &request, const ExportProgre
                 };
                 const std::string folder = exportFolder(request, exporter.info().id);
                 fs::create_directories(folder);
-                for (const std::string &path : exporter.write(context, folder))
+                for (const std::string &path : exporter.write(context, folder)) {
                     summary.files.push_back({path, fs::file_size(path), context.dtype});
+                    if (fs::path(path).filename() == "Modelfile")
+                        summary.nextSteps.push_back(ollamaCreateCommand(path));
+                }
             }
             report("", "done", 1.0);
         } catch (const ExportCancelled &) {

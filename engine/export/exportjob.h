@@ -43,6 +43,8 @@ struct ExportRequest
     bool conversational = false;    // trained on chat data: the base (or chatTemplate) must have a template
     std::string chatTemplate;       // Jinja text written into a merged model that lacks one; empty: none
     std::uint64_t maxShardBytes = 5'000'000'000ULL; // merged model: larger weights are sharded with an index
+    bool mergeAdapter = true;       // GGUF model: the adapter merged in; false: the base model alone
+    std::string systemPrompt;       // GGUF model's Modelfile: the system prompt used in training; empty: none
 };
 
 struct ExportedFile
@@ -58,6 +60,7 @@ struct ExportSummary
     std::string baseModelFolder; // the base model that was used
     std::vector<ExportedFile> files; // every file written, in order
     std::vector<std::string> warnings; // did not stop the export (e.g. "vLLM ignores DoRA")
+    std::vector<std::string> nextSteps; // commands to run with the files, e.g. "ollama create NAME -f Modelfile"
 };
 
 struct ExportProgress

@@ -1,5 +1,6 @@
 #include "engine/export/ggufexporter.h"
 
+#include "engine/export/ggufconvert.h"
 #include "engine/export/ggufwriter.h"
 
 #include <algorithm>
@@ -11,83 +12,6 @@
 #include <regex>
 
 namespace engine {
-
-namespace {
-
-// convert_lora_to_gguf.py's general.file_type values (LlamaFileType).
-std::uint32_t fileType(TensorDtype dtype)
-{
-    switch (dtype) {
-    case TensorDtype::F32: return 0;
-    case TensorDtype::F16: return 1;
-    case TensorDtype::Q8_0: return 7;
-    case TensorDtype::BF16: return 32;
-    }
-    return 0;
-}
-
-std::string upperName(TensorDtype dtype)
-{
-    std::string name = tensorDtypeName(dtype);
-    for (char &c : name)
-        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return name;
-}
-
-std::string bytesOf(const torch::Tensor &t)
-{
-    const torch::Tensor dense = t.contiguous();
-    return std::string(static_cast<const char *>(dense.data_ptr()), dense.nbytes());
-}
-
-// ggml's quantize_row_q8_0_ref: per block of 32, d = max|x|/127 stored as f16, q = round(x/d).
-std::string quantizeQ8_0(const torch::Tensor &values)
-{
-    const torch::Tensor x = values.to(torch::kFloat32).contiguous();
-    const float *data = x.data_ptr<float>();
-    const std::int64_t blocks = x.numel() / 32;
-    std::string out(static_cast<std::size_t>(blocks) * 34, '\0');
-    for (std::int64_t b = 0; b < blocks; ++b) {
-        const float *block = data + b * 32;
-        float amax = 0.0f;
-        for (int j = 0; j < 32; ++j)
-            amax = std::max(amax, std::fabs(block[j]));
-        const float d = amax / 127.0f;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
-        const c10::Half half(d);
-        char *dst = out.data() + b * 34;
-        std::memcpy(dst, &half.x, 2);
-        for (int j = 0; j < 32; ++j)
-            dst[2 + j] = static_cast<char>(static_cast<std::int8_t>(std::round(block[j] * id)));
-    }
-    return out;
-}
-
-// Adds `t` (2-D, f32) as `type`; q8_0 only when rows are whole blocks, else f16 (as llama.cpp's converters do).
-void addTensor(GgufWriter &writer, const std::string &name, const torch::Tensor &t, TensorDtype dtype)
-{
-    const std::vector<std::int64_t> shape(t.sizes().begin(), t.sizes().end());
-    switch (dtype) {
-    case TensorDtype::F32: writer.addTensor(name, shape, GgufType::F32, bytesOf(t.to(torch::kFloat32))); return;
-    case TensorDtype::BF16: writer.addTensor(name, shape, GgufType::BF16, bytesOf(t.to(torch::kBFloat16))); return;
-    case TensorDtype::F16: writer.addTensor(name, shape, GgufType::F16, bytesOf(t.to(torch::kFloat16))); return;
-    case TensorDtype::Q8_0:
-        if (shape.back() % 32 == 0)
-            writer.addTensor(name, shape, GgufType::Q8_0, quantizeQ8_0(t));
-        else
-            writer.addTensor(name, shape, GgufType::F16, bytesOf(t.to(torch::kFloat16)));
-        return;
-    }
-}
-
-// llama.cpp's llama architecture undoes Hugging Face's rotary permutation of q/k rows.
-torch::Tensor permuteRows(const torch::Tensor &b, std::int64_t heads)
-{
-    const std::int64_t out = b.size(0), r = b.size(1);
-    return b.reshape({heads, 2, out / heads / 2, r}).transpose(1, 2).reshape({out, r}); // (O, R)
-}
-
-} // namespace
 
 std::string GgufExporter::architecture(const std::string &modelType)
 {
@@ -122,10 +46,15 @@ std::string GgufExporter::tensorName(const std::string &modelType, const std::st
 
 std::string GgufExporter::fileName(const ExportContext &context)
 {
-    std::string base = std::filesystem::path(context.baseFolder).filename().string();
+    return fileName(context.baseFolder, context.dtype);
+}
+
+std::string GgufExporter::fileName(const std::string &baseFolder, TensorDtype dtype)
+{
+    std::string base = std::filesystem::path(baseFolder).filename().string();
     if (base.empty())
         base = "adapter";
-    return base + "-" + upperName(context.dtype) + "-LoRA.gguf";
+    return base + "-" + ggufTypeLabel(dtype) + "-LoRA.gguf";
 }
 
 ExportFormatInfo GgufExporter::info() const
@@ -146,9 +75,6 @@ std::vector<std::string> GgufExporter::preflight(const ExportContext &context) c
     if (config.dora)
         problems.push_back("GGUF: llama.cpp cannot apply DoRA's magnitude vectors (hint: export a merged model and "
                            "convert that with convert_hf_to_gguf.py)");
-    if (config.init == LoraInit::Pissa)
-        problems.push_back("GGUF: a PiSSA adapter belongs to a rewritten base model that a GGUF adapter cannot "
-                           "describe (hint: export a merged model instead)");
     for (const AdaptedMatrix &m : context.lora.matrices()) {
         if (m.lora->base()->isTied())
             problems.push_back("GGUF: '" + m.name + "' shares the token embedding, which llama.cpp has no separate "
@@ -182,7 +108,7 @@ std::vector<std::string> GgufExporter::write(const ExportContext &context, const
     writer.addString("general.architecture", arch);
     writer.addString("general.type", "adapter");
     writer.addString("general.name", std::filesystem::path(context.baseFolder).filename().string() + " LoRA");
-    writer.addUint32("general.file_type", fileType(context.dtype));
+    writer.addUint32("general.file_type", ggufFileType(context.dtype));
     if (context.dtype == TensorDtype::Q8_0)
         writer.addUint32("general.quantization_version", 2);
     writer.addString("adapter.type", "lora");
@@ -193,17 +119,27 @@ std::vector<std::string> GgufExporter::write(const ExportContext &context, const
     for (std::size_t i = 0; i < matrices.size(); ++i) {
         const AdaptedMatrix &m = matrices[i];
         context.progress(static_cast<double>(i) / matrices.size(), "converting " + m.name);
-        // llama.cpp applies alpha/rank; fold the module's real scaling in: B' = B · s · r / alpha.
-        const double factor = m.lora->scaling() * m.lora->rank() / config.alpha;
-        const torch::Tensor a = m.lora->A.detach().to(torch::kCPU, torch::kFloat32); // (R, I)
-        torch::Tensor b = m.lora->B.detach().to(torch::kCPU, torch::kFloat32) * factor; // (O, R)
+        torch::Tensor a = m.lora->A.detach().to(torch::kCPU, torch::kFloat32); // (R, I)
+        torch::Tensor b = m.lora->B.detach().to(torch::kCPU, torch::kFloat32); // (O, R)
+        if (config.init == LoraInit::Pissa) {
+            // The trained model is W − s·B0·A0 + s·B·A: on the original W a plain LoRA [B, −B0]·[A; A0] of rank 2r.
+            torch::Tensor w = originalBaseWeight(context.baseFolder, m.name + ".weight");
+            if (m.lora->base()->isConv1d())
+                w = w.t(); // (O, I)
+            torch::Tensor a0, b0;
+            pissaInitialPair(w, m.lora->rank(), m.lora->scaling(), a0, b0);
+            a = torch::cat({a, a0}, 0);  // (2R, I)
+            b = torch::cat({b, -b0}, 1); // (O, 2R)
+        }
+        // llama.cpp applies alpha/rank; fold the module's real scaling in: B' = B · s · rank / alpha.
+        b = b * (m.lora->scaling() * static_cast<double>(b.size(1)) / config.alpha);
         if (arch == "llama" && m.kind == "q_proj")
-            b = permuteRows(b, model.numHeads);
+            b = permuteQkRows(b, model.numHeads);
         else if (arch == "llama" && m.kind == "k_proj")
-            b = permuteRows(b, model.numKvHeads);
+            b = permuteQkRows(b, model.numKvHeads);
         const std::string name = tensorName(model.modelType, m.name);
-        addTensor(writer, name + ".lora_a", a, context.dtype);
-        addTensor(writer, name + ".lora_b", b, context.dtype);
+        addGgufTensor(writer, name + ".lora_a", a, context.dtype);
+        addGgufTensor(writer, name + ".lora_b", b, context.dtype);
     }
     const std::string path = (std::filesystem::path(folder) / fileName(context)).string();
     context.progress(0.99, "writing " + path);

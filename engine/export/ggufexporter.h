@@ -29,6 +29,7 @@ public:
     static std::string tensorName(const std::string &modelType, const std::string &module);
     // The file name written into the folder, e.g. "tiny-F16-LoRA.gguf".
     static std::string fileName(const ExportContext &context);
+    static std::string fileName(const std::string &baseFolder, TensorDtype dtype);
 };
 
 } // namespace engine

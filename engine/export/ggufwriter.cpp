@@ -10,8 +10,11 @@ namespace engine {
 namespace {
 
 constexpr std::uint32_t kTypeUint32 = 4;
+constexpr std::uint32_t kTypeInt32 = 5;
 constexpr std::uint32_t kTypeFloat32 = 6;
+constexpr std::uint32_t kTypeBool = 7;
 constexpr std::uint32_t kTypeString = 8;
+constexpr std::uint32_t kTypeArray = 9;
 constexpr std::size_t kMaxNameBytes = 63; // GGML_MAX_NAME (64) minus the NUL
 
 template <typename T>
@@ -78,8 +81,46 @@ void GgufWriter::addFloat32(const std::string &key, float value)
     put<float>(m_kv, value);
 }
 
-void GgufWriter::addTensor(const std::string &name, const std::vector<std::int64_t> &shape, GgufType type,
-                           std::string data)
+void GgufWriter::addBool(const std::string &key, bool value)
+{
+    beginKey(key, kTypeBool);
+    put<std::uint8_t>(m_kv, value ? 1 : 0);
+}
+
+void GgufWriter::addInt32(const std::string &key, std::int32_t value)
+{
+    beginKey(key, kTypeInt32);
+    put<std::int32_t>(m_kv, value);
+}
+
+void GgufWriter::addStringArray(const std::string &key, const std::vector<std::string> &values)
+{
+    beginKey(key, kTypeArray);
+    put<std::uint32_t>(m_kv, kTypeString);
+    put<std::uint64_t>(m_kv, values.size());
+    for (const std::string &value : values)
+        putString(m_kv, value);
+}
+
+void GgufWriter::addInt32Array(const std::string &key, const std::vector<std::int32_t> &values)
+{
+    beginKey(key, kTypeArray);
+    put<std::uint32_t>(m_kv, kTypeInt32);
+    put<std::uint64_t>(m_kv, values.size());
+    for (std::int32_t value : values)
+        put<std::int32_t>(m_kv, value);
+}
+
+void GgufWriter::addFloat32Array(const std::string &key, const std::vector<float> &values)
+{
+    beginKey(key, kTypeArray);
+    put<std::uint32_t>(m_kv, kTypeFloat32);
+    put<std::uint64_t>(m_kv, values.size());
+    for (float value : values)
+        put<float>(m_kv, value);
+}
+
+std::uint64_t GgufWriter::checkTensor(const std::string &name, const std::vector<std::int64_t> &shape, GgufType type)
 {
     if (name.empty() || name.size() > kMaxNameBytes)
         throw Error("GGUF tensor name '" + name + "' must have 1 to 63 bytes (hint: llama.cpp's GGML_MAX_NAME)");
@@ -97,10 +138,24 @@ void GgufWriter::addTensor(const std::string &name, const std::vector<std::int64
         throw Error("GGUF tensor '" + name + "': its innermost dimension " + std::to_string(shape.back())
                     + " is not a multiple of the block size " + std::to_string(ggufBlockSize(type))
                     + " (hint: store this tensor as f16)");
-    if (data.size() != ggufTypeBytes(type, elements))
+    return ggufTypeBytes(type, elements);
+}
+
+void GgufWriter::addTensor(const std::string &name, const std::vector<std::int64_t> &shape, GgufType type,
+                           std::string data)
+{
+    const std::uint64_t bytes = checkTensor(name, shape, type);
+    if (data.size() != bytes)
         throw Error("GGUF tensor '" + name + "': " + std::to_string(data.size()) + " bytes given, "
-                    + std::to_string(ggufTypeBytes(type, elements)) + " expected");
-    m_tensors.push_back({name, shape, type, std::move(data)});
+                    + std::to_string(bytes) + " expected");
+    m_tensors.push_back({name, shape, type, bytes, std::move(data), {}});
+}
+
+void GgufWriter::addTensor(const std::string &name, const std::vector<std::int64_t> &shape, GgufType type,
+                           Producer produce)
+{
+    const std::uint64_t bytes = checkTensor(name, shape, type);
+    m_tensors.push_back({name, shape, type, bytes, {}, std::move(produce)});
 }
 
 std::string GgufWriter::header() const
@@ -118,7 +173,7 @@ std::string GgufWriter::header() const
             put<std::uint64_t>(out, static_cast<std::uint64_t>(*dim)); // ne[0] = innermost
         put<std::uint32_t>(out, static_cast<std::uint32_t>(t.type));
         put<std::uint64_t>(out, offset);
-        offset += padded(t.data.size());
+        offset += padded(t.bytes);
     }
     out.resize(padded(out.size()), '\0');
     return out;
@@ -128,7 +183,7 @@ std::uint64_t GgufWriter::fileBytes() const
 {
     std::uint64_t bytes = header().size();
     for (const Tensor &t : m_tensors)
-        bytes += padded(t.data.size());
+        bytes += padded(t.bytes);
     return bytes;
 }
 
@@ -138,8 +193,13 @@ void GgufWriter::write(const std::string &path) const
     file.write(header());
     const std::string zeros(kAlignment, '\0');
     for (const Tensor &t : m_tensors) {
-        file.write(t.data);
-        file.write(zeros.data(), padded(t.data.size()) - t.data.size());
+        const std::string produced = t.produce ? t.produce() : std::string();
+        const std::string &data = t.produce ? produced : t.data;
+        if (data.size() != t.bytes)
+            throw Error("GGUF tensor '" + t.name + "': " + std::to_string(data.size()) + " bytes produced, "
+                        + std::to_string(t.bytes) + " expected");
+        file.write(data);
+        file.write(zeros.data(), padded(t.bytes) - t.bytes);
     }
     file.commit();
 }

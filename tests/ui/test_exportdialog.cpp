@@ -1,7 +1,7 @@
 // The export dialog on a tiny trained project (offscreen): it offers the
-// checkpoint with the lowest eval loss, exports it as a PEFT adapter on its
-// worker thread, verifies it by loading it back and records the export in
-// the project; Cancel stops an export and leaves no file behind; File →
+// checkpoint with the lowest eval loss, exports it as a PEFT adapter (and as a
+// GGUF model with its Ollama Modelfile) on its worker thread, verifies it by
+// loading it back and records the export in the project; Cancel stops an export and leaves no file behind; File →
 // Export Adapter… and the Runs page open it from the main window.
 #include "tests/ui/trainedproject.h"
 
@@ -71,6 +71,25 @@ private Q_SLOTS:
         QCOMPARE(QDir(QString::fromStdString(exports->front().path)).canonicalPath(), QDir(out).canonicalPath());
         if (const QString folder = qEnvironmentVariable("LORAFIT_SCREENSHOTS"); !folder.isEmpty())
             QCOMPARE(ui::saveScreenshot(&dialog, QDir(folder).filePath(QStringLiteral("export.png"))), QString());
+    }
+
+    void exportsAGgufModelForOllama()
+    {
+        app::ProjectDocument document;
+        QCOMPARE(document.open(m_project.projectFile), QString());
+        ui::ExportDialog dialog(&document);
+        const QString out = QDir(m_dir.path()).filePath(QStringLiteral("export-gguf-model"));
+        dialog.setFormats({QStringLiteral("gguf-model")});
+        dialog.setDestination(out);
+        dialog.setVerifyExamples(4);
+        dialog.startExport();
+        QTRY_VERIFY_WITH_TIMEOUT(!dialog.isRunning(), 120000);
+        QVERIFY2(dialog.succeeded(), qPrintable(dialog.summaryText()));
+        QVERIFY2(dialog.summaryText().contains(QStringLiteral("loaded back by Lorafit, matches the checkpoint")),
+                 qPrintable(dialog.summaryText()));
+        QVERIFY2(dialog.summaryText().contains(QStringLiteral("Next: ollama create export-gguf-model -f ")),
+                 qPrintable(dialog.summaryText()));
+        QVERIFY(QFileInfo::exists(QDir(out).filePath(QStringLiteral("Modelfile"))));
     }
 
     void cancelLeavesNothing()

@@ -57,9 +57,12 @@ QString summaryOf(const ExportTaskResult &result)
         lines << QObject::tr("Verification on %1: checkpoint loss %2 (computed in Lorafit)")
                      .arg(result.examples).arg(result.checkpointLoss, 0, 'g', 8);
     for (const ExportCheck &check : result.checks)
-        lines << QObject::tr("  %1: loss %2 loaded back, %3 (tolerance %4 relative)")
+        lines << QObject::tr("  %1: loss %2 loaded back by Lorafit, %3 the %4's %5 (tolerance %6 relative)")
                      .arg(check.path).arg(check.loss, 0, 'g', 8)
-                     .arg(check.agrees ? QObject::tr("matches") : QObject::tr("MISMATCH")).arg(check.tolerance);
+                     .arg(check.agrees ? QObject::tr("matches") : QObject::tr("MISMATCH"), check.against)
+                     .arg(check.expected, 0, 'g', 8).arg(check.tolerance);
+    for (const std::string &step : result.summary.nextSteps)
+        lines << QObject::tr("Next: %1").arg(str(step));
     if (result.verified())
         lines << QObject::tr("Success: every export loads back and gives the checkpoint's loss.");
     return lines.join(QLatin1Char('\n'));
@@ -114,6 +117,11 @@ void ExportDialog::buildForm()
     form->addRow(tr("Destination:"), destinationRow);
     m_overwrite = new QCheckBox(tr("Replace an earlier export in this folder"), this);
     form->addRow(QString(), m_overwrite);
+    m_mergeAdapter = new QCheckBox(tr("Merge the adapter into whole-model exports (else: the base model alone, "
+                                      "to run with the adapter file)"), this);
+    m_mergeAdapter->setObjectName(QStringLiteral("exportMergeAdapter"));
+    m_mergeAdapter->setChecked(true);
+    form->addRow(QString(), m_mergeAdapter);
     m_verifyExamples = new QSpinBox(this);
     m_verifyExamples->setRange(1, 1000);
     m_verifyExamples->setValue(8);
@@ -266,6 +274,8 @@ engine::Result<engine::ExportRequest> ExportDialog::buildRequest() const
     }
     request.outDir = QDir::fromNativeSeparators(m_destination->text().trimmed()).toStdString();
     request.overwrite = m_overwrite->isChecked();
+    request.mergeAdapter = m_mergeAdapter->isChecked();
+    request.systemPrompt = source->systemPrompt;
     request.card = source->card;
     request.conversational = source->conversational;
     return request;
@@ -322,7 +332,8 @@ void ExportDialog::reject()
 void ExportDialog::setRunning(bool running)
 {
     m_export->setEnabled(!running && !m_checkpoints.empty());
-    for (QWidget *input : std::initializer_list<QWidget *>{m_checkpoint, m_formats, m_dtype, m_destination, m_overwrite, m_verifyExamples})
+    for (QWidget *input : std::initializer_list<QWidget *>{m_checkpoint, m_formats, m_dtype, m_destination, m_overwrite,
+                                                                      m_mergeAdapter, m_verifyExamples})
         input->setEnabled(!running);
     m_buttons->button(QDialogButtonBox::Cancel)->setText(running ? tr("Cancel export") : tr("Close"));
     if (running)

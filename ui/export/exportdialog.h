@@ -46,7 +46,7 @@ public:
     int checkpointCount() const { return int(m_checkpoints.size()); }
     const ProjectCheckpoint *selectedCheckpoint() const;
     void setDestination(const QString &folder);
-    // Checks exactly the formats with these ids ("peft", "merged", "gguf").
+    // Checks exactly the formats with these ids ("peft", "merged", "gguf", "gguf-model").
     void setFormats(const QStringList &ids);
     void setVerifyExamples(int examples);
     void setOverwrite(bool overwrite);
@@ -85,6 +85,7 @@ private:
     QLineEdit *m_destination = nullptr;
     QSpinBox *m_verifyExamples = nullptr;
     QCheckBox *m_overwrite = nullptr;
+    QCheckBox *m_mergeAdapter = nullptr; // whole-model exports (gguf-model): adapter merged, or the base alone
     QProgressBar *m_progress = nullptr;
     QLabel *m_stage = nullptr;
     QPlainTextEdit *m_summary = nullptr;

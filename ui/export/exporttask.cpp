@@ -51,8 +51,19 @@ void verify(const engine::ExportRequest &request, int examples, ExportTaskResult
         ExportCheck check;
         check.path = str(engine::exportedRoot(file.path));
         check.loss = loss->value().meanLoss;
+        check.expected = result.checkpointLoss;
+        check.against = QObject::tr("checkpoint");
+        if (!request.mergeAdapter && engine::isGgufModelFile(file.path)) { // the base alone
+            const auto baseLoss = engine::modelLoss(base, batches->batches);
+            if (!baseLoss) {
+                result.error = QObject::tr("Verification: the base model's loss: %1").arg(str(baseLoss.message()));
+                return;
+            }
+            check.expected = baseLoss->meanLoss;
+            check.against = QObject::tr("base model");
+        }
         check.tolerance = engine::exportLossTolerance(file.dtype);
-        check.agrees = engine::lossesAgree(check.loss, result.checkpointLoss, check.tolerance);
+        check.agrees = engine::lossesAgree(check.loss, check.expected, check.tolerance);
         result.checks.push_back(check);
     }
 }

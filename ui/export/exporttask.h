@@ -20,6 +20,8 @@ struct ExportCheck
 {
     QString path;          // the export checked (folder, or the .gguf file)
     double loss = 0.0;     // loaded back from the written files
+    double expected = 0.0; // the checkpoint's loss, or the base model's for a GGUF model of the base alone
+    QString against;       // what `expected` is: "checkpoint" or "base model"
     double tolerance = 1e-4; // relative (engine::exportLossTolerance of the written dtype)
     bool agrees = false;
 };

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <QDir>
+#include <QFile>
 
 #include <random>
 #include <stdexcept>
@@ -27,6 +28,27 @@ void writeBase(const QString &dir, const std::string &type, bool chatTemplate, c
             "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}";
     engine::writeFileAtomically((dir + "/tokenizer_config.json").toStdString(), tokenizerConfig.dump(2));
     engine::writeFileAtomically((dir + "/generation_config.json").toStdString(), R"({"do_sample": false})");
+}
+
+QString demoModel()
+{
+    return QStringLiteral(LF_SOURCE_DIR "/resources/demo/model");
+}
+
+QString writeByteLevelBase(const QString &dir, const std::string &type, const std::string &extraConfig,
+                           const QString &tokenizerFolder, std::int64_t vocab)
+{
+    nlohmann::json config = nlohmann::json::parse(tiny::configJson(type, extraConfig));
+    config["vocab_size"] = vocab;
+    config["bos_token_id"] = nullptr; // the tokenizer's roles count
+    config["eos_token_id"] = nullptr;
+    config[type == "gpt2" ? "n_positions" : "max_position_embeddings"] = 96;
+    const std::string text = config.dump(2);
+    tiny::writeModel(dir, text, tiny::randomWeights(text, 5));
+    const QString from = tokenizerFolder.isEmpty() ? demoModel() : tokenizerFolder;
+    for (const char *file : {"tokenizer.json", "tokenizer_config.json"})
+        QFile::copy(from + "/" + file, dir + "/" + file);
+    return dir;
 }
 
 void randomizeAdapters(const engine::LoraModel &lora, std::uint64_t seed)

@@ -19,6 +19,15 @@ namespace exporttest {
 void writeBase(const QString &dir, const std::string &type, bool chatTemplate = true,
                const std::string &extraConfig = "{}");
 
+// A tiny `type` model with the tokenizer files (tokenizer.json, tokenizer_config.json)
+// of `tokenizerFolder` and `vocab` embedding rows; what a GGUF model export needs.
+// Default: the demo model's byte-level BPE tokenizer (4096 tokens, ChatML template).
+QString writeByteLevelBase(const QString &dir, const std::string &type, const std::string &extraConfig = "{}",
+                           const QString &tokenizerFolder = {}, std::int64_t vocab = 4096);
+
+// The demo model folder (resources/demo/model).
+QString demoModel();
+
 // Injects `loraJson` (LoraConfig JSON) into the model in `baseDir`, randomises
 // the adapters (seeded) and writes checkpoint-<step> into `dir` the way the
 // trainer does. Returns the checkpoint folder.

@@ -59,6 +59,22 @@ private Q_SLOTS:
                       "--verify"}).exitCode, 0);
     }
 
+    void ggufModelForOllama()
+    {
+        QTemporaryDir dir;
+        const QString base = exporttest::writeByteLevelBase(dir.filePath("base"), "qwen2");
+        const QString checkpoint = exporttest::writeCheckpoint(dir.path(), base, R"({"rank": 4})");
+        const Run run = cli({checkpoint, "--format", "gguf-model,gguf", "--base-only", "--dtype", "q8_0", "--out",
+                             dir.filePath("out"), "--verify"});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err + run.out));
+        for (const char *expected : {"out/gguf-model/base-Q8_0.gguf", "out/gguf-model/Modelfile", "out/gguf/base-Q8_0-LoRA.gguf"})
+            QVERIFY2(run.out.contains(dir.filePath(expected)), qPrintable(run.out));
+        QCOMPARE(run.out.count(QStringLiteral(": ok")), qsizetype(2)); // the model (base alone) and the adapter
+        QVERIFY2(run.out.contains("Next: ollama create gguf-model -f " + dir.filePath("out/gguf-model/Modelfile")),
+                 qPrintable(run.out));
+        QVERIFY2(run.err.contains("q8_0"), qPrintable(run.err)); // the q8_0 warning
+    }
+
     void exportsTheBestCheckpointOfAProjectRun()
     {
         QTemporaryDir dir;

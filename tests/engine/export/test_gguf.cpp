@@ -3,7 +3,8 @@
 // and shapes; the values are A and s·r/alpha·B with the q/k rows permuted as
 // llama.cpp's converter does (checked with the index formula, not the
 // exporter's reshape); applied as llama.cpp applies it, the adapter gives the
-// checkpoint's loss; q8_0 follows ggml's reference quantiser.
+// checkpoint's loss; a PiSSA adapter becomes a plain LoRA of rank 2r on the
+// original base; q8_0 follows ggml's reference quantiser.
 #include "engine/core/atomicfile.h"
 #include "engine/export/adapterverifier.h"
 #include "engine/export/exportjob.h"
@@ -183,6 +184,25 @@ private Q_SLOTS:
         const auto viaGguf = engine::ggufAdapterLoss(base.toStdString(), file.toStdString(), batches);
         QVERIFY2(viaGguf.isOk(), viaGguf.message().c_str());
         QVERIFY2(engine::lossesAgree(viaGguf->meanLoss, expected->meanLoss, 1e-2), // q8_0: ~0.4% per value
+                 qPrintable(QString("%1 vs %2").arg(viaGguf->meanLoss).arg(expected->meanLoss)));
+    }
+
+    void pissaAsPlainLoraOfTwiceTheRank()
+    {
+        QTemporaryDir dir;
+        const QString base = dir.filePath("base");
+        exporttest::writeBase(base, "gpt2");
+        const QString checkpoint = exporttest::writeCheckpoint(dir.path(), base, R"({"rank": 4, "init": "pissa", "alpha": 8})");
+        const QString file = exportGguf(dir, checkpoint, engine::TensorDtype::F32);
+        const engine::GgufFile gguf = engine::readGgufFile(file.toStdString());
+        QCOMPARE(tensor(gguf, "blk.0.attn_qkv.weight.lora_a").shape, (std::vector<std::int64_t>{8, 32})); // [A; A0]
+        QCOMPARE(tensor(gguf, "blk.0.attn_qkv.weight.lora_b").shape, (std::vector<std::int64_t>{96, 8})); // [B, −B0]
+        // On the original base (as a llama.cpp user has it), the adapter gives the checkpoint's model.
+        const auto batches = exporttest::batches(53);
+        const auto expected = engine::adapterLoss(base.toStdString(), checkpoint.toStdString(), batches);
+        const auto viaGguf = engine::ggufAdapterLoss(base.toStdString(), file.toStdString(), batches);
+        QVERIFY2(viaGguf.isOk(), viaGguf.message().c_str());
+        QVERIFY2(engine::lossesAgree(viaGguf->meanLoss, expected->meanLoss, 1e-5),
                  qPrintable(QString("%1 vs %2").arg(viaGguf->meanLoss).arg(expected->meanLoss)));
     }
 
