@@ -232,12 +232,7 @@ ExportFormatInfo GgufModelExporter::info() const
 
 TensorDtype GgufModelExporter::defaultDtype(const ExportContext &context) const
 {
-    const std::string &stored = context.model.config().storedDtype;
-    if (stored == "bfloat16")
-        return TensorDtype::BF16;
-    if (stored == "float16")
-        return TensorDtype::F16;
-    return TensorDtype::F32;
+    return tensorDtypeOfStored(context.model.config().storedDtype);
 }
 
 std::vector<std::string> GgufModelExporter::preflight(const ExportContext &context) const

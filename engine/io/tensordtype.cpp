@@ -27,4 +27,13 @@ Result<TensorDtype> parseTensorDtype(const std::string &name)
     return Status::failure("unknown tensor type '" + name + "' (hint: use f32, f16, bf16 or q8_0)");
 }
 
+TensorDtype tensorDtypeOfStored(const std::string &torchDtype)
+{
+    if (torchDtype == "bfloat16")
+        return TensorDtype::BF16;
+    if (torchDtype == "float16")
+        return TensorDtype::F16;
+    return TensorDtype::F32;
+}
+
 } // namespace engine

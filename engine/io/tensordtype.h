@@ -23,4 +23,9 @@ const char *tensorDtypeName(TensorDtype dtype);
 // Parses a name (case-insensitive); the error lists the accepted names.
 Result<TensorDtype> parseTensorDtype(const std::string &name);
 
+// The type a model's weights were saved in (config.json torch_dtype:
+// "bfloat16", "float16"; anything else is f32): what full-model exports
+// write unless the user picks another.
+TensorDtype tensorDtypeOfStored(const std::string &torchDtype);
+
 } // namespace engine
