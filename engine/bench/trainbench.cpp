@@ -166,7 +166,7 @@ BenchResult runBench(const BenchOptions &options)
     if (ranks && options.batchSize < ranks->size())
         throw Error("bench: batch " + std::to_string(options.batchSize) + " is smaller than the "
             + std::to_string(ranks->size()) + " processes (hint: give each process a row at least)");
-    const TrainStepParts parts{ model, optimizer, parameters, adapterMetrics, &probe, ranks.get() };
+    const TrainStepParts parts{ model, optimizer, parameters, adapterMetrics, &probe, ranks.get(), nullptr, nullptr };
 
     BenchResult result;
     result.shape = options.shape;
@@ -222,7 +222,7 @@ BenchResult runBench(const BenchOptions &options)
                                       .slice(0, firstRow, lastRow); // (B / ranks, T)
         TrainStepSettings settings;
         settings.firstTokens = { firstRow * T };
-        settings.trainedTokens = static_cast<double>(B * (T - 1));
+        settings.lossDivisor = static_cast<double>(B * (T - 1));
         settings.maxGradNorm = optimizerConfig.maxGradNorm;
         settings.scheduleFactor = scheduleFactor(optimizerConfig, step, total);
         settings.perMatrixMetrics = options.metrics && leader;

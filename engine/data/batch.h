@@ -22,6 +22,7 @@ struct Batch
     std::vector<std::int32_t> attentionMask; // (B, T); 1 on tokens, 0 on padding
     std::vector<std::int32_t> positionIds; // (B, T); restart at 0 at every packed document, 0 on padding
     std::vector<std::int32_t> classLabels; // (B); classification datasets only, else empty
+    int preferencePairs = 0; // preference data: rows 2p and 2p + 1 are pair p's chosen and rejected answer; else 0
     std::int64_t trainedTokens = 0; // labels != -100 at positions >= 1 (the tokens the shifted loss counts)
     std::int64_t documents = 0; // examples in this batch
 };

@@ -23,10 +23,16 @@ struct LoadCancelled
 {
 };
 
-// Row starts (into `order`) of the sequences the packer makes; one extra end entry.
+// Row starts (into `order`) of the sequences the packer makes; one extra end
+// entry. Preference pairs are units of their own (order holds pair indices).
 std::vector<std::uint32_t> planRows(
-    const ExampleStore &store, const std::vector<std::uint32_t> &order, const DatasetConfig &config)
+    const ExampleStore &store, const std::vector<std::uint32_t> &order, const DatasetConfig &config, bool pairs)
 {
+    if (pairs) {
+        std::vector<std::uint32_t> starts(order.size() + 1);
+        std::iota(starts.begin(), starts.end(), 0u);
+        return starts;
+    }
     SequencePacker packer(static_cast<std::size_t>(config.maxLength), config.packing);
     std::vector<std::uint32_t> starts;
     for (std::size_t i = 0; i < order.size(); ++i)
@@ -78,6 +84,9 @@ struct DataLoader::Impl
     std::vector<std::uint32_t> rowStarts; // sequences of this epoch, as starts into order
     std::vector<std::uint32_t> validationOrder;
     std::vector<std::uint32_t> validationRows;
+    bool pairs = false; // preference data: examples 2p, 2p + 1 are pair p; order and rows count pairs
+
+    std::size_t units(const ExampleStore &store) const { return pairs ? store.size() / 2 : store.size(); }
 
     void read(const std::string &path, const Tokenizer &tokenizer, const TemplateDetection *modelTemplate,
         const DataProgress &progress, ExampleStore &store, std::map<std::string, std::int32_t> &labels);
@@ -124,7 +133,7 @@ void DataLoader::Impl::read(const std::string &path, const Tokenizer &tokenizer,
 
 void DataLoader::Impl::split()
 {
-    const std::size_t n = train.size();
+    const std::size_t n = units(train);
     std::size_t k = static_cast<std::size_t>(static_cast<double>(n) * config.validationFraction + 0.5);
     if (config.validationFraction > 0 && k == 0)
         k = 1;
@@ -138,8 +147,16 @@ void DataLoader::Impl::split()
     std::vector<std::uint32_t> kept(perm.begin() + static_cast<std::ptrdiff_t>(k), perm.end());
     std::sort(held.begin(), held.end());
     std::sort(kept.begin(), kept.end());
-    validation = train.subset(held);
-    train = train.subset(kept);
+    auto examples = [this](const std::vector<std::uint32_t> &chosen) {
+        if (!pairs)
+            return chosen;
+        std::vector<std::uint32_t> both;
+        for (const std::uint32_t pair : chosen)
+            both.insert(both.end(), { 2 * pair, 2 * pair + 1 });
+        return both;
+    };
+    validation = train.subset(examples(held));
+    train = train.subset(examples(kept));
 }
 
 void DataLoader::Impl::load(
@@ -147,6 +164,7 @@ void DataLoader::Impl::load(
 {
     std::map<std::string, std::int32_t> labels;
     read(config.trainPath, tokenizer, modelTemplate, progress, train, labels);
+    pairs = stats.shape == Shape::Preference;
     if (!config.validationPath.empty())
         read(config.validationPath, tokenizer, modelTemplate, progress, validation, labels);
     else
@@ -162,16 +180,16 @@ void DataLoader::Impl::load(
     }
     const SpecialTokens &special = tokenizer.specialTokens();
     padId = special.pad ? *special.pad : special.eos ? *special.eos : 0;
-    stats.trainExamples = static_cast<std::int64_t>(train.size());
-    stats.validationExamples = static_cast<std::int64_t>(validation.size());
+    stats.trainExamples = static_cast<std::int64_t>(units(train));
+    stats.validationExamples = static_cast<std::int64_t>(units(validation));
     stats.trainTokens = train.tokens();
     stats.trainedTokens = train.trainedTokens();
     std::uint64_t settings = mixSeed(config.seed, static_cast<std::uint64_t>(config.maxLength));
     settings = mixSeed(settings, (config.packing ? 1u : 0u) | (config.shuffle ? 2u : 0u));
     fingerprint = mixSeed(train.hash(), settings);
-    validationOrder.resize(validation.size());
+    validationOrder.resize(units(validation));
     std::iota(validationOrder.begin(), validationOrder.end(), 0u);
-    validationRows = planRows(validation, validationOrder, config);
+    validationRows = planRows(validation, validationOrder, config, pairs);
     planEpoch();
     stats.sequencesPerEpoch = static_cast<std::int64_t>(rowStarts.size()) - 1;
 }
@@ -179,24 +197,31 @@ void DataLoader::Impl::load(
 void DataLoader::Impl::planEpoch()
 {
     if (config.shuffle) {
-        order = shuffledIndices(train.size(), mixSeed(config.seed, static_cast<std::uint64_t>(epoch) + 1));
+        order = shuffledIndices(units(train), mixSeed(config.seed, static_cast<std::uint64_t>(epoch) + 1));
     } else {
-        order.resize(train.size());
+        order.resize(units(train));
         std::iota(order.begin(), order.end(), 0u);
     }
-    rowStarts = planRows(train, order, config);
+    rowStarts = planRows(train, order, config, pairs);
 }
 
 Batch DataLoader::Impl::batchOf(const ExampleStore &store, const std::vector<std::uint32_t> &rowOrder,
     const std::vector<std::uint32_t> &starts, std::int64_t first, std::int64_t count) const
 {
-    std::vector<std::vector<std::uint32_t>> sequences(static_cast<std::size_t>(count));
+    std::vector<std::vector<std::uint32_t>> sequences;
     for (std::int64_t r = 0; r < count; ++r) {
         const auto row = static_cast<std::size_t>(first + r);
-        sequences[static_cast<std::size_t>(r)].assign(
-            rowOrder.begin() + starts[row], rowOrder.begin() + starts[row + 1]);
+        if (pairs) { // the pair's chosen and rejected example, as two rows
+            const std::uint32_t pair = rowOrder[starts[row]];
+            sequences.push_back({ 2 * pair });
+            sequences.push_back({ 2 * pair + 1 });
+            continue;
+        }
+        sequences.emplace_back(rowOrder.begin() + starts[row], rowOrder.begin() + starts[row + 1]);
     }
-    return store.assemble(sequences, padId);
+    Batch batch = store.assemble(sequences, padId);
+    batch.preferencePairs = pairs ? static_cast<int>(count) : 0;
+    return batch;
 }
 
 DataLoader::DataLoader(std::unique_ptr<Impl> impl)

@@ -2,7 +2,9 @@
 // once into a compact store (4 bytes per token), splits off validation data
 // (a fraction, deterministic for the seed, or a separate file), and hands out
 // training batches in a seeded order per epoch, packed or not, from a
-// resumable cursor. Not thread-safe: one trainer thread owns it. Qt-free and
+// resumable cursor. Preference data is handled in pairs: a pair is one unit
+// of the order, the split and the batch size, and becomes two rows (chosen,
+// rejected); it is never packed. Not thread-safe: one trainer thread owns it. Qt-free and
 // Torch-free (batches are plain vectors).
 #pragma once
 
@@ -28,14 +30,14 @@ struct DataStats
     std::string shapeReason; // why this shape was chosen
     ChatTemplate chatTemplate; // the template conversations were rendered with
     std::vector<std::string> warnings; // template fallbacks and the like
-    std::int64_t trainExamples = 0;
+    std::int64_t trainExamples = 0; // records (preference: pairs)
     std::int64_t validationExamples = 0;
     std::int64_t skippedRecords = 0; // bad records skipped (skipBadRecords)
     std::vector<std::string> skippedMessages; // the first few of their messages
     std::int64_t truncatedRecords = 0; // examples longer than maxLength (train + validation)
     std::uint64_t trainTokens = 0; // per epoch, after truncation
     std::uint64_t trainedTokens = 0; // of those, tokens that carry loss
-    std::int64_t sequencesPerEpoch = 0; // training sequences (rows) per epoch
+    std::int64_t sequencesPerEpoch = 0; // training sequences (rows; preference: pairs) per epoch
     std::vector<std::string> classNames; // classification: label names in id order
 };
 
@@ -52,7 +54,7 @@ public:
     DataLoader(const DataLoader &) = delete;
     DataLoader &operator=(const DataLoader &) = delete;
 
-    // The next batch of up to batchSize sequences at the cursor, which then
+    // The next batch of up to batchSize sequences (preference: pairs) at the cursor, which then
     // advances; the last batch of an epoch may be smaller, the next call
     // starts the next epoch (reshuffled with seed and epoch).
     Batch nextBatch(int batchSize);

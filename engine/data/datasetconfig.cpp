@@ -14,9 +14,10 @@ using Json = nlohmann::json;
 
 template<typename E, std::size_t N> using NameTable = std::array<std::pair<E, const char *>, N>;
 
-constexpr NameTable<Shape, 7> kShapes { { { Shape::Auto, "auto" }, { Shape::Text, "text" },
+constexpr NameTable<Shape, 8> kShapes { { { Shape::Auto, "auto" }, { Shape::Text, "text" },
     { Shape::PromptCompletion, "prompt_completion" }, { Shape::Alpaca, "alpaca" }, { Shape::Messages, "messages" },
-    { Shape::ShareGpt, "sharegpt" }, { Shape::Classification, "classification" } } };
+    { Shape::ShareGpt, "sharegpt" }, { Shape::Classification, "classification" },
+    { Shape::Preference, "preference" } } };
 constexpr NameTable<TemplateKind, 8> kTemplates { { { TemplateKind::Auto, "auto" }, { TemplateKind::ChatML, "chatml" },
     { TemplateKind::Llama3, "llama3" }, { TemplateKind::Llama2, "llama2" }, { TemplateKind::Mistral, "mistral" },
     { TemplateKind::Zephyr, "zephyr" }, { TemplateKind::Alpaca, "alpaca" }, { TemplateKind::Raw, "raw" } } };
@@ -116,7 +117,7 @@ DatasetConfig parseConfig(std::string_view text)
 }
 
 const char *const kCanonicalFields[] = { "text", "text_pair", "label", "prompt", "completion", "instruction", "input",
-    "output", "messages", "conversations", "role", "content", "system" };
+    "output", "messages", "conversations", "role", "content", "system", "chosen", "rejected" };
 
 } // namespace
 

@@ -25,6 +25,7 @@ enum class Shape {
     Messages, // {"messages": [{"role", "content"}]} (OpenAI / TRL)
     ShareGpt, // {"conversations": [{"from", "value"}]} (or role/content inside)
     Classification, // {"text", "label"} (+ optional second text); GLUE SST-2 / MNLI TSV
+    Preference, // {"prompt" | "messages", "chosen", "rejected"}: answer pairs for DPO / ORPO (training.objective)
 };
 
 // How conversations become text (formats.md §6.2).
@@ -61,7 +62,8 @@ struct DatasetConfig
     double validationFraction = 0.0; // share of training records held out when validationPath is empty, [0, 0.5]
     Shape shape = Shape::Auto; // record shape; Auto detects it
     // Canonical field -> the name used in the file. Canonical names: text, text_pair, label, prompt,
-    // completion, instruction, input, output, messages, conversations, role, content, system.
+    // completion, instruction, input, output, messages, conversations, role, content, system,
+    // chosen, rejected.
     std::map<std::string, std::string> fieldMap;
     // Extra role names -> system | user | assistant (human, gpt, bot, model are built in).
     std::map<std::string, std::string> roleMap;
@@ -90,8 +92,8 @@ std::string toJson(const DatasetConfig &config);
 // an unknown enum name fails naming the key; a newer version is refused.
 Result<DatasetConfig> datasetConfigFromJson(std::string_view json);
 
-const char *shapeName(
-    Shape shape); // "auto", "text", "prompt_completion", "alpaca", "messages", "sharegpt", "classification"
+const char *shapeName(Shape shape); // "auto", "text", "prompt_completion", "alpaca", "messages", "sharegpt",
+                                    // "classification", "preference"
 const char *templateName(
     TemplateKind kind); // "auto", "chatml", "llama3", "llama2", "mistral", "zephyr", "alpaca", "raw"
 const char *lossOnName(LossOn lossOn); // "auto", "completion", "all"

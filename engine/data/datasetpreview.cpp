@@ -28,6 +28,7 @@ ExamplePreview previewOf(const RenderedExample &rendered, const TokenizedExample
     p.source = rendered.source;
     p.line = rendered.line;
     p.label = rendered.label;
+    p.pairRole = rendered.pairRole;
     p.length = length;
     p.truncated = length > maxLength;
     std::size_t at = 0;
@@ -57,23 +58,27 @@ DatasetPreview preview(const DatasetConfig &config, const Tokenizer *tokenizer, 
     const auto maxLength = static_cast<std::size_t>(config.maxLength);
     out.histogram.bucketWidth = std::max<std::size_t>(1, (maxLength + kBuckets - 1) / kBuckets);
     out.histogram.counts.assign(kBuckets + 1, 0);
-    SequencePacker packer(maxLength, config.packing);
+    const bool pairs = out.shape == Shape::Preference; // never packed: each pair is one unit of two rows
+    SequencePacker packer(maxLength, config.packing && !pairs);
+    const int shownExamples = pairs ? 2 * exampleCount : exampleCount;
     std::uint64_t lengthSum = 0;
     auto count = [&](const RenderedExample &rendered, const TokenizedExample *tokenized, std::size_t length,
                      std::size_t trained) {
-        if (static_cast<int>(out.examples.size()) < exampleCount)
+        if (static_cast<int>(out.examples.size()) < shownExamples)
             out.examples.push_back(previewOf(rendered, tokenized, tokenizer, length, maxLength));
         const std::size_t kept = std::min(length, maxLength);
         out.shortest = out.records == 0 ? length : std::min(out.shortest, length);
         out.longest = std::max(out.longest, length);
-        ++out.records;
+        const bool secondOfPair = rendered.pairRole == PairRole::Rejected;
+        out.records += secondOfPair ? 0 : 1;
         lengthSum += length;
         out.overMaxLength += length > maxLength;
         out.histogram.counts[std::min(kBuckets, length / out.histogram.bucketWidth)] += 1;
         out.tokensPerEpoch += kept;
         out.trainedTokensPerEpoch += trained;
-        packer.place(kept);
-        if (progress && (out.records & 1023) == 0 && !progress(source.bytesRead(), source.totalBytes()))
+        if (!secondOfPair)
+            packer.place(kept);
+        if (progress && !secondOfPair && (out.records & 1023) == 0 && !progress(source.bytesRead(), source.totalBytes()))
             throw PreviewCancelled();
     };
     if (tokenizer) {
@@ -95,7 +100,8 @@ DatasetPreview preview(const DatasetConfig &config, const Tokenizer *tokenizer, 
             count(rendered, nullptr, length, trained);
         }
     }
-    out.meanLength = out.records > 0 ? static_cast<double>(lengthSum) / static_cast<double>(out.records) : 0.0;
+    const std::int64_t examples = pairs ? 2 * out.records : out.records;
+    out.meanLength = examples > 0 ? static_cast<double>(lengthSum) / static_cast<double>(examples) : 0.0;
     out.sequencesPerEpoch = packer.sequences();
     out.skippedRecords = source.skipped();
     out.skippedMessages = source.skippedMessages();

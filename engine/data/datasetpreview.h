@@ -10,6 +10,7 @@
 #include "engine/data/chattemplatedetector.h"
 #include "engine/data/dataloader.h"
 #include "engine/data/datasetconfig.h"
+#include "engine/data/samplerenderer.h"
 #include "engine/tokenizer/tokenizer.h"
 
 #include <string>
@@ -33,6 +34,7 @@ struct ExamplePreview
     std::size_t length = 0; // tokens (bytes) before truncation
     bool truncated = false; // length > maxLength: the tail is dropped in training
     std::string label; // classification label
+    PairRole pairRole = PairRole::None; // preference data: the chosen or the rejected answer of its record
 };
 
 struct LengthHistogram
@@ -48,10 +50,10 @@ struct DatasetPreview
     std::string shapeReason;
     ChatTemplate chatTemplate; // used for conversations
     std::vector<std::string> warnings;
-    std::int64_t records = 0; // good records
+    std::int64_t records = 0; // good records (a preference record is one, with two examples)
     std::int64_t skippedRecords = 0;
     std::vector<std::string> skippedMessages; // the first few
-    std::vector<ExamplePreview> examples; // the first N
+    std::vector<ExamplePreview> examples; // the first N (preference data: of the first N records, both answers)
     LengthHistogram histogram;
     std::size_t shortest = 0;
     std::size_t longest = 0;
@@ -59,7 +61,7 @@ struct DatasetPreview
     std::int64_t overMaxLength = 0; // records longer than maxLength
     std::uint64_t tokensPerEpoch = 0; // after truncation
     std::uint64_t trainedTokensPerEpoch = 0; // of those, tokens that carry loss
-    std::int64_t sequencesPerEpoch = 0; // sequences of maxLength (packing in file order) or examples
+    std::int64_t sequencesPerEpoch = 0; // sequences of maxLength (packing in file order) or examples; pairs for preference data
 };
 
 // Reads all of config.trainPath once. tokenizer and modelTemplate may be

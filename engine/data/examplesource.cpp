@@ -10,7 +10,8 @@ namespace {
 
 bool isChatShape(Shape shape)
 {
-    return shape == Shape::Messages || shape == Shape::ShareGpt || shape == Shape::PromptCompletion;
+    return shape == Shape::Messages || shape == Shape::ShareGpt || shape == Shape::PromptCompletion
+        || shape == Shape::Preference;
 }
 
 bool templateUsesEos(TemplateKind kind)
@@ -109,13 +110,23 @@ bool ExampleSource::readRecord()
 
 bool ExampleSource::next(RenderedExample &out)
 {
+    if (m_rejectedPending) {
+        m_rejectedPending = false;
+        out = std::move(m_rejected);
+        return true;
+    }
     for (;;) {
         if (!m_pending && !readRecord())
             return false;
         m_pending = false;
         try {
             m_parser->parse(m_record, m_sample);
-            renderSample(m_sample, m_options, out);
+            if (m_sample.shape == Shape::Preference) {
+                renderPreference(m_sample, m_options, out, m_rejected);
+                m_rejectedPending = true;
+            } else {
+                renderSample(m_sample, m_options, out);
+            }
             ++m_records;
             return true;
         } catch (const RecordError &e) {

@@ -29,14 +29,15 @@ public:
     // Opens `path` and reads up to the first good record to decide the shape.
     // modelTemplate: the model's detected template (nullptr: none known);
     // tokenizer: supplies bos/eos strings (nullptr: template defaults).
-    // Throws engine::Error (missing file, unknown shape, preference data, or
-    // a bad first record when not skipping).
+    // Throws engine::Error (missing file, unknown shape, or a bad first
+    // record when not skipping).
     ExampleSource(const std::string &path, const DatasetConfig &config, const TemplateDetection *modelTemplate,
         const Tokenizer *tokenizer);
     ~ExampleSource();
 
-    // The next rendered example; false at the end. Throws RecordError for a
-    // bad record unless skipping is on, engine::Error for fatal problems.
+    // The next rendered example; false at the end. Preference records give
+    // two in a row (chosen, then rejected). Throws RecordError for a bad
+    // record unless skipping is on, engine::Error for fatal problems.
     bool next(RenderedExample &out);
 
     Shape shape() const;
@@ -62,6 +63,8 @@ private:
     Record m_record;
     Sample m_sample;
     bool m_pending = false; // m_record holds the first record, not yet returned
+    RenderedExample m_rejected; // a preference record's second example, returned by the next call
+    bool m_rejectedPending = false;
     std::int64_t m_records = 0;
     std::int64_t m_skipped = 0;
     std::vector<std::string> m_skipMessages;

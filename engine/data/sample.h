@@ -32,7 +32,10 @@ struct Sample
     std::string instruction; // Alpaca
     std::string input; // Alpaca, may be empty
     std::string output; // Alpaca
-    std::vector<Message> messages; // Messages, ShareGpt, conversational PromptCompletion
+    std::vector<Message> messages; // Messages, ShareGpt, conversational PromptCompletion; Preference: the conversation so far
+    // Preference: the two answers to `prompt` (or to `messages`), each one or more assistant messages.
+    std::vector<Message> chosen;
+    std::vector<Message> rejected;
 };
 
 } // namespace engine::data

@@ -57,6 +57,7 @@ void renderSample(const Sample &sample, const RenderOptions &options, RenderedEx
     out.source = sample.source;
     out.line = sample.line;
     out.label = sample.label;
+    out.pairRole = PairRole::None;
     out.special = SpecialPolicy::Template;
     if (sample.shape == Shape::Messages || sample.shape == Shape::ShareGpt) {
         out.segments = renderConversation(sample, sample.messages, options);
@@ -78,6 +79,51 @@ void renderSample(const Sample &sample, const RenderOptions &options, RenderedEx
         if (!s.text.empty())
             kept.push_back(std::move(s));
     out.segments.swap(kept);
+}
+
+namespace {
+
+// The prompt of a preference record with one of its answers, as a sample of the usual shapes.
+Sample answeredSample(const Sample &sample, const std::vector<Message> &answer)
+{
+    Sample out;
+    out.source = sample.source;
+    out.line = sample.line;
+    if (sample.messages.empty() && answer.size() == 1) {
+        out.shape = Shape::PromptCompletion;
+        out.prompt = sample.prompt;
+        out.completion = answer.front().content;
+        return out;
+    }
+    out.shape = Shape::Messages;
+    out.messages = sample.messages;
+    if (out.messages.empty())
+        out.messages.push_back({ "user", sample.prompt, false });
+    out.messages.insert(out.messages.end(), answer.begin(), answer.end());
+    return out;
+}
+
+} // namespace
+
+const char *pairRoleName(PairRole role)
+{
+    switch (role) {
+    case PairRole::Chosen: return "chosen";
+    case PairRole::Rejected: return "rejected";
+    case PairRole::None: break;
+    }
+    return "";
+}
+
+void renderPreference(
+    const Sample &sample, const RenderOptions &options, RenderedExample &chosen, RenderedExample &rejected)
+{
+    RenderOptions answersOnly = options;
+    answersOnly.lossOn = LossOn::Completion; // the preference losses compare the answers' log-probabilities
+    renderSample(answeredSample(sample, sample.chosen), answersOnly, chosen);
+    renderSample(answeredSample(sample, sample.rejected), answersOnly, rejected);
+    chosen.pairRole = PairRole::Chosen;
+    rejected.pairRole = PairRole::Rejected;
 }
 
 } // namespace engine::data

@@ -31,6 +31,10 @@ struct RenderOptions
     bool alpacaAsChat = false; // render Alpaca records as a user/assistant exchange with chatTemplate
 };
 
+// Preference data: each record renders as two examples in a row, chosen then rejected.
+enum class PairRole { None, Chosen, Rejected };
+const char *pairRoleName(PairRole role); // "", "chosen", "rejected"
+
 struct RenderedExample
 {
     std::vector<Segment> segments;
@@ -38,10 +42,18 @@ struct RenderedExample
     std::string label; // classification label as written; empty otherwise
     std::string source; // record location, for messages
     std::int64_t line = 0;
+    PairRole pairRole = PairRole::None; // which answer of a preference record this is
 };
 
 // Renders `sample`; throws RecordError naming the record when the template
 // refuses the conversation.
 void renderSample(const Sample &sample, const RenderOptions &options, RenderedExample &out);
+
+// A preference record's two examples: the prompt (masked) followed by the
+// chosen, respectively the rejected answer (trained). A string prompt with
+// string answers renders as prompt + answer + eos (no template); a
+// conversation renders through the chat template. Throws like renderSample.
+void renderPreference(const Sample &sample, const RenderOptions &options, RenderedExample &chosen,
+    RenderedExample &rejected);
 
 } // namespace engine::data

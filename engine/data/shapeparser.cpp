@@ -52,11 +52,6 @@ void ShapeParser::detect(const Record &first)
 {
     auto has = [&](const char *canonical) { return first.field(m_config.fieldName(canonical)) != nullptr; };
     auto hasRaw = [&](const char *name) { return first.field(name) != nullptr; };
-    if (hasRaw("chosen") && hasRaw("rejected"))
-        throw Error(first.where()
-            + ": this is preference data (fields 'chosen' and 'rejected'), used for DPO-style "
-              "training, which Lorafit does not do (hint: for supervised fine-tuning keep the prompt and the "
-              "chosen answer as 'prompt' and 'completion')");
     // GLUE columns as distributed (TSV) and as exported by HF datasets.
     if (hasRaw("sentence1") && hasRaw("sentence2") && hasRaw("gold_label"))
         m_fields = { { "text", "sentence1" }, { "text_pair", "sentence2" }, { "label", "gold_label" } };
@@ -71,6 +66,9 @@ void ShapeParser::detect(const Record &first)
     if (m_config.shape != Shape::Auto) {
         m_shape = m_config.shape;
         m_reason = "chosen in the dataset settings";
+    } else if (present("chosen") && present("rejected")) {
+        m_shape = Shape::Preference;
+        m_reason = "fields '" + fieldName("chosen") + "' and '" + fieldName("rejected") + "' (preference pairs)";
     } else if (isArray(first.field(fieldName("messages")))) {
         m_shape = Shape::Messages;
         m_reason = "field '" + fieldName("messages") + "' holds a list of messages";
@@ -94,7 +92,8 @@ void ShapeParser::detect(const Record &first)
     } else {
         throw Error(first.where() + ": cannot tell the dataset shape from the fields " + fieldList(first)
             + " (hint: Lorafit reads text, prompt/completion, instruction/input/output, messages, "
-              "conversations and text/label records; map your field names in the dataset settings)");
+              "conversations, text/label and prompt/chosen/rejected records; map your field names in the dataset "
+              "settings)");
     }
 }
 
@@ -231,9 +230,58 @@ void ShapeParser::parse(const Record &record, Sample &out) const
         parseConversation(record, *list, out.messages);
         break;
     }
+    case Shape::Preference:
+        parsePreference(record, out);
+        break;
     case Shape::Auto:
         break;
     }
+}
+
+// One answer: a string, or a list of (assistant) messages as TRL's conversational format has it.
+void ShapeParser::parseAnswer(const Record &record, const std::string &canonical, std::vector<Message> &out) const
+{
+    const std::string name = fieldName(canonical);
+    const Field *answer = record.field(name);
+    if (answer && answer->kind == Field::Kind::Array) {
+        parseConversation(record, *answer, out);
+        for (const Message &message : out)
+            if (message.role != "assistant")
+                throw RecordError(record.where() + ": field '" + name + "' holds a " + message.role
+                    + " message (hint: '" + name + "' is the answer: a string or assistant messages)");
+        return;
+    }
+    const std::string text = *stringField(record, name, false);
+    requireText(record, name, text);
+    out.push_back({ "assistant", text, true });
+}
+
+// {"prompt": str | [messages], "chosen", "rejected"} or {"messages": [...], "chosen", "rejected"}.
+void ShapeParser::parsePreference(const Record &record, Sample &out) const
+{
+    const Field *prompt = record.field(fieldName("prompt"));
+    const Field *messages = record.field(fieldName("messages"));
+    if (prompt && prompt->kind == Field::Kind::Array) {
+        parseConversation(record, *prompt, out.messages);
+    } else if (!prompt && messages) {
+        parseConversation(record, *messages, out.messages);
+    } else {
+        out.prompt = *stringField(record, fieldName("prompt"), false);
+        requireText(record, fieldName("prompt"), out.prompt);
+    }
+    for (Message &message : out.messages)
+        message.trained = false; // only the answers count
+    parseAnswer(record, "chosen", out.chosen);
+    parseAnswer(record, "rejected", out.rejected);
+    auto text = [](const std::vector<Message> &answer) {
+        std::string all;
+        for (const Message &message : answer)
+            all += message.content + '\n';
+        return all;
+    };
+    if (text(out.chosen) == text(out.rejected))
+        throw RecordError(record.where() + ": fields '" + fieldName("chosen") + "' and '" + fieldName("rejected")
+            + "' are the same answer, which teaches no preference (hint: remove the record or fix one answer)");
 }
 
 } // namespace engine::data

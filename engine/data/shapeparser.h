@@ -2,8 +2,8 @@
 // fields (with GLUE SST-2 / MNLI column aliases), the user's override and
 // field map, and conversion of each record into a Sample with clear errors
 // for missing or mistyped fields and unknown roles. Preference data
-// (prompt/chosen/rejected) is recognised and refused. Does not render text
-// (see samplerenderer.h). Qt-free and Torch-free.
+// (prompt/chosen/rejected) becomes one Sample holding both answers. Does not
+// render text (see samplerenderer.h). Qt-free and Torch-free.
 #pragma once
 
 #include "engine/data/datasetconfig.h"
@@ -20,7 +20,7 @@ class ShapeParser
 public:
     // Decides the shape from `first` (unless config.shape is set) and the
     // field names to use. Throws engine::Error naming the record when the
-    // shape cannot be told, or the data is preference data.
+    // shape cannot be told.
     ShapeParser(const Record &first, const DatasetConfig &config);
 
     Shape shape() const { return m_shape; }
@@ -38,6 +38,8 @@ private:
     void parseConversation(const Record &record, const Field &list, std::vector<Message> &out) const;
     void parseMessage(const Record &record, const Field &item, std::size_t index, std::vector<Message> &out) const;
     std::string mapRole(const Record &record, std::size_t index, const std::string &role) const;
+    void parsePreference(const Record &record, Sample &out) const;
+    void parseAnswer(const Record &record, const std::string &canonical, std::vector<Message> &out) const;
 
     DatasetConfig m_config;
     Shape m_shape = Shape::Text;

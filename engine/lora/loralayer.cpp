@@ -77,7 +77,7 @@ torch::Tensor LoraLayerImpl::apply(const torch::Tensor &x, const torch::Tensor &
 {
     if (m_capture)
         *m_capture = x.detach().reshape({ -1, x.size(-1) }); // (N, I)
-    if (m_merged)
+    if (m_merged || !m_enabled)
         return baseOut;
     const bool dropping = is_training() && m_dropout > 0.0;
     if (!magnitude.defined() && loraBranchSupports(x))

@@ -38,6 +38,8 @@ public:
     // While set, every apply() stores its input x as (N, I), detached, in *slot
     // (the δ-term probe reads the adapter inputs this way). nullptr stops it.
     void setInputCapture(torch::Tensor *slot) { m_capture = slot; }
+    // While off, apply() returns the base output alone (the reference model of DPO).
+    void setEnabled(bool enabled) { m_enabled = enabled; }
 
     torch::Tensor A;         // (R, I) lora_A.weight
     torch::Tensor B;         // (O, R) lora_B.weight
@@ -51,6 +53,7 @@ private:
     double m_scaling;
     double m_dropout;
     bool m_merged = false;
+    bool m_enabled = true;
     torch::Tensor m_mergedNorm; // DoRA: the norm used at merge time, for unmerge
     torch::Tensor *m_capture = nullptr;
 };

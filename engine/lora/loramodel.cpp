@@ -146,6 +146,17 @@ void LoraModel::setTraining(bool training)
         m.lora->train(training);
 }
 
+bool LoraModel::isTraining() const
+{
+    return !m_matrices.empty() && m_matrices.front().lora->is_training();
+}
+
+void LoraModel::setEnabled(bool enabled)
+{
+    for (auto &m : m_matrices)
+        m.lora->setEnabled(enabled);
+}
+
 void LoraModel::merge()
 {
     for (auto &m : m_matrices)

@@ -42,6 +42,9 @@ public:
     std::int64_t parameterCount() const;
 
     void setTraining(bool training); // dropout on/off
+    bool isTraining() const;
+    // Off: every adapted projection computes its base output alone (the adapter is kept).
+    void setEnabled(bool enabled);
     void merge();
     void unmerge();
     // Detaches every adapter from the base model (the base is unchanged unless merged).

@@ -77,7 +77,7 @@ double causalLmLossBackward(const CausalLm &model, const torch::Tensor &ids, con
                             double scale, std::int64_t chunkElements)
 {
     const torch::Tensor hidden = model.hiddenStates(ids); // (B, T, H)
-    const std::int64_t batch = hidden.size(0), tokens = hidden.size(1), width = hidden.size(2);
+    const std::int64_t tokens = hidden.size(1), width = hidden.size(2);
     if (tokens < 2)
         return 0.0;
     // A leaf the chunks' gradients gather in: predicting positions (B·(T−1), H).
@@ -86,9 +86,7 @@ double causalLmLossBackward(const CausalLm &model, const torch::Tensor &ids, con
     // Only positions whose label counts need logits (prompt tokens of chat data do not).
     const torch::Tensor counted = (targets != kIgnore).nonzero().squeeze(1); // (K)
     const std::int64_t rows = counted.size(0);
-    const std::int64_t elements
-        = chunkElements > 0 ? chunkElements : hidden.is_cuda() ? kCudaLossChunkElements : kLossChunkElements;
-    const std::int64_t chunk = std::max<std::int64_t>(1, elements / model.config().vocabSize);
+    const std::int64_t chunk = lossChunkRows(model, hidden, chunkElements);
     double total = 0.0;
     torch::Tensor deviceTotal; // () on CUDA: read once after the last chunk
     for (std::int64_t start = 0; start < rows; start += chunk) {
@@ -106,12 +104,25 @@ double causalLmLossBackward(const CausalLm &model, const torch::Tensor &ids, con
     }
     if (deviceTotal.defined())
         total = deviceTotal.item<double>();
-    if (hidden.requires_grad() && predicting.grad().defined()) {
-        torch::Tensor gradient = torch::zeros_like(hidden); // the last position predicts nothing
-        gradient.slice(1, 0, -1).copy_(predicting.grad().view({ batch, tokens - 1, width }));
-        hidden.backward(gradient);
-    }
+    backwardFromPredicting(hidden, predicting);
     return total;
+}
+
+std::int64_t lossChunkRows(const CausalLm &model, const torch::Tensor &hidden, std::int64_t chunkElements)
+{
+    const std::int64_t elements
+        = chunkElements > 0 ? chunkElements : hidden.is_cuda() ? kCudaLossChunkElements : kLossChunkElements;
+    return std::max<std::int64_t>(1, elements / model.config().vocabSize);
+}
+
+void backwardFromPredicting(const torch::Tensor &hidden, const torch::Tensor &predicting)
+{
+    if (!hidden.requires_grad() || !predicting.grad().defined())
+        return;
+    const std::int64_t batch = hidden.size(0), tokens = hidden.size(1), width = hidden.size(2);
+    torch::Tensor gradient = torch::zeros_like(hidden); // the last position predicts nothing
+    gradient.slice(1, 0, -1).copy_(predicting.grad().view({ batch, tokens - 1, width }));
+    hidden.backward(gradient);
 }
 
 } // namespace engine

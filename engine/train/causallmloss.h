@@ -38,4 +38,12 @@ constexpr std::int64_t kCudaLossChunkElements = 128 * 1024 * 1024; // 512 MB of 
 double causalLmLossBackward(const CausalLm &model, const torch::Tensor &ids, const torch::Tensor &labels,
                             double scale, std::int64_t chunkElements = 0);
 
+// Logits rows per chunk for `model` on the device of `hidden` (chunkElements 0: by device, as above).
+std::int64_t lossChunkRows(const CausalLm &model, const torch::Tensor &hidden, std::int64_t chunkElements = 0);
+
+// The last step of the chunked losses: back-propagates the gradient gathered
+// in `predicting` (the detached leaf of hidden's first T − 1 positions,
+// (B·(T−1), H)) through the network that produced `hidden` (B, T, H).
+void backwardFromPredicting(const torch::Tensor &hidden, const torch::Tensor &predicting);
+
 } // namespace engine

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <ctime>
 #include <filesystem>
+#include <map>
 
 namespace engine {
 
@@ -15,6 +16,19 @@ using json = nlohmann::json;
 json finite(double value)
 {
     return std::isfinite(value) ? json(value) : json(nullptr);
+}
+
+// The preference figures that were measured, under `prefix` + their names.
+void addPreference(const PreferenceMetrics &metrics, const std::string &prefix, std::map<std::string, double> &scalars)
+{
+    using namespace metricnames;
+    const std::pair<const char *, double> values[] = { { kRewardChosen, metrics.rewardChosen },
+        { kRewardRejected, metrics.rewardRejected }, { kRewardMargin, metrics.rewardMargin },
+        { kPreferenceAccuracy, metrics.accuracy }, { kLogpChosen, metrics.logpChosen },
+        { kLogpRejected, metrics.logpRejected } };
+    for (const auto &[name, value] : values)
+        if (std::isfinite(value))
+            scalars[prefix + name] = value;
 }
 
 } // namespace
@@ -56,8 +70,10 @@ StepRecord toStepRecord(const StepMetrics &metrics)
     auto &scalars = record.scalars;
     if (std::isfinite(metrics.evalLoss))
         scalars[kEvalLoss] = metrics.evalLoss;
+    addPreference(metrics.evalPreference, kEvalPrefix, scalars);
     if (metrics.step == 0)
         return record; // the evaluation before training: no step was taken, no training loss
+    addPreference(metrics.preference, "", scalars);
     scalars[kLoss] = metrics.loss;
     for (const GroupLearningRate &rate : metrics.learningRates)
         scalars[learningRate(rate.group)] = rate.lr;

@@ -2,7 +2,9 @@
 // when it starts, each drained batch of StepMetrics as metric rows (scalars
 // "loss", "eval_loss", "lr_<group>", "grad_norm", "grad_norm_A", "grad_norm_B",
 // "tokens_per_s", "step_s", "tokens", "skipped"; matrix kinds "dA_norm",
-// "dB_norm", "A_norm", "B_norm", "delta1", "delta2", "delta3"), eval results,
+// "dB_norm", "A_norm", "B_norm", "delta1", "delta2", "delta3"; preference runs
+// add "reward_chosen", "reward_rejected", "reward_margin", "preference_accuracy",
+// "logp_chosen", "logp_rejected" and their "eval_" forms), eval results,
 // checkpoints, and how it ended. Used by the app's drain (main thread) and by
 // `lorafit-cli train`; never by the training thread itself. Qt-free.
 #pragma once
@@ -38,6 +40,13 @@ constexpr const char *kBNorm = "B_norm";
 constexpr const char *kDelta1 = "delta1";
 constexpr const char *kDelta2 = "delta2";
 constexpr const char *kDelta3 = "delta3";
+constexpr const char *kRewardChosen = "reward_chosen";
+constexpr const char *kRewardRejected = "reward_rejected";
+constexpr const char *kRewardMargin = "reward_margin";
+constexpr const char *kPreferenceAccuracy = "preference_accuracy";
+constexpr const char *kLogpChosen = "logp_chosen";
+constexpr const char *kLogpRejected = "logp_rejected";
+constexpr const char *kEvalPrefix = "eval_"; // before a preference name: its value on the validation pairs
 // "lr_" + group name, e.g. "lr_A", "lr_B".
 std::string learningRate(const std::string &group);
 } // namespace metricnames

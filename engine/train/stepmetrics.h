@@ -34,6 +34,20 @@ struct GroupLearningRate
     double lr = 0.0;
 };
 
+// Preference objectives (DPO, ORPO): means over a step's (or the validation
+// set's) pairs. Rewards are DPO's β·(log π − log π_ref) of each answer, or
+// ORPO's λ·(mean token log-probability); log-probabilities are the answers'
+// summed token log-probabilities under the trained model.
+struct PreferenceMetrics
+{
+    double rewardChosen = kNotMeasured;
+    double rewardRejected = kNotMeasured;
+    double rewardMargin = kNotMeasured; // rewardChosen − rewardRejected
+    double accuracy = kNotMeasured;     // share of pairs whose chosen reward is the higher (ties count half), [0, 1]
+    double logpChosen = kNotMeasured;
+    double logpRejected = kNotMeasured;
+};
+
 struct StepMetrics
 {
     std::int64_t step = 0;         // optimizer steps done, 1-based
@@ -52,6 +66,8 @@ struct StepMetrics
     int ranks = 1;                 // processes that trained this step together (data parallel)
     double allReduceSeconds = 0.0; // wall time of summing the gradients over the ranks (0 in one process)
     std::vector<MatrixMetrics> matrices; // one per adapted matrix, run order
+    PreferenceMetrics preference;     // preference objectives: this step's pairs
+    PreferenceMetrics evalPreference; // preference objectives: the validation pairs, when evaluated at this step
 };
 
 } // namespace engine

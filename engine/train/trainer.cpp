@@ -111,6 +111,9 @@ TrainingOutcome TrainingRun::run()
             throw Error("cannot start from the adapter: " + adapter.message());
         m_settings.lora = adapter.value();
     }
+    if (m_options.distributed.enabled() && m_settings.training.preference())
+        throw Error("training.objective '" + m_settings.training.objective
+            + "' runs in one process for now (hint: start it without torchrun / several processes)");
     if (m_options.distributed.enabled())
         joinRanks();
     start();
@@ -222,9 +225,17 @@ void TrainingRun::start()
     // CUDA uses LibTorch's own masks: a stream per (seed, rank).
     if (m_ranks && m_setup.device.is_cuda())
         torch::cuda::manual_seed_all(m_settings.training.seed + 0x9E3779B97F4A7C15ull * m_ranks->rank());
-    if (!m_options.initAdapter.empty() && m_resumeFrom.empty()) {
+    // DPO's reference is the model as the run starts: the initial adapter too, also when resuming.
+    const bool dpo = m_setup.preference && !m_setup.preference->orpo;
+    if (!m_options.initAdapter.empty() && (m_resumeFrom.empty() || dpo)) {
         m_setup.lora->loadTensors(readPeftAdapterTensors(m_options.initAdapter, *m_setup.lora));
-        note("starting from the adapter in " + m_options.initAdapter);
+        if (m_resumeFrom.empty())
+            note("starting from the adapter in " + m_options.initAdapter);
+    }
+    if (dpo) {
+        const bool atBase = m_options.initAdapter.empty() && adapterStartsAtBase(m_settings.lora);
+        m_setup.reference = std::make_unique<PreferenceReference>(*m_setup.lora, atBase);
+        note(std::string("DPO reference: ") + (atBase ? "the base model (adapters off)" : "the starting adapter"));
     }
     if (!m_resumeFrom.empty()) {
         const CheckpointState restored
@@ -267,11 +278,13 @@ StepMetrics TrainingRun::trainStep()
 
     // Read the step's micro-batches first: the loss is the mean over all their trained tokens.
     std::vector<data::Batch> batches;
+    std::int64_t pairs = 0;
     for (int i = 0; i < training.gradientAccumulation; ++i) {
         batches.push_back(m_setup.data->nextBatch(training.batchSize));
         metrics.tokens += batches.back().trainedTokens;
+        pairs += batches.back().preferencePairs;
     }
-    const double tokens = static_cast<double>(std::max<std::int64_t>(1, metrics.tokens));
+    const double divisor = static_cast<double>(std::max<std::int64_t>(1, m_setup.preference ? pairs : metrics.tokens));
 
     // Data parallel: this rank's rows of every micro-batch; tokens/s counts all ranks' tokens.
     std::vector<torch::Tensor> ids, labels;
@@ -287,14 +300,14 @@ StepMetrics TrainingRun::trainStep()
         labels.push_back(tensors.labels);
         stepSettings.firstTokens.push_back(shard.firstToken);
     }
-    stepSettings.trainedTokens = tokens;
+    stepSettings.lossDivisor = divisor;
     stepSettings.maxGradNorm = m_settings.optimizer.maxGradNorm;
     stepSettings.scheduleFactor = scheduleFactor(m_settings.optimizer, m_state.step, m_setup.plan.totalSteps);
     stepSettings.probing = m_probe && (m_state.step + 1) % training.probeEvery == 0;
     stepSettings.perMatrixMetrics = leader();
     metrics.matrices.resize(m_setup.plan.matrixNames.size());
     const TrainStepParts parts{ *m_setup.model, *m_setup.optimizer, m_setup.parameters, *m_adapterMetrics,
-        m_probe.get(), m_ranks.get() };
+        m_probe.get(), m_ranks.get(), m_setup.preference ? &*m_setup.preference : nullptr, m_setup.reference.get() };
     const StepMemoryContext memory{ m_setup.plan.device, training.batchSize, m_settings.dataset.maxLength,
         m_setup.plan.estimatedMemoryBytes };
     const TrainStepResult step = withOutOfMemoryHint(memory, [&] {
@@ -306,6 +319,7 @@ StepMetrics TrainingRun::trainStep()
     metrics.gradNormA = step.norms.a;
     metrics.gradNormB = step.norms.b;
     metrics.skipped = step.skipped;
+    metrics.preference = step.preference.mean();
 
     if (metrics.skipped) {
         ++m_state.badInRow;
@@ -328,11 +342,14 @@ StepMetrics TrainingRun::trainStep()
 void TrainingRun::evaluateNow(StepMetrics &metrics)
 {
     // Ranks evaluate their rows of every batch together: none may leave early.
+    PreferenceTotals preference;
     const std::optional<double> loss = evaluate(m_setup, m_settings.training.batchSize,
-        m_settings.training.evalBatches, [this] { return !m_ranks && m_control.stopRequested(); }, m_ranks.get());
+        m_settings.training.evalBatches, [this] { return !m_ranks && m_control.stopRequested(); }, m_ranks.get(),
+        &preference);
     if (!loss || !std::isfinite(*loss))
         return;
     metrics.evalLoss = *loss;
+    metrics.evalPreference = preference.mean();
     m_state.evalLoss = *loss;
     if (!std::isfinite(m_state.bestEvalLoss) || *loss < m_state.bestEvalLoss) {
         m_state.bestEvalLoss = *loss;

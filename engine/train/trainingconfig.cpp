@@ -9,6 +9,15 @@ namespace engine {
 
 Status TrainingConfig::validate() const
 {
+    if (objective != "sft" && objective != "dpo" && objective != "orpo")
+        return Status::failure("training.objective: unknown '" + objective
+            + "' (hint: 'sft' learns the answers of any dataset, 'dpo' and 'orpo' learn from chosen/rejected pairs)");
+    if (!(beta > 0.0 && beta <= 100.0))
+        return Status::failure("training.beta: must be above 0 (hint: DPO's usual value is 0.1)");
+    if (!(labelSmoothing >= 0.0 && labelSmoothing < 0.5))
+        return Status::failure("training.label_smoothing: must be in [0, 0.5) (hint: 0 is plain DPO)");
+    if (!(orpoLambda >= 0.0 && orpoLambda <= 100.0))
+        return Status::failure("training.orpo_lambda: must be in [0, 100] (hint: ORPO's usual value is 0.1)");
     if (maxSteps < 0)
         return Status::failure("training.max_steps: must not be negative (hint: 0 trains for 'epochs')");
     if (maxSteps == 0 && !(epochs > 0.0 && std::isfinite(epochs)))
@@ -59,6 +68,12 @@ std::string TrainingConfig::toJson() const
     };
     if (processes != 1) // documents of one-process runs stay as they were
         j["processes"] = processes;
+    if (preference()) { // likewise for supervised runs
+        j["objective"] = objective;
+        j["beta"] = beta;
+        j["label_smoothing"] = labelSmoothing;
+        j["orpo_lambda"] = orpoLambda;
+    }
     return j.dump(2);
 }
 
@@ -84,6 +99,10 @@ Result<TrainingConfig> TrainingConfig::fromJson(const std::string &json, const s
         in.read("gradient_checkpointing", c.gradientCheckpointing);
         in.read("base_weights", c.baseWeights);
         in.read("processes", c.processes);
+        in.read("objective", c.objective);
+        in.read("beta", c.beta);
+        in.read("label_smoothing", c.labelSmoothing);
+        in.read("orpo_lambda", c.orpoLambda);
         in.rejectUnknownKeys();
         if (Status s = c.validate(); !s)
             throw Error(source + ": " + s.message());

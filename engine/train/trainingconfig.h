@@ -1,5 +1,5 @@
-// Settings of the training loop: length, batching, evaluation, checkpoints,
-// metric probes, device and seed. Torch-free.
+// Settings of the training loop: objective, length, batching, evaluation,
+// checkpoints, metric probes, device and seed. Torch-free.
 #pragma once
 
 #include "engine/core/status.h"
@@ -11,6 +11,10 @@ namespace engine {
 
 struct TrainingConfig
 {
+    std::string objective = "sft"; // "sft" (next-token loss), "dpo" or "orpo" (preference pairs; see preferenceloss.h)
+    double beta = 0.1;             // DPO: β, the strength of the pull away from the reference model
+    double labelSmoothing = 0.0;   // DPO: share of pairs assumed mislabelled (conservative DPO), [0, 0.5)
+    double orpoLambda = 0.1;       // ORPO: weight λ of the odds-ratio term beside the chosen answers' loss
     std::int64_t maxSteps = 0;     // optimizer steps; 0 = derive from epochs
     double epochs = 1.0;           // passes over the training split (when maxSteps = 0)
     int batchSize = 4;             // sequences per micro-batch
@@ -28,6 +32,8 @@ struct TrainingConfig
     bool gradientCheckpointing = false; // recompute activations in backward to save memory
     std::string baseWeights = "auto";   // frozen decoder projections: "f32", "bf16", "nf4" (QLoRA's 4-bit
                                         // NormalFloat), or "auto" = bf16 on CUDA, f32 on the CPU
+
+    bool preference() const { return objective != "sft"; } // trains on chosen/rejected pairs
 
     Status validate() const;
     std::string toJson() const;

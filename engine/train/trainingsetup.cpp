@@ -29,7 +29,7 @@ T take(Result<T> result)
 void checkMemory(const RunSettings &settings, const torch::Device &device, TrainingPlan &plan)
 {
     const ModelInfo info = take(inspectModel(settings.modelPath));
-    const std::int64_t batch = settings.training.batchSize;
+    const std::int64_t batch = settings.training.batchSize * (settings.training.preference() ? 2 : 1); // pairs: 2 rows
     const MemoryEstimate estimate = estimateTrainingMemory(info, batch, settings.dataset.maxLength,
         settings.lora.rank, device.is_cuda() ? "bf16" : "f32", settings.training.gradientCheckpointing,
         settings.training.baseWeights == "nf4");
@@ -43,6 +43,21 @@ void checkMemory(const RunSettings &settings, const torch::Device &device, Train
             + gibibytes(estimate.totalBytes) + " but " + gibibytes(available)
             + " are available (hint: lower the batch size or max length, use gradient accumulation, enable "
               "gradient checkpointing, or store the base in 4 bits (training.base_weights \"nf4\"))");
+}
+
+// Preference pairs train only with a preference objective, and the reverse.
+void checkObjective(const RunSettings &settings, data::Shape shape)
+{
+    const std::string &objective = settings.training.objective;
+    const bool pairs = shape == data::Shape::Preference;
+    if (pairs && !settings.training.preference())
+        throw Error("dataset '" + settings.dataset.trainPath
+            + "' holds preference pairs (chosen and rejected answers), which the supervised objective 'sft' cannot "
+              "learn from (hint: set training.objective to \"dpo\" or \"orpo\", or train on prompt/completion data)");
+    if (!pairs && settings.training.preference())
+        throw Error("training.objective '" + objective + "' learns from preference pairs, but dataset '"
+            + settings.dataset.trainPath + "' has the shape '" + data::shapeName(shape)
+            + "' (hint: give records with 'prompt', 'chosen' and 'rejected', or set training.objective to \"sft\")");
 }
 
 void describeMatrices(const LoraModel &lora, TrainingPlan &plan)
@@ -102,6 +117,9 @@ TrainingSetup loadTrainingSetup(const RunSettings &settings, const std::string &
         log("warning: " + warning);
     setup.plan.trainExamples = stats.trainExamples;
     setup.plan.validationExamples = stats.validationExamples;
+    checkObjective(settings, stats.shape);
+    if (settings.training.preference())
+        setup.preference = PreferenceSettings::of(settings.training);
 
     checkMemory(settings, setup.device, setup.plan);
     log("loading the base model on " + setup.plan.device);
@@ -149,7 +167,7 @@ BatchTensors toTensors(const data::Batch &batch, const torch::Device &device)
 }
 
 std::optional<double> evaluate(TrainingSetup &setup, int batchSize, int batches, const std::function<bool()> &cancelled,
-    RankGroup *ranks)
+    RankGroup *ranks, PreferenceTotals *preference)
 {
     const std::int64_t available = setup.data->validationBatchCount(batchSize);
     const std::int64_t count = batches > 0 ? std::min<std::int64_t>(batches, available) : available;
@@ -170,6 +188,19 @@ std::optional<double> evaluate(TrainingSetup &setup, int batchSize, int batches,
             continue; // evaluation draws no random numbers: nothing to keep in step
         const data::Batch &rows = ranks ? shard.batch : batch; // one process: the whole batch, not copied
         const BatchTensors tensors = toTensors(rows, setup.device);
+        if (setup.preference) {
+            const SequenceLogProbs policy = sequenceLogProbs(*setup.model, tensors.ids, tensors.labels);
+            const torch::Tensor reference = setup.reference
+                ? setup.reference->logProbs(*setup.model, tensors.ids, tensors.labels).sums
+                : torch::Tensor();
+            PreferenceTotals totals;
+            preferenceLosses(*setup.preference, policy.sums, policy.counts, reference, totals);
+            lossSum += totals.loss;
+            tokens += rows.preferencePairs;
+            if (preference)
+                preference->add(totals);
+            continue;
+        }
         lossSum += causalLmLossSum(setup.model->forward(tensors.ids), tensors.labels).item<double>();
         tokens += rows.trainedTokens;
     }

@@ -12,6 +12,7 @@
 #include "engine/model/causallm.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "engine/train/loraplusoptimizer.h"
+#include "engine/train/preferenceloss.h"
 #include "engine/train/runsettings.h"
 #include "engine/train/trainer.h"
 
@@ -35,6 +36,8 @@ struct TrainingSetup
     std::unique_ptr<LoraPlusOptimizer> optimizer;
     std::vector<torch::Tensor> parameters; // trainable, in LoraModel::namedParameters() order
     TrainingPlan plan;
+    std::optional<PreferenceSettings> preference; // DPO / ORPO runs
+    std::unique_ptr<PreferenceReference> reference; // DPO: made by the trainer once the adapters have their start values
 };
 
 // `log` receives readable progress notes; `cancelled` is polled while reading data.
@@ -57,11 +60,13 @@ struct BatchTensors
 };
 BatchTensors toTensors(const data::Batch &batch, const torch::Device &device);
 
-// Mean validation loss per trained token over `batches` batches (0 = all), adapters in eval mode;
-// NaN without validation data. Returns nullopt if `cancelled` said so. With
-// `ranks`, each rank evaluates its rows of every batch and the sums are shared.
+// Mean validation loss per trained token (preference objectives: per pair,
+// with the pairs' figures in *preference) over `batches` batches (0 = all),
+// adapters in eval mode; NaN without validation data. Returns nullopt if
+// `cancelled` said so. With `ranks`, each rank evaluates its rows of every
+// batch and the sums are shared.
 std::optional<double> evaluate(TrainingSetup &setup, int batchSize, int batches, const std::function<bool()> &cancelled,
-    RankGroup *ranks = nullptr);
+    RankGroup *ranks = nullptr, PreferenceTotals *preference = nullptr);
 
 // A fixed probe sequence for the δ-terms: (1, ≤ 128) ids from the validation split,
 // else the first training sequence (the data cursor is left where it was).

@@ -35,7 +35,12 @@ TrainStepResult runTrainStep(const TrainStepParts &parts, const std::vector<torc
     parts.optimizer.zeroGrad();
     for (std::size_t i = 0; i < ids.size(); ++i) {
         const DropoutPosition position(i < settings.firstTokens.size() ? settings.firstTokens[i] : 0);
-        result.loss += causalLmLossBackward(parts.model, ids[i], labels[i], 1.0 / settings.trainedTokens);
+        const double scale = 1.0 / settings.lossDivisor;
+        if (parts.preference)
+            result.loss += preferenceLossBackward(
+                parts.model, parts.reference, *parts.preference, ids[i], labels[i], scale, result.preference);
+        else
+            result.loss += causalLmLossBackward(parts.model, ids[i], labels[i], scale);
     }
     Stopwatch stopwatch;
     if (parts.ranks) {

@@ -2,7 +2,8 @@
 // loop and the benchmark: per micro-batch forward, summed causal-LM loss over
 // the step's trained tokens and backward; gradient norms (split into A and B);
 // the non-finite check; clipping; the schedule factor; then the AdamW step with
-// the per-matrix figures and the δ-term probe around it when asked. With a
+// the per-matrix figures and the δ-term probe around it when asked. Preference
+// objectives replace the causal-LM loss by the pairs' loss. With a
 // RankGroup the gradients and the loss are summed over the ranks between
 // backward and the norms, so every rank clips and steps alike. It does not
 // read data, evaluate, checkpoint, time, or count bad steps in a row.
@@ -13,6 +14,7 @@
 #include "engine/train/adaptermetrics.h"
 #include "engine/train/deltaprobe.h"
 #include "engine/train/loraplusoptimizer.h"
+#include "engine/train/preferenceloss.h"
 #include "engine/train/stepmetrics.h"
 
 #include <torch/torch.h>
@@ -30,11 +32,14 @@ struct TrainStepParts
     AdapterMetrics &adapterMetrics;
     DeltaProbe *probe = nullptr; // used only when TrainStepSettings::probing
     RankGroup *ranks = nullptr;  // data-parallel: sum gradients and loss over the ranks
+    // Preference objectives (rows are chosen/rejected pairs); nullptr: the causal-LM loss.
+    const PreferenceSettings *preference = nullptr;
+    const PreferenceReference *reference = nullptr; // DPO's reference model
 };
 
 struct TrainStepSettings
 {
-    double trainedTokens = 1.0;  // the loss is summed over the micro-batches and divided by this
+    double lossDivisor = 1.0;    // the loss is summed over the micro-batches and divided by this: trained tokens (pairs)
     double maxGradNorm = 0.0;    // global-norm clipping; 0 disables it
     double scheduleFactor = 1.0; // multiplier of every group's base learning rate
     bool perMatrixMetrics = true; // ‖ΔA‖, ‖ΔB‖, ‖A‖, ‖B‖ per matrix (AdapterMetrics snapshot/measure)
@@ -46,7 +51,8 @@ struct TrainStepSettings
 
 struct TrainStepResult
 {
-    double loss = 0.0;     // mean loss per trained token over the step
+    double loss = 0.0;     // mean loss per trained token (preference: per pair) over the step
+    PreferenceTotals preference; // preference objectives: the step's pairs
     GradientNorms norms;   // before clipping
     bool skipped = false;  // the loss or gradient was not finite: no update, gradients cleared
     double metricsMs = 0.0; // wall time of the metric work: gradient norms, per-matrix figures, δ probe

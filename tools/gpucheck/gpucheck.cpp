@@ -145,7 +145,7 @@ std::vector<double> overfitLosses(const torch::Device &device, int steps, std::s
     optimizerConfig.learningRate = 1e-3;
     engine::LoraPlusOptimizer optimizer(lora.namedParameters(), optimizerConfig);
     engine::AdapterMetrics adapterMetrics(lora);
-    const engine::TrainStepParts parts{ model, optimizer, parameters, adapterMetrics, nullptr, nullptr };
+    const engine::TrainStepParts parts{ model, optimizer, parameters, adapterMetrics, nullptr, nullptr, nullptr, nullptr };
     torch::manual_seed(9);
     const torch::Tensor ids = torch::randint(0, config.vocabSize, { 4, 64 }, torch::kInt64).to(device); // (B, T)
     const engine::AutocastScope autocast(device);
@@ -154,7 +154,7 @@ std::vector<double> overfitLosses(const torch::Device &device, int steps, std::s
     std::vector<double> losses;
     for (int step = 0; step < steps; ++step) {
         engine::TrainStepSettings settings;
-        settings.trainedTokens = 4.0 * 63.0;
+        settings.lossDivisor = 4.0 * 63.0;
         settings.maxGradNorm = 1.0;
         settings.perMatrixMetrics = false;
         losses.push_back(engine::runTrainStep(parts, { ids }, { ids }, settings, matrices).loss);

@@ -159,6 +159,7 @@ private Q_SLOTS:
     void lossOnAll();
     void truncation();
     void packing();
+    void preferencePairs();
     void splitDeterminism();
     void shuffleEpochs();
     void cursorResume();
@@ -364,6 +365,55 @@ void TestDataLoader::packing()
     QCOMPARE(Ids(batch.inputIds.begin() + 20, batch.inputIds.end()), bytes("eeeeeeeee") + eos);
     // Trained tokens: every real label except position 0 of each row.
     QCOMPARE(batch.trainedTokens, std::int64_t((9 - 1 - 1) + (7 - 1 - 1) + (10 - 1)));
+}
+
+// Preference records become pairs of rows (chosen, rejected) that stay
+// together through shuffling, batching and the validation split; only the
+// answers carry loss, and packing never merges pairs.
+void TestDataLoader::preferencePairs()
+{
+    QTemporaryDir dir;
+    QByteArray lines;
+    for (int i = 0; i < 10; ++i)
+        lines += "{\"prompt\": \"q" + QByteArray::number(i) + ":\", \"chosen\": \" yes" + QByteArray::number(i)
+            + "\", \"rejected\": \" no" + QByteArray::number(i) + "\"}\n";
+    DatasetConfig config;
+    config.trainPath = writeFile(dir, "pairs.jsonl", lines).toStdString();
+    config.validationFraction = 0.2;
+    config.packing = true; // ignored for pairs
+    const test::ByteTokenizer tokenizer("", "</s>", false);
+    const auto loader = openLoader(config, tokenizer);
+    QVERIFY(loader);
+    QCOMPARE(loader->stats().shape, Shape::Preference);
+    QCOMPARE(loader->stats().trainExamples, 8);
+    QCOMPARE(loader->stats().validationExamples, 2);
+    QCOMPARE(loader->sequencesPerEpoch(), 8);
+    std::set<std::string> seen;
+    for (int b = 0; b < 2; ++b) {
+        const Batch batch = loader->nextBatch(4);
+        QCOMPARE(batch.preferencePairs, 4);
+        QCOMPARE(batch.rows, 8);
+        const std::vector<std::string> docs = docsOf(batch, tokenizer);
+        for (int p = 0; p < 4; ++p) {
+            const std::string chosen = docs[static_cast<std::size_t>(2 * p)];
+            const std::string rejected = docs[static_cast<std::size_t>(2 * p + 1)];
+            const std::string n = chosen.substr(1, chosen.find(':') - 1);
+            QCOMPARE(chosen, "q" + n + ": yes" + n);
+            QCOMPARE(rejected, "q" + n + ": no" + n);
+            seen.insert(n);
+        }
+        // Labels: the answer and its eos only (the prompt "qN:" is masked).
+        const Ids row1(batch.labels.begin() + batch.columns, batch.labels.begin() + 2 * batch.columns);
+        const std::string first = docs[1];
+        const std::size_t prompt = first.find(':') + 1;
+        QCOMPARE(Ids(row1.begin(), row1.begin() + static_cast<std::ptrdiff_t>(prompt)), masked(bytes(first.substr(0, prompt))));
+        QCOMPARE(row1[prompt], TokenId(' '));
+    }
+    QCOMPARE(seen.size(), std::size_t(8)); // every training pair once per epoch
+    const Batch validation = loader->validationBatch(0, 8);
+    QCOMPARE(validation.preferencePairs, 2);
+    for (const std::string &doc : docsOf(validation, tokenizer))
+        QVERIFY2(!seen.count(doc.substr(1, doc.find(':') - 1)), doc.c_str()); // held-out pairs are whole
 }
 
 // The validation split depends only on the seed; train and validation partition the records.

@@ -61,6 +61,7 @@ private Q_SLOTS:
     void badInput_data();
     void badInput();
     void skipBadRecords();
+    void preferenceShapes();
 };
 
 void TestDataReaders::fixtures_data()
@@ -338,10 +339,21 @@ void TestDataReaders::badInput_data()
                                       << "bad.tsv:2: the row has 3 columns, the header has 2";
     QTest::newRow("txt invalid utf8") << "bad.txt" << QByteArray("para one\n\npara two\nline \xED\xA0\x80\n") << ""
                                       << "bad.txt:4: invalid UTF-8";
-    QTest::newRow("preference data") << "bad.jsonl"
-                                     << QByteArray("{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}\n")
-                                     << ""
-                                     << "bad.jsonl:1: this is preference data";
+    QTest::newRow("preference without rejected")
+        << "bad.jsonl"
+        << QByteArray("{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}\n"
+                      "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": null}\n")
+        << "" << "bad.jsonl:2: field 'rejected' is missing";
+    QTest::newRow("preference with the same answers")
+        << "bad.jsonl"
+        << QByteArray("{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}\n"
+                      "{\"prompt\": \"q\", \"chosen\": \"same\", \"rejected\": \"same\"}\n")
+        << "" << "bad.jsonl:2: fields 'chosen' and 'rejected' are the same answer";
+    QTest::newRow("preference answer from the user")
+        << "bad.jsonl"
+        << QByteArray("{\"prompt\": \"p\", \"chosen\": [{\"role\": \"user\", \"content\": \"a\"}], "
+                      "\"rejected\": \"b\"}\n")
+        << "" << "bad.jsonl:1: field 'chosen' holds a user message";
     QTest::newRow("unknown shape") << "bad.jsonl" << QByteArray("{\"foo\": \"p\", \"bar\": 1}\n") << ""
                                    << "bad.jsonl:1: cannot tell the dataset shape from the fields 'bar', 'foo'";
     QTest::newRow("unsupported extension") << "bad.parquet" << QByteArray("PAR1") << ""
@@ -394,6 +406,48 @@ void TestDataReaders::skipBadRecords()
     QVERIFY(
         QString::fromStdString(preview->skippedMessages[2]).contains(QStringLiteral("mixed.jsonl:5: invalid UTF-8")));
     QCOMPARE(preview->examples[2].line, 6);
+}
+
+// Preference records: a string prompt with string answers renders as prompt +
+// answer + eos; a conversation (prompt as messages, or 'messages') renders
+// through the template with assistant-message answers. Only the answers are
+// trained; each record gives its chosen, then its rejected example. Bad
+// pairs are skipped and named when skipping is on.
+void TestDataReaders::preferenceShapes()
+{
+    QTemporaryDir dir;
+    const QString path = writeFile(dir, "pairs.jsonl",
+        "{\"prompt\": \"Q:\", \"chosen\": \" good\", \"rejected\": \" bad\"}\n"
+        "{\"prompt\": [{\"role\": \"user\", \"content\": \"hi\"}], "
+        "\"chosen\": [{\"role\": \"assistant\", \"content\": \"hello\"}], \"rejected\": \"go away\"}\n"
+        "{\"prompt\": \"same\", \"chosen\": \"x\", \"rejected\": \"x\"}\n"
+        "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"assistant\", \"content\": \"b\"}, "
+        "{\"role\": \"user\", \"content\": \"c\"}], \"chosen\": \"yes\", \"rejected\": \"no\"}\n");
+    DatasetConfig config;
+    config.skipBadRecords = true;
+    const auto preview = previewOf(path, config);
+    QVERIFY2(preview.isOk(), preview.message().c_str());
+    QCOMPARE(preview->shape, Shape::Preference);
+    QCOMPARE(preview->records, 3);
+    QCOMPARE(preview->skippedRecords, 1);
+    QVERIFY(QString::fromStdString(preview->skippedMessages[0]).contains(QStringLiteral("pairs.jsonl:3: fields")));
+    QCOMPARE(preview->examples.size(), std::size_t(6));
+    auto trainedText = [](const ExamplePreview &example) {
+        std::string text;
+        for (const SpanPreview &span : example.spans)
+            text += span.trained ? span.text : std::string();
+        return text;
+    };
+    QCOMPARE(preview->examples[0].pairRole, PairRole::Chosen);
+    QCOMPARE(preview->examples[1].pairRole, PairRole::Rejected);
+    QCOMPARE(joined(preview->examples[0]), std::string("Q: good</s>"));
+    QCOMPARE(trainedText(preview->examples[1]), std::string(" bad</s>"));
+    QCOMPARE(joined(preview->examples[2]), std::string("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+                                                       "hello<|im_end|>\n"));
+    QCOMPARE(trainedText(preview->examples[3]), std::string("go away<|im_end|>"));
+    QCOMPARE(preview->examples[4].line, 4);
+    QCOMPARE(trainedText(preview->examples[4]), std::string("yes<|im_end|>")); // the earlier answer 'b' is not trained
+    QVERIFY(joined(preview->examples[5]).find("assistant\nb<|im_end|>") != std::string::npos);
 }
 
 QTEST_GUILESS_MAIN(TestDataReaders)
