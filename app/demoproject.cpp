@@ -34,13 +34,14 @@ QString demoFolder()
     return {};
 }
 
-QString defaultDemoProjectPath()
+QString defaultDemoProjectPath(DemoPreset preset)
 {
     const QString data = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-    return QDir(data).filePath(QStringLiteral("demo/Demo.lorafit"));
+    return QDir(data).filePath(preset == DemoPreset::Preference ? QStringLiteral("demo/DPO Demo.lorafit")
+                                                                : QStringLiteral("demo/Demo.lorafit"));
 }
 
-QString openDemoProject(ProjectDocument &document, const QString &projectPath)
+QString openDemoProject(ProjectDocument &document, const QString &projectPath, DemoPreset preset)
 {
     if (QFileInfo::exists(projectPath))
         return document.open(projectPath);
@@ -48,7 +49,8 @@ QString openDemoProject(ProjectDocument &document, const QString &projectPath)
     if (folder.isEmpty())
         return QCoreApplication::translate("app", "The demo files were not found (looked for share/lorafit/demo next to "
                                                   "the program; hint: set LORAFIT_DEMO_DIR to the resources/demo folder).");
-    const QString settingsFile = QDir(folder).filePath(QStringLiteral("demo.json"));
+    const QString settingsFile = QDir(folder).filePath(
+        preset == DemoPreset::Preference ? QStringLiteral("dpo.json") : QStringLiteral("demo.json"));
     std::string text;
     const engine::Status read = engine::guard([&] { text = engine::readFile(settingsFile.toStdString()); });
     if (!read)
@@ -63,8 +65,12 @@ QString openDemoProject(ProjectDocument &document, const QString &projectPath)
     return document.saveAs(projectPath);
 }
 
-QString demoHint()
+QString demoHint(DemoPreset preset)
 {
+    if (preset == DemoPreset::Preference)
+        return QCoreApplication::translate("app", "DPO demo project: press Start (Ctrl+R) to teach the demo model to "
+                                                  "prefer modern answers over archaic ones; watch the rewards and the "
+                                                  "preference accuracy beside the loss.");
     return QCoreApplication::translate("app", "Demo project: press Start (Ctrl+R) to teach the demo model modern "
                                               "English with LoRA+; it takes a few minutes on a CPU.");
 }

@@ -130,21 +130,22 @@ void MainWindow::showExportDialog(qint64 runId)
     dialog->open();
 }
 
-QString MainWindow::openDemoProject(const QString &projectPath)
+QString MainWindow::openDemoProject(const QString &projectPath, app::DemoPreset preset)
 {
     if (m_session->isActive())
         return tr("A run is in progress: stop it before opening the demo.");
     if (!m_projectActions->maybeSave())
         return tr("Cancelled.");
-    const QString error = app::openDemoProject(*m_document, projectPath.isEmpty() ? app::defaultDemoProjectPath() : projectPath);
+    const QString error = app::openDemoProject(
+        *m_document, projectPath.isEmpty() ? app::defaultDemoProjectPath(preset) : projectPath, preset);
     if (!error.isEmpty()) {
         m_log->append(tr("Could not open the demo: %1").arg(error));
         statusBar()->showMessage(tr("Could not open the demo (see the log)."));
         return error;
     }
     showPage(TrainingPage);
-    m_log->append(app::demoHint());
-    statusBar()->showMessage(app::demoHint());
+    m_log->append(app::demoHint(preset));
+    statusBar()->showMessage(app::demoHint(preset));
     return {};
 }
 
@@ -183,6 +184,8 @@ void MainWindow::createMenus()
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("Open &Demo Project"), this, [this] { openDemoProject(); });
+    help->addAction(tr("Open D&PO Demo Project"), this,
+                    [this] { openDemoProject({}, app::DemoPreset::Preference); });
     help->addSeparator();
     QAction *about = help->addAction(tr("&About Lorafit"), this, &MainWindow::showAbout);
     about->setMenuRole(QAction::AboutRole);

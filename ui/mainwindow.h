@@ -6,6 +6,8 @@
 // routes dropped files and asks before unsaved changes are lost (STYLE.md §3).
 #pragma once
 
+#include "app/demoproject.h"
+
 #include <QMainWindow>
 
 class QLabel;
@@ -60,7 +62,7 @@ public:
     // without a project): asks to save unsaved changes, shows the Training
     // page and a one-line hint. An empty path: app::defaultDemoProjectPath().
     // Returns an empty string, or why it could not (also shown in the log).
-    QString openDemoProject(const QString &projectPath = {});
+    QString openDemoProject(const QString &projectPath = {}, app::DemoPreset preset = app::DemoPreset::StyleTransfer);
 
 protected:
     void closeEvent(QCloseEvent *event) override;

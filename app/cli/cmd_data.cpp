@@ -32,7 +32,7 @@ void printSummary(const QString &file, const DatasetPreview &p, const DatasetCon
     cli::printLine(
         QStringLiteral("Shape:      %1 (%2)").arg(QString::fromLatin1(shapeName(p.shape)), text(p.shapeReason)));
     const bool chat = p.shape == Shape::Messages || p.shape == Shape::ShareGpt || p.shape == Shape::PromptCompletion
-        || p.shape == Shape::Alpaca;
+        || p.shape == Shape::Alpaca || p.shape == Shape::Preference;
     if (chat)
         cli::printLine(QStringLiteral("Template:   %1").arg(QString::fromLatin1(templateName(p.chatTemplate.kind))));
     for (const std::string &warning : p.warnings)
@@ -49,12 +49,14 @@ void printSummary(const QString &file, const DatasetPreview &p, const DatasetCon
                        .arg(unit)
                        .arg(p.overMaxLength)
                        .arg(config.maxLength));
-    cli::printLine(QStringLiteral("Per epoch:  %1 %2, %3 of them trained, %4 sequences%5")
+    const bool pairs = p.shape == Shape::Preference;
+    cli::printLine(QStringLiteral("Per epoch:  %1 %2, %3 of them trained, %4 %5%6")
                        .arg(p.tokensPerEpoch)
                        .arg(unit)
                        .arg(p.trainedTokensPerEpoch)
                        .arg(p.sequencesPerEpoch)
-                       .arg(config.packing ? QStringLiteral(" (packed)") : QString()));
+                       .arg(pairs ? QStringLiteral("pairs (2 sequences each)") : QStringLiteral("sequences"))
+                       .arg(config.packing && !pairs ? QStringLiteral(" (packed)") : QString()));
     cli::printLine(QStringLiteral("Histogram (%1):").arg(unit));
     const std::size_t w = p.histogram.bucketWidth;
     for (std::size_t i = 0; i < p.histogram.counts.size(); ++i) {
@@ -70,14 +72,17 @@ void printSummary(const QString &file, const DatasetPreview &p, const DatasetCon
 void printExample(std::size_t index, const ExamplePreview &example, bool tokenized)
 {
     cli::printLine(
-        QStringLiteral("\nExample %1 (%2:%3, %4 %5%6%7):")
+        QStringLiteral("\nExample %1 (%2:%3, %4 %5%6%7%8):")
             .arg(index + 1)
             .arg(text(example.source))
             .arg(example.line)
             .arg(example.length)
             .arg(tokenized ? QStringLiteral("tokens") : QStringLiteral("bytes"))
             .arg(example.truncated ? QStringLiteral(", truncated") : QString())
-            .arg(example.label.empty() ? QString() : QStringLiteral(", label '%1'").arg(text(example.label))));
+            .arg(example.label.empty() ? QString() : QStringLiteral(", label '%1'").arg(text(example.label)))
+            .arg(example.pairRole == PairRole::None
+                    ? QString()
+                    : QStringLiteral(", %1 answer").arg(QString::fromLatin1(pairRoleName(example.pairRole)))));
     std::string body;
     for (const SpanPreview &span : example.spans)
         body += span.trained ? span.text : kMaskOpen + span.text + kMaskClose;
@@ -90,7 +95,7 @@ bool applyOptions(const QCommandLineParser &parser, DatasetConfig &config, QStri
         const auto shape = shapeFromName(parser.value(QStringLiteral("shape")).toStdString());
         if (!shape) {
             error = QStringLiteral("unknown shape '%1' (hint: text, prompt_completion, alpaca, messages, sharegpt, "
-                                   "classification)")
+                                   "classification, preference)")
                         .arg(parser.value(QStringLiteral("shape")));
             return false;
         }

@@ -188,14 +188,19 @@ public:
         const double eta = elapsed / std::max(1.0, done) * static_cast<double>(m.totalSteps - m.step);
         const int width = 24;
         const int filled = m.totalSteps > 0 ? static_cast<int>(width * m.step / m.totalSteps) : 0;
-        m_text = QStringLiteral("[%1%2] step %3/%4  loss %5%6  %7 tok/s  elapsed %8  ETA %9")
+        if (std::isfinite(m.evalPreference.accuracy))
+            m_evalAccuracy = m.evalPreference.accuracy;
+        m_text = QStringLiteral("[%1%2] step %3/%4  loss %5%6%10  %7 tok/s  elapsed %8  ETA %9")
                      .arg(QString(filled, QLatin1Char('#')), QString(width - filled, QLatin1Char('.')))
                      .arg(m.step)
                      .arg(m.totalSteps)
                      .arg(m_smoothed, 0, 'f', 4)
                      .arg(std::isfinite(m.evalLoss) ? QStringLiteral("  eval %1").arg(m.evalLoss, 0, 'f', 4) : QString())
                      .arg(m_tokensPerSecond, 0, 'f', 0)
-                     .arg(duration(elapsed), duration(eta));
+                     .arg(duration(elapsed), duration(eta))
+                     .arg(std::isfinite(m_evalAccuracy) // preference runs: pairs won on the validation set
+                             ? QStringLiteral("  eval acc %1 %").arg(100.0 * m_evalAccuracy, 0, 'f', 1)
+                             : QString());
         m_dirty = true;
     }
 
@@ -227,6 +232,7 @@ private:
     bool m_terminal;
     bool m_dirty = false;
     double m_smoothed = NAN;
+    double m_evalAccuracy = NAN;
     double m_tokensPerSecond = 0.0;
     QString m_text;
     std::chrono::steady_clock::time_point m_lastPrint{};

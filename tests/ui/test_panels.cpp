@@ -171,6 +171,19 @@ private Q_SLOTS:
         field<QComboBox>(panel, "baseWeights")->setCurrentIndex(
             field<QComboBox>(panel, "baseWeights")->findData(QStringLiteral("nf4")));
         QCOMPARE(window.document()->settings().training.baseWeights, std::string("nf4"));
+
+        // The objective: DPO enables β and label smoothing; a β of 0 is refused next to its field.
+        QVERIFY(!field<QDoubleSpinBox>(panel, "beta")->isEnabled());
+        field<QComboBox>(panel, "objective")->setCurrentIndex(
+            field<QComboBox>(panel, "objective")->findData(QStringLiteral("dpo")));
+        QCOMPARE(window.document()->settings().training.objective, std::string("dpo"));
+        QVERIFY(field<QDoubleSpinBox>(panel, "beta")->isEnabled());
+        QVERIFY(!field<QDoubleSpinBox>(panel, "orpoLambda")->isEnabled());
+        field<QDoubleSpinBox>(panel, "beta")->setValue(0.0);
+        QVERIFY(panel->errorFor(QStringLiteral("beta")).contains(QStringLiteral("training.beta")));
+        field<QDoubleSpinBox>(panel, "beta")->setValue(0.25);
+        QCOMPARE(window.document()->settings().training.beta, 0.25);
+        QCOMPARE(panel->errorFor(QStringLiteral("beta")), QString());
     }
 
     void documentSavesAndReopens()

@@ -7,6 +7,7 @@
 // (scripts/screenshots.sh).
 #include "tests/ui/guitestdata.h"
 
+#include "app/demoproject.h"
 #include "app/projectdocument.h"
 #include "app/trainingsession.h"
 #include "ui/mainwindow.h"
@@ -185,6 +186,40 @@ private Q_SLOTS:
         QCOMPARE(qint64(reopened.runsPanel()->overlayPoints()), drainedSteps);
         reopened.showPage(ui::MainWindow::RunsPage);
         screenshot(reopened, "runs");
+    }
+
+    // The DPO demo preset, shortened: the dashboard shows the rewards and the
+    // preference accuracy beside the loss, and the project stores them.
+    void dpoDemoFromTheApp()
+    {
+        QTemporaryDir dir;
+        ui::MainWindow window;
+        window.resize(1360, 860);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QCOMPARE(window.openDemoProject(dir.filePath(QStringLiteral("dpo.lorafit")), app::DemoPreset::Preference),
+                 QString());
+        engine::RunSettings settings = window.document()->settings();
+        QCOMPARE(settings.training.objective, std::string("dpo"));
+        settings.training.maxSteps = 6;
+        settings.training.batchSize = 2;
+        settings.training.evalEvery = 3;
+        settings.training.evalBatches = 2;
+        settings.training.probeEvery = 3;
+        window.document()->setSettings(settings);
+        ui::DashboardPanel *dashboard = window.dashboardPanel();
+        dashboard->start();
+        QVERIFY(window.session()->isActive());
+        QTRY_VERIFY_WITH_TIMEOUT(!window.session()->isActive(), 120000);
+        QVERIFY(dashboard->preferencePlotsShown());
+        QCOMPARE(dashboard->rewardPoints(), qint64(6));       // chosen answers' reward, per step
+        QCOMPARE(dashboard->evalAccuracyPoints(), qint64(3)); // before step 1, at 3 and 6
+        QVERIFY(dashboard->statusText().contains(QStringLiteral("preference accuracy")));
+        screenshot(window, "dpo");
+        const auto runs = window.document()->store()->runs().value();
+        const auto accuracy = window.document()->store()->scalarSeries(runs.front().id, "eval_preference_accuracy");
+        QVERIFY(accuracy && accuracy->steps.size() == 3);
+        QVERIFY(window.document()->store()->scalarSeries(runs.front().id, "reward_margin")->steps.size() == 6);
     }
 
     // Processes = 2 on the Training page: the app is rank 0 and records, lorafit-cli

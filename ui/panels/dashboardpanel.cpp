@@ -123,9 +123,22 @@ QWidget *DashboardPanel::buildPlots()
     m_gradient->addCurve(tr("all"), LivePlot::palette(0));
     m_gradient->addCurve(tr("A matrices"), LivePlot::palette(2), true);
     m_gradient->addCurve(tr("B matrices"), LivePlot::palette(3), true);
-    grid->addWidget(m_loss, 0, 0, 1, 2);
-    grid->addWidget(m_learningRate, 1, 0);
-    grid->addWidget(m_gradient, 1, 1);
+    // Preference runs (DPO, ORPO): the answers' rewards and the pairs won, beside the loss.
+    m_rewards = new LivePlot(tr("Rewards"), curves);
+    m_rewards->setObjectName(QStringLiteral("rewardPlot"));
+    m_rewards->setAxisLabels(tr("step"), tr("reward"));
+    m_rewards->addCurve(tr("chosen"), LivePlot::palette(2));
+    m_rewards->addCurve(tr("rejected"), LivePlot::palette(3));
+    m_rewards->addCurve(tr("margin (eval)"), LivePlot::palette(1), false, true);
+    m_accuracy = new LivePlot(tr("Preference accuracy"), curves);
+    m_accuracy->setObjectName(QStringLiteral("accuracyPlot"));
+    m_accuracy->setAxisLabels(tr("step"), tr("pairs won by the chosen answer"));
+    m_accuracy->addCurve(tr("train"), LivePlot::palette(0));
+    m_accuracy->addCurve(tr("eval"), LivePlot::palette(1), false, true);
+    m_curveGrid = grid;
+    for (int column = 0; column < 4; ++column)
+        grid->setColumnStretch(column, 1);
+    arrangeCurves(false);
     grid->setRowStretch(0, 3);
     grid->setRowStretch(1, 2);
     tabs->addTab(curves, tr("Loss and rates"));
@@ -159,6 +172,14 @@ void DashboardPanel::resetPlots()
 {
     m_loss->clearData();
     m_gradient->clearData();
+    m_rewards->clearData();
+    m_accuracy->clearData();
+    const bool preference = m_document->settings().training.preference();
+    arrangeCurves(preference);
+    m_loss->setAxisLabels(tr("step"), preference ? tr("%1 loss").arg(QString::fromStdString(
+                                                       m_document->settings().training.objective).toUpper())
+                                                 : tr("cross-entropy"));
+    m_lastAccuracy = std::numeric_limits<double>::quiet_NaN();
     m_learningRate->removeCurves();
     m_groups.clear();
     m_delta->setMatrixLayout({});
@@ -209,6 +230,7 @@ void DashboardPanel::addStep(const engine::StepMetrics &m)
         }
         m_learningRate->append(int(it - m_groups.begin()), step, group.lr);
     }
+    addPreference(step, m.preference, m.evalPreference);
     m_gradient->append(0, step, m.gradNorm);
     m_gradient->append(1, step, m.gradNormA);
     m_gradient->append(2, step, m.gradNormB);
@@ -225,6 +247,39 @@ void DashboardPanel::addStep(const engine::StepMetrics &m)
     m_tokensPerSecond = m.tokensPerSecond;
     m_ranks = m.ranks;
     m_allReduceShare = m.stepSeconds > 0.0 ? m.allReduceSeconds / m.stepSeconds : 0.0;
+}
+
+// Loss over the whole width, or (preference runs) loss, rewards and accuracy side by side.
+void DashboardPanel::arrangeCurves(bool preference)
+{
+    for (QWidget *plot : {static_cast<QWidget *>(m_loss), static_cast<QWidget *>(m_rewards),
+                          static_cast<QWidget *>(m_accuracy), static_cast<QWidget *>(m_learningRate),
+                          static_cast<QWidget *>(m_gradient)})
+        m_curveGrid->removeWidget(plot);
+    m_rewards->setVisible(preference);
+    m_accuracy->setVisible(preference);
+    m_curveGrid->addWidget(m_loss, 0, 0, 1, preference ? 2 : 4);
+    if (preference) {
+        m_curveGrid->addWidget(m_rewards, 0, 2);
+        m_curveGrid->addWidget(m_accuracy, 0, 3);
+    }
+    m_curveGrid->addWidget(m_learningRate, 1, 0, 1, 2);
+    m_curveGrid->addWidget(m_gradient, 1, 2, 1, 2);
+}
+
+void DashboardPanel::addPreference(double step, const engine::PreferenceMetrics &train,
+                                   const engine::PreferenceMetrics &eval)
+{
+    if (std::isfinite(train.rewardChosen)) {
+        m_rewards->append(0, step, train.rewardChosen);
+        m_rewards->append(1, step, train.rewardRejected);
+        m_accuracy->append(0, step, train.accuracy);
+    }
+    if (std::isfinite(eval.rewardMargin)) {
+        m_rewards->append(2, step, eval.rewardMargin);
+        m_accuracy->append(1, step, eval.accuracy);
+        m_lastAccuracy = eval.accuracy;
+    }
 }
 
 void DashboardPanel::updateButtons()
@@ -262,10 +317,18 @@ void DashboardPanel::updateProgress()
                     .arg(100.0 * m_allReduceShare, 0, 'f', 1);
     if (m_steps > 0)
         text += tr(" · loss %1").arg(m_lastLoss, 0, 'f', 4);
+    if (std::isfinite(m_lastAccuracy))
+        text += tr(" · eval preference accuracy %1 %").arg(100.0 * m_lastAccuracy, 0, 'f', 1);
     m_status->setText(text);
 }
 
 qint64 DashboardPanel::lossPoints() const { return m_loss->series(0).rawCount(); }
+
+bool DashboardPanel::preferencePlotsShown() const { return m_rewards->isVisible() && m_accuracy->isVisible(); }
+
+qint64 DashboardPanel::rewardPoints() const { return m_rewards->series(0).rawCount(); }
+
+qint64 DashboardPanel::evalAccuracyPoints() const { return m_accuracy->series(1).rawCount(); }
 
 QString DashboardPanel::statusText() const { return m_status->text(); }
 

@@ -11,8 +11,10 @@
 #include <QWidget>
 
 #include <functional>
+#include <limits>
 #include <vector>
 
+class QGridLayout;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
@@ -39,6 +41,11 @@ public:
     LivePlot *lossPlot() const { return m_loss; }
     LivePlot *learningRatePlot() const { return m_learningRate; }
     LivePlot *gradientPlot() const { return m_gradient; }
+    LivePlot *rewardPlot() const { return m_rewards; }     // preference runs: rewards of the two answers
+    LivePlot *accuracyPlot() const { return m_accuracy; }  // preference runs: pairs won by the chosen answer
+    bool preferencePlotsShown() const;
+    qint64 rewardPoints() const;       // steps in the rewards plot
+    qint64 evalAccuracyPoints() const; // evaluations in the accuracy plot
     DeltaView *deltaView() const { return m_delta; }
     QPushButton *startButton() const { return m_start; }
     QPushButton *pauseButton() const { return m_pause; }
@@ -61,6 +68,8 @@ private:
     void onPlan(const engine::TrainingPlan &plan);
     void onMetrics(const std::vector<engine::StepMetrics> &batch);
     void addStep(const engine::StepMetrics &metrics);
+    void arrangeCurves(bool preference);
+    void addPreference(double step, const engine::PreferenceMetrics &train, const engine::PreferenceMetrics &eval);
     void updateButtons();
     void updateProgress();
     void resetPlots();
@@ -77,6 +86,9 @@ private:
     LivePlot *m_loss = nullptr;
     LivePlot *m_learningRate = nullptr;
     LivePlot *m_gradient = nullptr;
+    LivePlot *m_rewards = nullptr;
+    QGridLayout *m_curveGrid = nullptr;
+    LivePlot *m_accuracy = nullptr;
     DeltaView *m_delta = nullptr;
     QTimer *m_clock = nullptr;
     std::function<bool()> m_beforeStart;
@@ -90,6 +102,7 @@ private:
     int m_ranks = 1;               // processes of the run (data parallel)
     double m_allReduceShare = 0.0; // the newest step's all-reduce time / step time
     double m_lastLoss = 0.0;
+    double m_lastAccuracy = std::numeric_limits<double>::quiet_NaN(); // preference runs
 };
 
 } // namespace ui

@@ -79,11 +79,13 @@ void DatasetPreviewView::showPreview(const engine::data::DatasetPreview &preview
 {
     const QString unit = preview.tokenized ? tr("tokens") : tr("bytes");
     QString summary = tr("<b>%1</b> (%2) · %3 records · %4 bad records skipped · %5 longer than %6 %7 (truncated) · "
-                         "%8 %7 per epoch, %9 of them trained · %10 sequences per epoch")
+                         "%8 %7 per epoch, %9 of them trained · %10 %11 per epoch")
                           .arg(QLatin1String(engine::data::shapeName(preview.shape)), fromStd(preview.shapeReason).toHtmlEscaped())
                           .arg(preview.records).arg(preview.skippedRecords).arg(preview.overMaxLength).arg(maxLength).arg(unit)
                           .arg(formatCount(double(preview.tokensPerEpoch)), formatCount(double(preview.trainedTokensPerEpoch)))
-                          .arg(preview.sequencesPerEpoch);
+                          .arg(preview.sequencesPerEpoch)
+                          .arg(preview.shape == engine::data::Shape::Preference ? tr("pairs (two sequences each)")
+                                                                                : tr("sequences"));
     if (!preview.tokenized)
         summary += tr("<br><i>No model tokenizer yet: lengths are in UTF-8 bytes.</i>");
     for (const std::string &warning : preview.warnings)
@@ -127,11 +129,14 @@ QString DatasetPreviewView::exampleHtml(const engine::data::ExamplePreview &exam
     const QString trained = dark ? QStringLiteral("#1e4d2b") : QStringLiteral("#d4f4dc");
     QColor dim = palette.color(QPalette::Text);
     dim.setAlpha(110);
-    QString html = QStringLiteral("<p style='margin-bottom:2px'><b>%1:%2</b> · %3 %4%5%6</p><pre style='white-space:pre-wrap'>")
+    const QString role = example.pairRole == engine::data::PairRole::None
+        ? QString()
+        : (example.pairRole == engine::data::PairRole::Chosen ? tr(" · <b>chosen</b> answer") : tr(" · <b>rejected</b> answer"));
+    QString html = QStringLiteral("<p style='margin-bottom:2px'><b>%1:%2</b> · %3 %4%5%6%7</p><pre style='white-space:pre-wrap'>")
                        .arg(fromStd(example.source).toHtmlEscaped()).arg(example.line)
                        .arg(example.length).arg(tr("tokens"))
                        .arg(example.truncated ? tr(" · <span style='color:#d0312d'>truncated</span>") : QString())
-                       .arg(example.label.empty() ? QString() : tr(" · label ") + fromStd(example.label).toHtmlEscaped());
+                       .arg(example.label.empty() ? QString() : tr(" · label ") + fromStd(example.label).toHtmlEscaped(), role);
     for (const auto &span : example.spans) {
         const QString text = fromStd(span.text).toHtmlEscaped();
         if (span.trained)

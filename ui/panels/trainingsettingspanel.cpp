@@ -37,6 +37,28 @@ TrainingSettingsPanel::TrainingSettingsPanel(app::ProjectDocument *document, QWi
     form->setLabelAlignment(Qt::AlignRight);
     layout->addLayout(form);
 
+    m_objective = new QComboBox(content);
+    m_objective->setObjectName(QStringLiteral("objective"));
+    m_objective->addItem(tr("Supervised (SFT)"), QStringLiteral("sft"));
+    m_objective->addItem(tr("Preference: DPO"), QStringLiteral("dpo"));
+    m_objective->addItem(tr("Preference: ORPO"), QStringLiteral("orpo"));
+    m_objective->setToolTip(tr("SFT learns the answers of the data. DPO and ORPO learn from preference pairs "
+                               "(a prompt with a chosen and a rejected answer): DPO moves the model towards the "
+                               "chosen answers relative to the model it started from (the adapter switched off), "
+                               "ORPO adds an odds-ratio term to the chosen answers' loss and needs no reference."));
+    addRow(form, tr("Objective:"), m_objective, {QStringLiteral("training.objective")});
+    m_beta = addDouble(form, tr("DPO β:"), QStringLiteral("beta"), 0, 100, 3, {QStringLiteral("training.beta")});
+    m_beta->setSingleStep(0.05);
+    m_beta->setToolTip(tr("How strongly DPO may pull away from the reference model; 0.1 is usual, larger stays closer"));
+    m_labelSmoothing = addDouble(form, tr("DPO label smoothing:"), QStringLiteral("labelSmoothing"), 0, 0.49, 2,
+                                 {QStringLiteral("training.label_smoothing")});
+    m_labelSmoothing->setSingleStep(0.05);
+    m_labelSmoothing->setToolTip(tr("The share of pairs you expect to be labelled the wrong way round (conservative "
+                                    "DPO); 0 trusts every pair"));
+    m_orpoLambda = addDouble(form, tr("ORPO λ:"), QStringLiteral("orpoLambda"), 0, 100, 3,
+                             {QStringLiteral("training.orpo_lambda")});
+    m_orpoLambda->setSingleStep(0.05);
+    m_orpoLambda->setToolTip(tr("Weight of ORPO's odds-ratio term beside the chosen answers' loss; 0.1 is usual"));
     m_learningRate = new QLineEdit(content);
     m_learningRate->setObjectName(QStringLiteral("learningRate"));
     m_learningRate->setToolTip(tr("η_A, the rate of the A matrices; B uses λ·η_A with LoRA+"));
@@ -103,6 +125,7 @@ TrainingSettingsPanel::TrainingSettingsPanel(app::ProjectDocument *document, QWi
     scroll->setWidget(content);
     outer->addWidget(scroll);
 
+    connect(m_objective, &QComboBox::currentIndexChanged, this, &TrainingSettingsPanel::commit);
     connect(m_learningRate, &QLineEdit::editingFinished, this, &TrainingSettingsPanel::commit);
     connect(m_lengthMode, &QComboBox::currentIndexChanged, this, &TrainingSettingsPanel::commit);
     connect(m_schedule, &QComboBox::currentIndexChanged, this, &TrainingSettingsPanel::commit);
@@ -145,6 +168,13 @@ void TrainingSettingsPanel::onSettingsChanged()
 {
     const engine::RunSettings &s = m_document->settings();
     m_updating = true;
+    m_objective->setCurrentIndex(std::max(0, m_objective->findData(QString::fromStdString(s.training.objective))));
+    m_beta->setValue(s.training.beta);
+    m_labelSmoothing->setValue(s.training.labelSmoothing);
+    m_orpoLambda->setValue(s.training.orpoLambda);
+    m_beta->setEnabled(s.training.objective == "dpo");
+    m_labelSmoothing->setEnabled(s.training.objective == "dpo");
+    m_orpoLambda->setEnabled(s.training.objective == "orpo");
     if (!m_learningRate->hasFocus())
         m_learningRate->setText(QString::number(s.optimizer.learningRate, 'g', 6));
     const bool bySteps = s.training.maxSteps > 0 || m_lengthMode->currentIndex() == 1;
@@ -192,6 +222,10 @@ void TrainingSettingsPanel::commit()
         return;
     }
     s.optimizer.learningRate = rateC;
+    s.training.objective = m_objective->currentData().toString().toStdString();
+    s.training.beta = m_beta->value();
+    s.training.labelSmoothing = m_labelSmoothing->value();
+    s.training.orpoLambda = m_orpoLambda->value();
     const bool bySteps = m_lengthMode->currentIndex() == 1;
     s.training.epochs = m_epochs->value();
     s.training.maxSteps = bySteps ? (m_steps->value() > 0 ? m_steps->value() : 100) : 0;

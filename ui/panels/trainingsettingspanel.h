@@ -1,5 +1,6 @@
-// TrainingSettingsPanel: the optimizer and training-loop settings — learning
-// rate, epochs or steps, batch, accumulation, schedule, warmup, weight decay,
+// TrainingSettingsPanel: the optimizer and training-loop settings — the
+// objective (SFT, or DPO / ORPO on preference pairs, with β, label smoothing
+// and ORPO's λ), learning rate, epochs or steps, batch, accumulation, schedule, warmup, weight decay,
 // clipping, seed, eval / checkpoint / probe intervals, device and threads.
 // Engine validation messages appear next to the field they name. Read-only
 // while a run trains.
@@ -42,6 +43,10 @@ private:
 
     app::ProjectDocument *m_document;
     FieldErrors *m_errors = nullptr;
+    QComboBox *m_objective = nullptr;
+    QDoubleSpinBox *m_beta = nullptr;
+    QDoubleSpinBox *m_labelSmoothing = nullptr;
+    QDoubleSpinBox *m_orpoLambda = nullptr;
     QLineEdit *m_learningRate = nullptr;
     QComboBox *m_lengthMode = nullptr;
     QDoubleSpinBox *m_epochs = nullptr;
