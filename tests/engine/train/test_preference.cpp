@@ -234,21 +234,29 @@ private Q_SLOTS:
 
     // DPO and ORPO from the base model on pairs the tiny model cannot tell
     // apart at first: the held-out preference accuracy starts near a coin flip
-    // and reaches 100 %.
+    // and reaches 100 %. Also with the base in 4-bit NF4 and gradient checkpointing.
     void accuracyRises_data()
     {
         QTest::addColumn<QString>("objective");
-        QTest::newRow("dpo") << "dpo";
-        QTest::newRow("orpo") << "orpo";
+        QTest::addColumn<bool>("saveMemory");
+        QTest::newRow("dpo") << "dpo" << false;
+        QTest::newRow("orpo") << "orpo" << false;
+        QTest::newRow("dpo, nf4 base, gradient checkpointing") << "dpo" << true;
     }
 
     void accuracyRises()
     {
         QFETCH(QString, objective);
+        QFETCH(bool, saveMemory);
         QTemporaryDir dir;
         trainfixture::write(dir.path(), "llama");
         writePairs(dir.filePath("pairs.jsonl"), 16);
-        const Run run = train(pairSettings(dir.path(), objective.toStdString(), 40), dir.filePath("run"));
+        engine::RunSettings settings = pairSettings(dir.path(), objective.toStdString(), 40);
+        if (saveMemory) {
+            settings.training.baseWeights = "nf4";
+            settings.training.gradientCheckpointing = true;
+        }
+        const Run run = train(settings, dir.filePath("run"));
         QVERIFY2(run.result.isOk(), run.result.message().c_str());
         QCOMPARE(run.result.value().end, engine::RunEnd::Completed);
         const engine::StepMetrics &before = run.steps.front();
