@@ -1,5 +1,7 @@
 #include "app/projectdocument.h"
 
+#include "app/qtstrings.h"
+
 #include "engine/train/runrecorder.h"
 
 #include <QDir>
@@ -11,10 +13,10 @@ namespace app {
 
 namespace {
 
+using app::fromStd;
+
 const QString kRecentKey = QStringLiteral("project/recent");
 constexpr int kRecentLimit = 8;
-
-QString fromStd(const std::string &text) { return QString::fromStdString(text); }
 
 bool hasModelSection(engine::ProjectStore &store)
 {

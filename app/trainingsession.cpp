@@ -1,5 +1,7 @@
 #include "app/trainingsession.h"
 
+#include "app/qtstrings.h"
+
 #include "app/projectdocument.h"
 #include "app/ranklauncher.h"
 #include "app/trainingworker.h"
@@ -20,7 +22,7 @@ namespace app {
 
 namespace {
 
-QString fromStd(const std::string &text) { return QString::fromStdString(text); }
+using app::fromStd;
 
 } // namespace
 
@@ -254,7 +256,8 @@ void TrainingSession::onFinished(const engine::TrainingOutcome &outcome, const Q
     m_recording = false;
     setState(State::Idle);
     m_document->notifyRunsChanged();
-    onLog(message);
+    if (message != fromStd(outcome.message)) // the trainer has logged its own outcome line already
+        onLog(message);
     Q_EMIT finished(ok, message);
 }
 

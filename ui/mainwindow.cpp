@@ -63,7 +63,12 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_playground, &PlaygroundPanel::message, m_log, &LogPanel::append);
     connect(m_session, &app::TrainingSession::logMessage, m_log, &LogPanel::append);
     connect(m_session, &app::TrainingSession::stateChanged, this, &MainWindow::updateStatus);
-    connect(m_session, &app::TrainingSession::planReady, this, [this] { showPage(TrainingPage); });
+    connect(m_session, &app::TrainingSession::planReady, this, [this] {
+        statusBar()->clearMessage(); // the demo's "press Start" hint has been followed
+        showPage(TrainingPage);
+    });
+    connect(m_session, &app::TrainingSession::finished, this,
+            [this](bool, const QString &message) { statusBar()->showMessage(message); });
     m_dashboard->setBeforeStart([this] { // a run is recorded in the project file: it needs one
         return m_document->isUntitled() ? m_projectActions->saveAs() : !m_document->isDirty() || m_projectActions->save();
     });

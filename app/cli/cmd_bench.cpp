@@ -166,7 +166,8 @@ int runBench(const QStringList &arguments)
         QStringLiteral("Processes on this machine, data parallel: each trains its rows of every batch "
                        "(default 1)."),
         QStringLiteral("n") });
-    parser.process(arguments);
+    if (const std::optional<int> code = cli::parseArguments(parser, arguments))
+        return *code;
 
     engine::BenchOptions options;
     options.shape = parser.value(QStringLiteral("shape")).toStdString();

@@ -5,6 +5,8 @@
 // without it, lengths are UTF-8 bytes and conversations render as ChatML.
 #include "app/cli/command.h"
 
+#include "app/qtstrings.h"
+
 #include "engine/data/chattemplatedetector.h"
 #include "engine/data/datasetpreview.h"
 #include "engine/tokenizer/tokenizerloader.h"
@@ -15,31 +17,28 @@
 
 namespace {
 
+using app::fromStd;
+
 using namespace engine::data;
 
 const char kMaskOpen[] = "\u27E6"; // ⟦ masked text ⟧
 const char kMaskClose[] = "\u27E7";
-
-QString text(const std::string &s)
-{
-    return QString::fromStdString(s);
-}
 
 void printSummary(const QString &file, const DatasetPreview &p, const DatasetConfig &config)
 {
     const QString unit = p.tokenized ? QStringLiteral("tokens") : QStringLiteral("bytes");
     cli::printLine(QStringLiteral("Dataset:    %1").arg(file));
     cli::printLine(
-        QStringLiteral("Shape:      %1 (%2)").arg(QString::fromLatin1(shapeName(p.shape)), text(p.shapeReason)));
+        QStringLiteral("Shape:      %1 (%2)").arg(QString::fromLatin1(shapeName(p.shape)), fromStd(p.shapeReason)));
     const bool chat = p.shape == Shape::Messages || p.shape == Shape::ShareGpt || p.shape == Shape::PromptCompletion
         || p.shape == Shape::Alpaca || p.shape == Shape::Preference;
     if (chat)
         cli::printLine(QStringLiteral("Template:   %1").arg(QString::fromLatin1(templateName(p.chatTemplate.kind))));
     for (const std::string &warning : p.warnings)
-        cli::printLine(QStringLiteral("Warning:    %1").arg(text(warning)));
+        cli::printLine(QStringLiteral("Warning:    %1").arg(fromStd(warning)));
     cli::printLine(QStringLiteral("Records:    %1 read, %2 bad records skipped").arg(p.records).arg(p.skippedRecords));
     for (const std::string &message : p.skippedMessages)
-        cli::printLine(QStringLiteral("  skipped:  %1").arg(text(message)));
+        cli::printLine(QStringLiteral("  skipped:  %1").arg(fromStd(message)));
     if (!p.tokenized)
         cli::printLine(QStringLiteral("Lengths:    in UTF-8 bytes (token counts need the model's tokenizer)"));
     cli::printLine(QStringLiteral("Length:     shortest %1, mean %2, longest %3 %4; %5 over the maximum of %6")
@@ -74,19 +73,19 @@ void printExample(std::size_t index, const ExamplePreview &example, bool tokeniz
     cli::printLine(
         QStringLiteral("\nExample %1 (%2:%3, %4 %5%6%7%8):")
             .arg(index + 1)
-            .arg(text(example.source))
+            .arg(fromStd(example.source))
             .arg(example.line)
             .arg(example.length)
             .arg(tokenized ? QStringLiteral("tokens") : QStringLiteral("bytes"))
             .arg(example.truncated ? QStringLiteral(", truncated") : QString())
-            .arg(example.label.empty() ? QString() : QStringLiteral(", label '%1'").arg(text(example.label)))
+            .arg(example.label.empty() ? QString() : QStringLiteral(", label '%1'").arg(fromStd(example.label)))
             .arg(example.pairRole == PairRole::None
                     ? QString()
                     : QStringLiteral(", %1 answer").arg(QString::fromLatin1(pairRoleName(example.pairRole)))));
     std::string body;
     for (const SpanPreview &span : example.spans)
         body += span.trained ? span.text : kMaskOpen + span.text + kMaskClose;
-    cli::printLine(text(body));
+    cli::printLine(fromStd(body));
 }
 
 bool applyOptions(const QCommandLineParser &parser, DatasetConfig &config, QString &error)
@@ -139,7 +138,8 @@ int runData(const QStringList &arguments)
         { QStringLiteral("skip-bad"), QStringLiteral("Skip malformed records (they are counted).") },
         { QStringLiteral("loss-on-all"), QStringLiteral("Train on all tokens, not only completions.") },
     });
-    parser.process(arguments);
+    if (const std::optional<int> code = cli::parseArguments(parser, arguments))
+        return *code;
     const QStringList positional = parser.positionalArguments();
     if (positional.size() != 2 || positional[0] != QLatin1String("inspect"))
         return cli::fail(QStringLiteral("usage: lorafit-cli data inspect FILE [options] (hint: --help lists them)"));
@@ -156,17 +156,17 @@ int runData(const QStringList &arguments)
         const std::string model = parser.value(QStringLiteral("model")).toStdString();
         auto loaded = engine::loadTokenizer(model);
         if (!loaded.isOk())
-            return cli::fail(text(loaded.message()));
+            return cli::fail(fromStd(loaded.message()));
         tokenizer = std::move(loaded).value();
         auto detected = detectModelChatTemplate(model);
         if (!detected.isOk())
-            return cli::fail(text(detected.message()));
+            return cli::fail(fromStd(detected.message()));
         detection = std::move(detected).value();
     }
     const auto preview
         = previewDataset(config, tokenizer.get(), detection ? &*detection : nullptr, examples);
     if (!preview.isOk())
-        return cli::fail(text(preview.message()));
+        return cli::fail(fromStd(preview.message()));
     printSummary(positional[1], preview.value(), config);
     if (!preview->examples.empty())
         cli::printLine(QStringLiteral("\nMasked text (no loss) is shown between %1 and %2.")

@@ -13,7 +13,8 @@ int runDevices(const QStringList &arguments)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("List the devices Lorafit can train on."));
     parser.addHelpOption();
-    parser.process(arguments);
+    if (const std::optional<int> code = cli::parseArguments(parser, arguments))
+        return *code;
 
     const engine::RuntimeInfo info = engine::runtimeInfo();
     cli::printLine(QStringLiteral("LibTorch %1, CUDA in this build: %2, intra-op threads: %3")

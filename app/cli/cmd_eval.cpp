@@ -4,6 +4,7 @@
 // the window are evaluated in windows of the model's context. Ctrl-C stops
 // between windows (exit code 130, nothing written).
 #include "app/cli/command.h"
+#include "app/qtstrings.h"
 #include "app/cli/interruptscope.h"
 #include "app/cli/numberoption.h"
 
@@ -16,10 +17,7 @@
 
 namespace {
 
-QString str(const std::string &text)
-{
-    return QString::fromStdString(text);
-}
+using app::fromStd;
 
 void printEvaluation(const engine::TextEvaluation &evaluation)
 {
@@ -37,7 +35,7 @@ int evaluate(engine::InferenceSession &session, const std::string &text, qint64 
     const cli::InterruptScope interrupt;
     const engine::Result<engine::TextEvaluation> evaluation = session.evaluate(text, window, interrupt.flag());
     if (!evaluation)
-        return cli::fail(str(evaluation.message()));
+        return cli::fail(fromStd(evaluation.message()));
     if (evaluation.value().cancelled) {
         std::fputs("lorafit-cli: eval cancelled; nothing written\n", stderr);
         return cli::kExitCancelled;
@@ -46,7 +44,7 @@ int evaluate(engine::InferenceSession &session, const std::string &text, qint64 
         const engine::Status written =
             engine::guard([&] { engine::writeFileAtomically(tsvPath.toStdString(), engine::tokenLossTable(evaluation.value())); });
         if (!written)
-            return cli::fail(str(written.message()));
+            return cli::fail(fromStd(written.message()));
     }
     printEvaluation(evaluation.value());
     return cli::kExitOk;
@@ -65,7 +63,8 @@ int runEval(const QStringList &arguments)
         { QStringLiteral("max-length"), QStringLiteral("Tokens per window (default: the model's context, at most 2048)."), QStringLiteral("N") },
         { QStringLiteral("device"), QStringLiteral("cpu, cuda or cuda:N (cpu)."), QStringLiteral("DEV") },
     });
-    parser.process(arguments);
+    if (const std::optional<int> code = cli::parseArguments(parser, arguments))
+        return *code;
     if (!parser.isSet(QStringLiteral("model")) || !parser.isSet(QStringLiteral("text"))) {
         cli::fail(QStringLiteral("eval needs --model DIR and --text FILE (see lorafit-cli eval --help)"));
         return cli::kExitUsage;
@@ -79,14 +78,14 @@ int runEval(const QStringList &arguments)
     const engine::Result<std::string> text =
         engine::guard([&] { return engine::readFile(parser.value(QStringLiteral("text")).toStdString()); });
     if (!text)
-        return cli::fail(str(text.message()));
+        return cli::fail(fromStd(text.message()));
     const QString device = parser.isSet(QStringLiteral("device")) ? parser.value(QStringLiteral("device")) : QStringLiteral("cpu");
     auto session = engine::InferenceSession::open(parser.value(QStringLiteral("model")).toStdString(), device.toStdString());
     if (!session)
-        return cli::fail(str(session.message()));
+        return cli::fail(fromStd(session.message()));
     if (parser.isSet(QStringLiteral("adapter"))) {
         if (engine::Status status = session.value()->setAdapter(parser.value(QStringLiteral("adapter")).toStdString()); !status)
-            return cli::fail(str(status.message()));
+            return cli::fail(fromStd(status.message()));
     }
     return evaluate(*session.value(), text.value(), window, parser.value(QStringLiteral("token-losses")));
 }

@@ -6,6 +6,8 @@
 // load the written files back and compare their loss with the checkpoint's.
 #include "app/cli/command.h"
 
+#include "app/qtstrings.h"
+
 #include "engine/export/adapterverifier.h"
 #include "engine/export/checkpointsource.h"
 #include "engine/export/exportjob.h"
@@ -24,16 +26,13 @@
 
 namespace {
 
+using app::fromStd;
+
 std::atomic<bool> g_cancel{false};
 
 void onInterrupt(int)
 {
     g_cancel.store(true);
-}
-
-QString str(const std::string &text)
-{
-    return QString::fromStdString(text);
 }
 
 QString sizeText(std::uint64_t bytes)
@@ -122,7 +121,8 @@ int parse(const QStringList &arguments, Options &options)
         {QStringLiteral("base-only"), QStringLiteral("gguf-model: write the base model without the adapter (run it with the gguf adapter: ADAPTER in the Modelfile).")},
         {QStringLiteral("verify"), QStringLiteral("Load the written files back and compare their loss with the checkpoint's.")},
     });
-    parser.process(arguments);
+    if (const std::optional<int> code = cli::parseArguments(parser, arguments))
+        return *code;
     engine::ExportRequest &r = options.request;
     const QStringList positional = parser.positionalArguments();
     if (parser.isSet(QStringLiteral("project")) != parser.isSet(QStringLiteral("run")))
@@ -134,7 +134,7 @@ int parse(const QStringList &arguments, Options &options)
             return cli::fail(QStringLiteral("--run needs a run id and no CHECKPOINT_DIR (hint: lorafit-cli project show FILE lists the runs)"));
         const auto checkpoint = engine::projectRunCheckpoint(parser.value(QStringLiteral("project")).toStdString(), run);
         if (!checkpoint)
-            return cli::fail(str(checkpoint.message()));
+            return cli::fail(fromStd(checkpoint.message()));
         r.checkpointFolder = checkpoint.value();
         options.projectFile = parser.value(QStringLiteral("project")).toStdString();
         options.runId = run;
@@ -151,7 +151,7 @@ int parse(const QStringList &arguments, Options &options)
     if (parser.isSet(QStringLiteral("dtype"))) {
         const auto dtype = engine::parseTensorDtype(parser.value(QStringLiteral("dtype")).toStdString());
         if (!dtype)
-            return cli::fail(QStringLiteral("--dtype: ") + str(dtype.message()));
+            return cli::fail(QStringLiteral("--dtype: ") + fromStd(dtype.message()));
         r.dtype = dtype.value();
     }
     r.baseModelFolder = parser.value(QStringLiteral("model")).toStdString();
@@ -175,25 +175,25 @@ int verify(const engine::ExportRequest &request, const engine::ExportSummary &su
 {
     const auto config = engine::readModelConfig(summary.baseModelFolder);
     if (!config)
-        return cli::fail(QStringLiteral("verify: ") + str(config.message()));
+        return cli::fail(QStringLiteral("verify: ") + fromStd(config.message()));
     const auto batches = probeBatches(config->vocabSize);
     const auto reference = engine::adapterLoss(summary.baseModelFolder, request.checkpointFolder, batches);
     if (!reference)
-        return cli::fail(QStringLiteral("verify: ") + str(reference.message()));
+        return cli::fail(QStringLiteral("verify: ") + fromStd(reference.message()));
     int failures = 0;
     std::optional<engine::Result<engine::LossReport>> baseReference; // for a GGUF model of the base alone
     for (const engine::ExportedFile &file : summary.files) {
         const auto loss = engine::exportedFileLoss(summary.baseModelFolder, file.path, batches);
         if (!loss)
             continue;
-        const QString root = str(engine::exportedRoot(file.path));
+        const QString root = fromStd(engine::exportedRoot(file.path));
         if (!*loss)
-            return cli::fail(QStringLiteral("verify %1: %2").arg(root, str(loss->message())));
+            return cli::fail(QStringLiteral("verify %1: %2").arg(root, fromStd(loss->message())));
         const bool baseAlone = !request.mergeAdapter && engine::isGgufModelFile(file.path);
         if (baseAlone && !baseReference)
             baseReference = engine::modelLoss(summary.baseModelFolder, batches);
         if (baseAlone && !*baseReference)
-            return cli::fail(QStringLiteral("verify: ") + str(baseReference->message()));
+            return cli::fail(QStringLiteral("verify: ") + fromStd(baseReference->message()));
         const double expected = baseAlone ? baseReference->value().meanLoss : reference->meanLoss;
         const double tolerance = engine::exportLossTolerance(file.dtype);
         const bool agree = engine::lossesAgree(loss->value().meanLoss, expected, tolerance);
@@ -215,7 +215,7 @@ void recordInProject(const Options &options)
         engine::ExportInfo info;
         info.runId = options.runId;
         info.format = format;
-        info.path = QFileInfo(str(engine::exportFolder(options.request, format))).absoluteFilePath().toStdString();
+        info.path = QFileInfo(fromStd(engine::exportFolder(options.request, format))).absoluteFilePath().toStdString();
         const auto added = store ? store->addExport(info) : engine::Result<std::int64_t>(store.status());
         if (!added)
             std::fprintf(stderr, "lorafit-cli: warning: the export was not recorded in the project: %s\n",
@@ -231,7 +231,7 @@ int runExport(const QStringList &arguments)
     engine::ExportRequest &request = options.request;
     const auto source = engine::readCheckpointSource(request.checkpointFolder);
     if (!source)
-        return cli::fail(str(source.message()));
+        return cli::fail(fromStd(source.message()));
     request.card = source->card;
     request.conversational = source->conversational;
     request.systemPrompt = source->systemPrompt;
@@ -249,18 +249,18 @@ int runExport(const QStringList &arguments)
     const auto summary = engine::runExport(request, progress, &g_cancel);
     std::signal(SIGINT, SIG_DFL);
     if (!summary)
-        return cli::fail(str(summary.message()));
+        return cli::fail(fromStd(summary.message()));
     if (summary->cancelled) {
         std::fprintf(stderr, "lorafit-cli: export cancelled; nothing was left behind\n");
         return cli::kExitCancelled;
     }
     for (const std::string &warning : summary->warnings)
         std::fprintf(stderr, "lorafit-cli: warning: %s\n", warning.c_str());
-    cli::printLine(QStringLiteral("Base model: %1").arg(str(summary->baseModelFolder)));
+    cli::printLine(QStringLiteral("Base model: %1").arg(fromStd(summary->baseModelFolder)));
     for (const engine::ExportedFile &file : summary->files)
-        cli::printLine(QStringLiteral("%1  %2").arg(sizeText(file.bytes), 10).arg(str(file.path)));
+        cli::printLine(QStringLiteral("%1  %2").arg(sizeText(file.bytes), 10).arg(fromStd(file.path)));
     for (const std::string &step : summary->nextSteps)
-        cli::printLine(QStringLiteral("Next: %1").arg(str(step)));
+        cli::printLine(QStringLiteral("Next: %1").arg(fromStd(step)));
     if (!options.projectFile.empty())
         recordInProject(options);
     return options.verify ? verify(request, summary.value()) : cli::kExitOk;

@@ -3,6 +3,7 @@
 // the text to stdout as it is produced. Statistics go to stderr. Ctrl-C stops
 // generation cleanly (exit code 130, the text so far is kept).
 #include "app/cli/command.h"
+#include "app/qtstrings.h"
 #include "app/cli/interruptscope.h"
 #include "app/cli/numberoption.h"
 
@@ -15,10 +16,7 @@
 
 namespace {
 
-QString str(const std::string &text)
-{
-    return QString::fromStdString(text);
-}
+using app::fromStd;
 
 void addOptions(QCommandLineParser &parser)
 {
@@ -58,7 +56,7 @@ bool readOptions(const QCommandLineParser &parser, engine::GenerationOptions &op
     for (const QString &stop : parser.values(QStringLiteral("stop")))
         options.stopStrings.push_back(stop.toStdString());
     if (engine::Status status = options.validate(); !status) {
-        error = str(status.message());
+        error = fromStd(status.message());
         return false;
     }
     return true;
@@ -107,7 +105,7 @@ int generate(engine::InferenceSession &session, const engine::GenerationPrompt &
     std::fputc('\n', stdout);
     std::fflush(stdout);
     if (!result)
-        return cli::fail(str(result.message()));
+        return cli::fail(fromStd(result.message()));
     printSummary(result.value(), options);
     return result.value().stopReason == engine::StopReason::Cancelled ? cli::kExitCancelled : cli::kExitOk;
 }
@@ -118,7 +116,8 @@ int runGenerate(const QStringList &arguments)
     parser.setApplicationDescription(QStringLiteral("Generate text with a model (and optionally a LoRA adapter)."));
     parser.addHelpOption();
     addOptions(parser);
-    parser.process(arguments);
+    if (const std::optional<int> code = cli::parseArguments(parser, arguments))
+        return *code;
     if (!parser.isSet(QStringLiteral("model")) || !parser.isSet(QStringLiteral("prompt"))) {
         cli::fail(QStringLiteral("generate needs --model DIR and --prompt TEXT (see lorafit-cli generate --help)"));
         return cli::kExitUsage;
@@ -132,14 +131,14 @@ int runGenerate(const QStringList &arguments)
     const QString device = parser.isSet(QStringLiteral("device")) ? parser.value(QStringLiteral("device")) : QStringLiteral("cpu");
     auto session = engine::InferenceSession::open(parser.value(QStringLiteral("model")).toStdString(), device.toStdString());
     if (!session)
-        return cli::fail(str(session.message()));
+        return cli::fail(fromStd(session.message()));
     const engine::InferenceSessionInfo &info = session.value()->info();
     if (parser.isSet(QStringLiteral("chat")) && !info.chatTemplateWarning.empty())
         std::fprintf(stderr, "lorafit-cli: warning: chat template %s: %s\n", info.chatTemplate.c_str(),
                      info.chatTemplateWarning.c_str());
     if (parser.isSet(QStringLiteral("adapter"))) {
         if (engine::Status status = session.value()->setAdapter(parser.value(QStringLiteral("adapter")).toStdString()); !status)
-            return cli::fail(str(status.message()));
+            return cli::fail(fromStd(status.message()));
     }
     return generate(*session.value(), makePrompt(parser), options);
 }

@@ -3,6 +3,8 @@
 // estimate of the memory LoRA training would need. --json for scripts.
 #include "app/cli/command.h"
 
+#include "app/qtstrings.h"
+
 #include "engine/model/modelinfo.h"
 
 #include <QCommandLineParser>
@@ -12,6 +14,8 @@
 
 namespace {
 
+using app::fromStd;
+
 struct EstimateSettings
 {
     qint64 batch = 1;
@@ -19,11 +23,6 @@ struct EstimateSettings
     qint64 rank = 16;
     QString dtype = QStringLiteral("f32");
 };
-
-QString str(const std::string &text)
-{
-    return QString::fromStdString(text);
-}
 
 QString bytesText(std::uint64_t bytes)
 {
@@ -41,20 +40,20 @@ QJsonObject toJson(const engine::ModelInfo &info, const engine::MemoryEstimate &
 {
     QJsonArray linears;
     for (const std::string &name : info.linearNames)
-        linears.append(str(name));
+        linears.append(fromStd(name));
     QJsonArray files;
     for (const std::string &name : info.weightFiles)
-        files.append(str(name));
-    return QJsonObject { { "folder", str(info.folder) }, { "architecture", str(info.architecture) },
-        { "model_type", str(info.modelType) }, { "layers", qint64(info.layers) },
+        files.append(fromStd(name));
+    return QJsonObject { { "folder", fromStd(info.folder) }, { "architecture", fromStd(info.architecture) },
+        { "model_type", fromStd(info.modelType) }, { "layers", qint64(info.layers) },
         { "hidden_size", qint64(info.hiddenSize) }, { "heads", qint64(info.heads) },
         { "kv_heads", qint64(info.kvHeads) }, { "head_dim", qint64(info.headDim) },
         { "intermediate_size", qint64(info.intermediateSize) }, { "vocab_size", qint64(info.vocabSize) },
         { "max_positions", qint64(info.maxPositions) }, { "tied_embeddings", info.tiedEmbeddings },
-        { "parameters", qint64(info.parameterCount) }, { "stored_dtype", str(info.storedDtype) },
+        { "parameters", qint64(info.parameterCount) }, { "stored_dtype", fromStd(info.storedDtype) },
         { "weight_bytes", qint64(info.weightBytes) }, { "weight_files", files }, { "linear_modules", linears },
         { "tokenizer_json", info.hasTokenizerJson }, { "tokenizer_config", info.hasTokenizerConfig },
-        { "chat_template", info.hasChatTemplate ? QJsonValue(str(info.chatTemplateSource)) : QJsonValue() },
+        { "chat_template", info.hasChatTemplate ? QJsonValue(fromStd(info.chatTemplateSource)) : QJsonValue() },
         { "training_memory_estimate",
             QJsonObject { { "batch", s.batch }, { "seq_length", s.seqLength }, { "rank", s.rank }, { "dtype", s.dtype },
                 { "base_weight_bytes", qint64(m.baseWeightBytes) }, { "lora_parameters", qint64(m.loraParameters) },
@@ -67,9 +66,9 @@ void printText(const engine::ModelInfo &info, const engine::MemoryEstimate &m, c
     auto line = [](const QString &label, const QString &value) {
         cli::printLine(QStringLiteral("%1 %2").arg(label + QLatin1Char(':'), -20).arg(value));
     };
-    line(QStringLiteral("Folder"), str(info.folder));
+    line(QStringLiteral("Folder"), fromStd(info.folder));
     line(QStringLiteral("Architecture"),
-        QStringLiteral("%1 (model_type %2)").arg(str(info.architecture), str(info.modelType)));
+        QStringLiteral("%1 (model_type %2)").arg(fromStd(info.architecture), fromStd(info.modelType)));
     line(QStringLiteral("Layers"), QString::number(info.layers));
     line(QStringLiteral("Hidden size"), QString::number(info.hiddenSize));
     line(QStringLiteral("Attention heads"),
@@ -82,16 +81,16 @@ void printText(const engine::ModelInfo &info, const engine::MemoryEstimate &m, c
         QStringLiteral("%1 (%2 M)")
             .arg(info.parameterCount)
             .arg(static_cast<double>(info.parameterCount) / 1e6, 0, 'f', 1));
-    line(QStringLiteral("Stored dtype"), str(info.storedDtype));
+    line(QStringLiteral("Stored dtype"), fromStd(info.storedDtype));
     line(QStringLiteral("Weights"),
         QStringLiteral("%1 in %2 file(s)").arg(bytesText(info.weightBytes)).arg(info.weightFiles.size()));
     QStringList linears;
     for (const std::string &name : info.linearNames)
-        linears << str(name);
+        linears << fromStd(name);
     line(QStringLiteral("Linear modules"), linears.join(QStringLiteral(", ")));
     line(QStringLiteral("tokenizer.json"), yesNo(info.hasTokenizerJson));
     line(QStringLiteral("tokenizer_config"), yesNo(info.hasTokenizerConfig));
-    line(QStringLiteral("Chat template"), info.hasChatTemplate ? str(info.chatTemplateSource) : yesNo(false));
+    line(QStringLiteral("Chat template"), info.hasChatTemplate ? fromStd(info.chatTemplateSource) : yesNo(false));
     line(QStringLiteral("Training memory"),
         QStringLiteral("~%1 for LoRA rank %2, batch %3 x %4 tokens, %5 (weights %6, LoRA state %7, activations %8)")
             .arg(bytesText(m.totalBytes))
@@ -127,7 +126,8 @@ int runInspect(const QStringList &arguments)
         { QStringLiteral("rank"), QStringLiteral("LoRA rank for the estimate (16)."), QStringLiteral("N") });
     parser.addOption(
         { QStringLiteral("dtype"), QStringLiteral("Activation dtype: f32, bf16 or f16 (f32)."), QStringLiteral("T") });
-    parser.process(arguments);
+    if (const std::optional<int> code = cli::parseArguments(parser, arguments))
+        return *code;
     if (parser.positionalArguments().size() != 1) {
         cli::fail(QStringLiteral("inspect needs exactly one model folder (usage: lorafit-cli inspect DIR [--json])"));
         return cli::kExitUsage;
@@ -148,7 +148,7 @@ int runInspect(const QStringList &arguments)
     }
     const auto info = engine::inspectModel(parser.positionalArguments().front().toStdString());
     if (!info)
-        return cli::fail(str(info.message()));
+        return cli::fail(fromStd(info.message()));
     const engine::MemoryEstimate memory = engine::estimateTrainingMemory(
         info.value(), settings.batch, settings.seqLength, settings.rank, settings.dtype.toStdString());
     if (parser.isSet(QStringLiteral("json")))

@@ -186,7 +186,8 @@ int runPretrain(const QStringList &arguments)
     parser.addHelpOption();
     Options options;
     options.addTo(parser);
-    parser.process(arguments);
+    if (const std::optional<int> code = cli::parseArguments(parser, arguments))
+        return *code;
 
     engine::PretrainConfig config;
     std::int64_t logEvery = 0;

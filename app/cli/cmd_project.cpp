@@ -6,6 +6,8 @@
 //   project import-settings FILE.lorafit IN.json   (creates FILE if missing)
 #include "app/cli/command.h"
 
+#include "app/qtstrings.h"
+
 #include "engine/core/atomicfile.h"
 #include "engine/core/status.h"
 #include "engine/project/projectstore.h"
@@ -17,16 +19,14 @@
 
 namespace {
 
-QString fromStd(const std::string &text)
-{
-    return QString::fromStdString(text);
-}
+using app::fromStd;
 
 // Parses "<name> FILE [more positionals]"; returns the positionals or an empty list after printing why.
 QStringList positionals(QCommandLineParser &parser, const QStringList &arguments, const QStringList &names)
 {
     parser.addHelpOption();
-    parser.process(arguments);
+    if (cli::parseArguments(parser, arguments))
+        return {};
     const QStringList given = parser.positionalArguments();
     if (given.size() != names.size()) {
         cli::fail(QStringLiteral("expected %1 (hint: '%2 --help')").arg(names.join(QLatin1Char(' ')), arguments[0]));

@@ -77,7 +77,8 @@ int runTokenize(const QStringList &arguments)
     const QCommandLineOption decode(QStringLiteral("decode"), QStringLiteral("Ids to decode: [1,2,3] or 1,2,3."), QStringLiteral("IDS"));
     const QCommandLineOption skipSpecial(QStringLiteral("skip-special"), QStringLiteral("With --decode: leave out special tokens."));
     parser.addOptions({model, text, file, special, decode, skipSpecial});
-    parser.process(arguments);
+    if (const std::optional<int> code = cli::parseArguments(parser, arguments))
+        return *code;
 
     const int inputs = int(parser.isSet(text)) + int(parser.isSet(file)) + int(parser.isSet(decode));
     if (!parser.isSet(model) || inputs != 1) {

@@ -9,6 +9,7 @@
 // join ranks on several machines. Rank 0 records; the others are silent and
 // write their errors to <run folder>/rank-<r>.log.
 #include "app/cli/command.h"
+#include "app/qtstrings.h"
 #include "app/cli/numberoption.h"
 #include "app/ranklauncher.h"
 
@@ -51,17 +52,14 @@
 
 namespace {
 
+using app::fromStd;
+
 std::atomic<int> g_interrupts{ 0 };
 
 void onInterrupt(int)
 {
     if (g_interrupts.fetch_add(1) >= 1)
         std::_Exit(cli::kExitCancelled); // second Ctrl-C: no checkpoint, quit now
-}
-
-QString fromStd(const std::string &text)
-{
-    return QString::fromStdString(text);
 }
 
 QString duration(double seconds)
@@ -329,16 +327,12 @@ std::optional<Options> parseOptions(const QStringList &arguments, engine::RunSet
         QStringLiteral("seconds to wait for every rank to join (default 120)"), QStringLiteral("S"));
     parser.addOptions({ out, resume, initAdapter, metrics, maxSteps, device, threads, name, quiet, set, nproc, nnodes,
         nodeRank, master, distTimeout });
-    const bool parsed = parser.parse(arguments);
-    if (parsed && parser.isSet(QStringLiteral("help"))) {
-        cli::printLine(parser.helpText());
-        exitCode = cli::kExitOk;
+    if (const std::optional<int> code = cli::parseArguments(parser, arguments)) {
+        exitCode = *code;
         return std::nullopt;
     }
-    if (!parsed || parser.positionalArguments().size() != 1) {
-        cli::fail(parser.errorText().isEmpty() ? QStringLiteral("expected one CONFIG.json or FILE.lorafit (hint: "
-                                                                "'lorafit-cli train --help')")
-                                               : parser.errorText());
+    if (parser.positionalArguments().size() != 1) {
+        cli::fail(QStringLiteral("expected one CONFIG.json or FILE.lorafit (hint: 'lorafit-cli train --help')"));
         return std::nullopt;
     }
     exitCode = cli::kExitFailure; // from here on the command line is fine but its content is not

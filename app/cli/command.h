@@ -6,7 +6,10 @@
 #include <QStringList>
 
 #include <functional>
+#include <optional>
 #include <vector>
+
+class QCommandLineParser;
 
 namespace cli {
 
@@ -34,6 +37,13 @@ std::vector<Command> registeredCommands();
 
 // Prints "lorafit-cli: error: <message>" to stderr and returns kExitFailure.
 int fail(const QString &message);
+
+// QCommandLineParser::process() with lorafit-cli's usage errors: returns
+// nullopt when the command should go on (--help and --version print and exit
+// as process() does); otherwise prints "lorafit-cli: error: unknown option
+// '--x' (hint: 'lorafit-cli CMD --help')" (or the parser's other complaint)
+// and returns kExitUsage.
+std::optional<int> parseArguments(QCommandLineParser &parser, const QStringList &arguments);
 
 // Writes text (plus a newline) to stdout, UTF-8.
 void printLine(const QString &text);

@@ -1,7 +1,7 @@
 // What the trainer reports after every optimizer step: plain values, no tensors,
 // so they can cross threads, be stored in project files and be plotted.
 // Matrix-level values are indexed like the run's list of adapted matrices
-// (TrainingRun::matrixNames), in Hugging Face module names.
+// (TrainingPlan::matrixNames), in Hugging Face module names.
 #pragma once
 
 #include <cstdint>

@@ -289,10 +289,7 @@ StepMetrics TrainingRun::trainStep()
     // Data parallel: this rank's rows of every micro-batch; tokens/s counts all ranks' tokens.
     std::vector<torch::Tensor> ids, labels;
     TrainStepSettings stepSettings;
-    std::int64_t inputTokens = 0;
     for (const data::Batch &batch : batches) {
-        for (const std::int32_t mask : batch.attentionMask)
-            inputTokens += mask;
         const BatchShard shard = m_ranks ? shardOf(batch, m_ranks->rank(), m_ranks->size()) : BatchShard{};
         const data::Batch &rows = m_ranks ? shard.batch : batch; // one process: the whole batch, not copied
         const BatchTensors tensors = toTensors(rows, m_setup.device);
@@ -335,7 +332,7 @@ StepMetrics TrainingRun::trainStep()
     const data::DataCursor cursor = m_setup.data->cursor();
     metrics.epoch = static_cast<double>(cursor.epoch) + static_cast<double>(cursor.position) / perEpoch;
     metrics.stepSeconds = stopwatch.seconds();
-    metrics.tokensPerSecond = metrics.stepSeconds > 0.0 ? inputTokens / metrics.stepSeconds : 0.0;
+    metrics.tokensPerSecond = metrics.stepSeconds > 0.0 ? static_cast<double>(metrics.tokens) / metrics.stepSeconds : 0.0;
     return metrics;
 }
 

@@ -40,6 +40,9 @@ Status TrainingConfig::validate() const
     if (processes < 1 || processes > 1024)
         return Status::failure("training.processes: " + std::to_string(processes)
             + " is not a process count (hint: 1 trains in one process; 2 or more split every batch among them)");
+    if (processes > 1 && preference())
+        return Status::failure("training.processes: the '" + objective
+            + "' objective trains in one process for now (hint: set processes to 1)");
     if (baseWeights != "auto" && baseWeights != "f32" && baseWeights != "bf16" && baseWeights != "nf4")
         return Status::failure("training.base_weights: unknown '" + baseWeights
             + "' (hint: 'auto' is bf16 on CUDA and f32 on the CPU, 'f32' keeps the base as it is, 'bf16' halves it, "

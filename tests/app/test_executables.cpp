@@ -60,6 +60,32 @@ private Q_SLOTS:
         QVERIFY2(r.err.contains(QLatin1String("unknown command 'no-such-command'")), qPrintable(r.err));
     }
 
+    // Every command answers an unknown option like every other usage error: exit 2, one line, a hint.
+    void cliRejectsUnknownOptions_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QString>("command");
+        for (const char *command : {"bench", "data", "devices", "eval", "export", "generate", "inspect", "pretrain",
+                                    "tokenize", "train"})
+            QTest::newRow(command) << QStringList{QString::fromLatin1(command), QStringLiteral("--x")}
+                                   << QString::fromLatin1(command);
+        QTest::newRow("data inspect") << QStringList{QStringLiteral("data"), QStringLiteral("inspect"), QStringLiteral("-q")}
+                                      << QStringLiteral("data");
+        QTest::newRow("project show") << QStringList{QStringLiteral("project"), QStringLiteral("show"), QStringLiteral("--x")}
+                                      << QStringLiteral("project show");
+    }
+
+    void cliRejectsUnknownOptions()
+    {
+        QFETCH(QStringList, arguments);
+        QFETCH(QString, command);
+        const Run r = run(QStringLiteral(LF_CLI_EXE), arguments);
+        QCOMPARE(r.exitCode, 2);
+        const QString option = arguments.last();
+        QCOMPARE(r.err, QStringLiteral("lorafit-cli: error: unknown option '%1' (hint: 'lorafit-cli %2 --help')\n")
+                            .arg(option, command));
+    }
+
     void cliListsDevices()
     {
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();

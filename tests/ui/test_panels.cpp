@@ -172,6 +172,25 @@ private Q_SLOTS:
             field<QComboBox>(panel, "baseWeights")->findData(QStringLiteral("nf4")));
         QCOMPARE(window.document()->settings().training.baseWeights, std::string("nf4"));
 
+        // A 64-bit seed from a settings file survives editing another field and a save.
+        engine::RunSettings settings = window.document()->settings();
+        settings.modelPath = m_model.toStdString();
+        settings.dataset.trainPath = m_data.toStdString();
+        settings.training.seed = (std::uint64_t(1) << 40) + 3;
+        window.document()->setSettings(settings);
+        QCOMPARE(field<QLineEdit>(panel, "seed")->text(), QStringLiteral("1099511627779"));
+        field<QSpinBox>(panel, "batchSize")->setValue(3);
+        QCOMPARE(window.document()->settings().training.seed, (std::uint64_t(1) << 40) + 3);
+        const QString saved = m_dir.filePath(QStringLiteral("seed.lorafit"));
+        QCOMPARE(window.document()->saveAs(saved), QString());
+        window.document()->newProject(); // closes the file
+        QCOMPARE(window.document()->open(saved), QString());
+        QCOMPARE(window.document()->settings().training.seed, (std::uint64_t(1) << 40) + 3);
+        typeInto(field<QLineEdit>(panel, "seed"), QStringLiteral("-1"));
+        QVERIFY(panel->errorFor(QStringLiteral("seed")).contains(QStringLiteral("training.seed")));
+        typeInto(field<QLineEdit>(panel, "seed"), QStringLiteral("18446744073709551615"));
+        QCOMPARE(window.document()->settings().training.seed, std::uint64_t(18446744073709551615ull));
+
         // The objective: DPO enables β and label smoothing; a β of 0 is refused next to its field.
         QVERIFY(!field<QDoubleSpinBox>(panel, "beta")->isEnabled());
         field<QComboBox>(panel, "objective")->setCurrentIndex(

@@ -14,6 +14,7 @@
 #include "ui/panels/dashboardpanel.h"
 #include "ui/panels/datapanel.h"
 #include "ui/panels/modelpanel.h"
+#include "ui/panels/logpanel.h"
 #include "ui/panels/runspanel.h"
 #include "ui/projectactions.h"
 #include "ui/screenshot.h"
@@ -23,6 +24,7 @@
 #include <QStandardPaths>
 #include <QLabel>
 #include <QSpinBox>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -180,6 +182,7 @@ private Q_SLOTS:
         reopened.show();
         QVERIFY(reopened.projectActions()->openProject(project));
         QCOMPARE(reopened.runsPanel()->runCount(), 1);
+        QCOMPARE(reopened.runsPanel()->overlayCurves(), 1); // the newest run is selected from the start
         const auto runs = reopened.document()->store()->runs().value();
         reopened.runsPanel()->selectRuns({runs.front().id});
         QCOMPARE(reopened.runsPanel()->overlayCurves(), 1);
@@ -215,6 +218,9 @@ private Q_SLOTS:
         QCOMPARE(dashboard->rewardPoints(), qint64(6));       // chosen answers' reward, per step
         QCOMPARE(dashboard->evalAccuracyPoints(), qint64(3)); // before step 1, at 3 and 6
         QVERIFY(dashboard->statusText().contains(QStringLiteral("preference accuracy")));
+        // The status bar says how the run ended (no longer the demo's "press Start"); the log says it once.
+        QCOMPARE(window.statusBar()->currentMessage(), QStringLiteral("finished 6 steps"));
+        QCOMPARE(window.logPanel()->text().count(QStringLiteral("finished 6 steps")), 1);
         screenshot(window, "dpo");
         const auto runs = window.document()->store()->runs().value();
         const auto accuracy = window.document()->store()->scalarSeries(runs.front().id, "eval_preference_accuracy");

@@ -1,5 +1,7 @@
 #include "ui/export/exportdialog.h"
 
+#include "app/qtstrings.h"
+
 #include "ui/panels/modelpanel.h" // formatBytes
 
 #include "app/projectdocument.h"
@@ -31,7 +33,7 @@ namespace ui {
 
 namespace {
 
-QString str(const std::string &text) { return QString::fromStdString(text); }
+using app::fromStd;
 
 QString summaryOf(const ExportTaskResult &result)
 {
@@ -46,13 +48,13 @@ QString summaryOf(const ExportTaskResult &result)
         std::uint64_t total = 0;
         lines << QObject::tr("Files written:");
         for (const engine::ExportedFile &file : result.summary.files) {
-            lines << QStringLiteral("  %1  (%2)").arg(str(file.path), formatBytes(double(file.bytes)));
+            lines << QStringLiteral("  %1  (%2)").arg(fromStd(file.path), formatBytes(double(file.bytes)));
             total += file.bytes;
         }
         lines << QObject::tr("  total %1").arg(formatBytes(double(total)));
     }
     for (const std::string &warning : result.summary.warnings)
-        lines << QObject::tr("Warning: %1").arg(str(warning));
+        lines << QObject::tr("Warning: %1").arg(fromStd(warning));
     if (!result.checks.empty())
         lines << QObject::tr("Verification on %1: checkpoint loss %2 (computed in Lorafit)")
                      .arg(result.examples).arg(result.checkpointLoss, 0, 'g', 8);
@@ -62,7 +64,7 @@ QString summaryOf(const ExportTaskResult &result)
                      .arg(check.agrees ? QObject::tr("matches") : QObject::tr("MISMATCH"), check.against)
                      .arg(check.expected, 0, 'g', 8).arg(check.tolerance);
     for (const std::string &step : result.summary.nextSteps)
-        lines << QObject::tr("Next: %1").arg(str(step));
+        lines << QObject::tr("Next: %1").arg(fromStd(step));
     if (result.verified())
         lines << QObject::tr("Success: every export loads back and gives the checkpoint's loss.");
     return lines.join(QLatin1Char('\n'));
@@ -98,9 +100,9 @@ void ExportDialog::buildForm()
     m_formats = new QListWidget(this);
     m_formats->setObjectName(QStringLiteral("exportFormats"));
     for (const engine::ExportFormatInfo &format : engine::exportFormats()) {
-        auto *item = new QListWidgetItem(str(format.name), m_formats);
-        item->setData(Qt::UserRole, str(format.id));
-        item->setToolTip(str(format.description));
+        auto *item = new QListWidgetItem(fromStd(format.name), m_formats);
+        item->setData(Qt::UserRole, fromStd(format.id));
+        item->setToolTip(fromStd(format.description));
         item->setCheckState(m_formats->count() == 1 ? Qt::Checked : Qt::Unchecked);
     }
     m_formats->setMaximumHeight(m_formats->sizeHintForRow(0) * (m_formats->count() + 1));
@@ -180,7 +182,7 @@ void ExportDialog::fillDtypes()
     const QStringList ids = checkedFormats();
     QStringList names;
     for (const engine::ExportFormatInfo &format : engine::exportFormats())
-        if (ids.contains(str(format.id)))
+        if (ids.contains(fromStd(format.id)))
             for (engine::TensorDtype dtype : format.dtypes)
                 if (!names.contains(QLatin1String(engine::tensorDtypeName(dtype))))
                     names << QLatin1String(engine::tensorDtypeName(dtype));
@@ -287,7 +289,7 @@ void ExportDialog::startExport()
         return;
     const auto request = buildRequest();
     if (!request) {
-        m_stage->setText(tr("Cannot export: %1").arg(str(request.message())));
+        m_stage->setText(tr("Cannot export: %1").arg(fromStd(request.message())));
         return;
     }
     m_succeeded = false;
@@ -309,7 +311,7 @@ void ExportDialog::startExport()
         onFinished(*result, job);
     });
     setRunning(true);
-    Q_EMIT message(tr("Exporting %1 to %2").arg(str(job.checkpointFolder), str(job.outDir)));
+    Q_EMIT message(tr("Exporting %1 to %2").arg(fromStd(job.checkpointFolder), fromStd(job.outDir)));
     m_thread->start();
 }
 
@@ -357,7 +359,7 @@ void ExportDialog::onFinished(const ExportTaskResult &result, const engine::Expo
         m_progress->setValue(1000);
         recordExport(request);
     }
-    Q_EMIT message(m_stage->text() + QLatin1Char(' ') + str(request.outDir));
+    Q_EMIT message(m_stage->text() + QLatin1Char(' ') + fromStd(request.outDir));
     Q_EMIT exportFinished(m_succeeded);
 }
 
@@ -374,10 +376,10 @@ void ExportDialog::recordExport(const engine::ExportRequest &request)
         if (checkpoint)
             info.runId = checkpoint->runId;
         info.format = format;
-        info.path = QFileInfo(str(engine::exportFolder(request, format))).absoluteFilePath().toStdString();
+        info.path = QFileInfo(fromStd(engine::exportFolder(request, format))).absoluteFilePath().toStdString();
         const auto added = store->addExport(info);
         if (!added)
-            m_summary->appendPlainText(tr("Not recorded in the project: %1").arg(str(added.message())));
+            m_summary->appendPlainText(tr("Not recorded in the project: %1").arg(fromStd(added.message())));
     }
 }
 

@@ -1,5 +1,7 @@
 #include "ui/export/exporttask.h"
 
+#include "app/qtstrings.h"
+
 #include "ui/export/verificationbatches.h"
 
 #include "engine/export/adapterverifier.h"
@@ -12,9 +14,9 @@ namespace ui {
 
 namespace {
 
-constexpr double kExportShare = 0.7; // of the progress bar; verification takes the rest
+using app::fromStd;
 
-QString str(const std::string &text) { return QString::fromStdString(text); }
+constexpr double kExportShare = 0.7; // of the progress bar; verification takes the rest
 
 void verify(const engine::ExportRequest &request, int examples, ExportTaskResult &result,
             const ExportTaskProgress &progress, const std::atomic<bool> &cancel)
@@ -23,14 +25,14 @@ void verify(const engine::ExportRequest &request, int examples, ExportTaskResult
     progress(kExportShare, QObject::tr("Verifying: reading %1 examples").arg(examples));
     const auto batches = verificationBatches(request.checkpointFolder, base, examples);
     if (!batches) {
-        result.error = QObject::tr("Verification could not start: %1").arg(str(batches.message()));
+        result.error = QObject::tr("Verification could not start: %1").arg(fromStd(batches.message()));
         return;
     }
-    result.examples = str(batches->description);
+    result.examples = fromStd(batches->description);
     progress(kExportShare + 0.05, QObject::tr("Verifying: loss of the checkpoint"));
     const auto reference = engine::adapterLoss(base, request.checkpointFolder, batches->batches);
     if (!reference) {
-        result.error = QObject::tr("Verification: the checkpoint's loss: %1").arg(str(reference.message()));
+        result.error = QObject::tr("Verification: the checkpoint's loss: %1").arg(fromStd(reference.message()));
         return;
     }
     result.checkpointLoss = reference->meanLoss;
@@ -40,23 +42,23 @@ void verify(const engine::ExportRequest &request, int examples, ExportTaskResult
             return;
         }
         progress(kExportShare + 0.1 + 0.2 * double(result.checks.size()) / double(request.formats.size()),
-                 QObject::tr("Verifying: loading %1 back").arg(QFileInfo(str(file.path)).fileName()));
+                 QObject::tr("Verifying: loading %1 back").arg(QFileInfo(fromStd(file.path)).fileName()));
         const auto loss = engine::exportedFileLoss(base, file.path, batches->batches);
         if (!loss)
             continue;
         if (!*loss) {
-            result.error = QObject::tr("Verification of %1: %2").arg(str(file.path), str(loss->message()));
+            result.error = QObject::tr("Verification of %1: %2").arg(fromStd(file.path), fromStd(loss->message()));
             return;
         }
         ExportCheck check;
-        check.path = str(engine::exportedRoot(file.path));
+        check.path = fromStd(engine::exportedRoot(file.path));
         check.loss = loss->value().meanLoss;
         check.expected = result.checkpointLoss;
         check.against = QObject::tr("checkpoint");
         if (!request.mergeAdapter && engine::isGgufModelFile(file.path)) { // the base alone
             const auto baseLoss = engine::modelLoss(base, batches->batches);
             if (!baseLoss) {
-                result.error = QObject::tr("Verification: the base model's loss: %1").arg(str(baseLoss.message()));
+                result.error = QObject::tr("Verification: the base model's loss: %1").arg(fromStd(baseLoss.message()));
                 return;
             }
             check.expected = baseLoss->meanLoss;
@@ -85,13 +87,13 @@ ExportTaskResult runExportTask(const engine::ExportRequest &request, int verifyE
 {
     ExportTaskResult result;
     const auto onProgress = [&](const engine::ExportProgress &p) {
-        const QString stage = str(p.stage);
-        progress(p.fraction * kExportShare, p.format.empty() ? stage : str(p.format) + QStringLiteral(": ") + stage);
+        const QString stage = fromStd(p.stage);
+        progress(p.fraction * kExportShare, p.format.empty() ? stage : fromStd(p.format) + QStringLiteral(": ") + stage);
         return !cancel.load();
     };
     auto summary = engine::runExport(request, onProgress, &cancel);
     if (!summary) {
-        result.error = str(summary.message());
+        result.error = fromStd(summary.message());
         return result;
     }
     result.summary = std::move(summary.value());

@@ -1,5 +1,7 @@
 #include "ui/panels/adapterpanel.h"
 
+#include "app/qtstrings.h"
+
 #include "ui/panels/fielderrors.h"
 #include "ui/panels/modelpanel.h"
 
@@ -26,7 +28,7 @@ namespace ui {
 
 namespace {
 
-QString fromStd(const std::string &text) { return QString::fromStdString(text); }
+using app::fromStd;
 
 bool suffixMatch(const std::string &name, const std::string &entry)
 {

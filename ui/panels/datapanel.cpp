@@ -1,5 +1,7 @@
 #include "ui/panels/datapanel.h"
 
+#include "app/qtstrings.h"
+
 #include "ui/panels/datasetpreviewview.h"
 #include "ui/panels/fielderrors.h"
 
@@ -32,7 +34,7 @@ namespace ed = engine::data;
 
 namespace {
 
-QString fromStd(const std::string &text) { return QString::fromStdString(text); }
+using app::fromStd;
 
 template <typename Enum>
 void fillCombo(QComboBox *combo, int count, const char *(*name)(Enum))

@@ -1,5 +1,7 @@
 #include "ui/panels/datasetpreviewview.h"
 
+#include "app/qtstrings.h"
+
 #include "ui/panels/modelpanel.h"
 
 #include <qcustomplot.h>
@@ -13,7 +15,7 @@ namespace ui {
 
 namespace {
 
-QString fromStd(const std::string &text) { return QString::fromStdString(text); }
+using app::fromStd;
 
 void styleAxes(QCustomPlot *plot)
 {

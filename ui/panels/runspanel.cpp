@@ -1,5 +1,7 @@
 #include "ui/panels/runspanel.h"
 
+#include "app/qtstrings.h"
+
 #include "ui/panels/deltaview.h"
 #include "ui/plots/liveplot.h"
 #include "ui/plots/matrixgroups.h"
@@ -32,9 +34,9 @@ namespace ui {
 
 namespace {
 
-enum Column { kName, kStatus, kSteps, kLoss, kEval, kStarted, kNotes, kColumns };
+using app::fromStd;
 
-QString fromStd(const std::string &text) { return QString::fromStdString(text); }
+enum Column { kName, kStatus, kSteps, kLoss, kEval, kStarted, kNotes, kColumns };
 
 QString lastValue(const engine::ProjectStore &store, qint64 runId, const char *name, bool lowest)
 {
@@ -160,11 +162,19 @@ void RunsPanel::reload()
     }
     m_empty->setVisible(m_table->rowCount() == 0);
     m_reloading = false;
-    selectRuns(selected);
+    selectRuns(selected.empty() ? newestRun() : selected); // the comparison plot is never empty for no reason
     onSelectionChanged();
 }
 
 int RunsPanel::runCount() const { return m_table->rowCount(); }
+
+std::vector<qint64> RunsPanel::newestRun() const
+{
+    qint64 newest = -1;
+    for (int row = 0; row < m_table->rowCount(); ++row)
+        newest = std::max(newest, m_table->item(row, 0)->data(Qt::UserRole).toLongLong());
+    return newest < 0 ? std::vector<qint64>{} : std::vector<qint64>{newest};
+}
 
 std::vector<qint64> RunsPanel::selectedRuns() const
 {
@@ -294,6 +304,21 @@ void RunsPanel::updateActions()
     m_export->setEnabled(one);
     m_delete->setEnabled(!ids.empty() && writable && idle);
     m_csv->setEnabled(one);
+    // A disabled button says why.
+    const QString selectOne = tr("Select one run in the table");
+    const QString readOnly = tr("The project is open read-only");
+    const QString training = tr("Not while a run trains");
+    m_resume->setToolTip(m_resume->isEnabled() ? tr("Continue the run from its last checkpoint")
+                         : !one              ? selectOne
+                         : !writable         ? readOnly
+                         : !idle             ? training
+                                             : tr("Only a stopped, interrupted or failed run can be resumed"));
+    m_rename->setToolTip(!one ? selectOne : !writable ? readOnly : tr("Rename the run"));
+    m_notes->setToolTip(!one ? selectOne : !writable ? readOnly : tr("Write notes about the run"));
+    m_export->setToolTip(!one ? selectOne : tr("Export the run's adapter (PEFT, merged, GGUF)"));
+    m_csv->setToolTip(!one ? selectOne : tr("Save every metric of the run as CSV"));
+    m_delete->setToolTip(ids.empty() ? tr("Select the runs to delete") : !writable ? readOnly
+                         : !idle ? training : tr("Delete the selected runs and their checkpoints"));
 }
 
 void RunsPanel::report(const QString &error)

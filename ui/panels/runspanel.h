@@ -32,6 +32,7 @@ public:
     RunsPanel(app::ProjectDocument *document, app::TrainingSession *session, QWidget *parent = nullptr);
 
     int runCount() const;
+    std::vector<qint64> newestRun() const; // the newest run's id, or none
     void selectRuns(const std::vector<qint64> &runIds);
     std::vector<qint64> selectedRuns() const;
     LivePlot *overlayPlot() const { return m_overlay; }

@@ -80,7 +80,10 @@ TrainingSettingsPanel::TrainingSettingsPanel(app::ProjectDocument *document, QWi
     m_weightDecay = addDouble(form, tr("Weight decay:"), QStringLiteral("weightDecay"), -1, 10, 4, {QStringLiteral("optimizer.weight_decay")});
     m_clip = addDouble(form, tr("Clip gradient norm:"), QStringLiteral("maxGradNorm"), -1, 1000, 2, {QStringLiteral("optimizer.max_grad_norm")});
     m_clip->setSpecialValueText(tr("off"));
-    m_seed = addInt(form, tr("Seed:"), QStringLiteral("seed"), 0, 2147483647, {});
+    m_seed = new QLineEdit(content);
+    m_seed->setObjectName(QStringLiteral("seed"));
+    m_seed->setToolTip(tr("One seed for the adapter's initialisation, dropout, shuffling and sampling (0 to 2⁶⁴ − 1)"));
+    addRow(form, tr("Seed:"), m_seed, {QStringLiteral("training.seed")});
     m_evalEvery = addInt(form, tr("Evaluate every:"), QStringLiteral("evalEvery"), -1, 1000000, {QStringLiteral("eval_every")});
     m_checkpointEvery = addInt(form, tr("Checkpoint every:"), QStringLiteral("checkpointEvery"), -1, 1000000, {QStringLiteral("checkpoint_every")});
     m_probeEvery = addInt(form, tr("δ probes every:"), QStringLiteral("probeEvery"), -1, 1000000, {QStringLiteral("probe_every")});
@@ -127,6 +130,7 @@ TrainingSettingsPanel::TrainingSettingsPanel(app::ProjectDocument *document, QWi
 
     connect(m_objective, &QComboBox::currentIndexChanged, this, &TrainingSettingsPanel::commit);
     connect(m_learningRate, &QLineEdit::editingFinished, this, &TrainingSettingsPanel::commit);
+    connect(m_seed, &QLineEdit::editingFinished, this, &TrainingSettingsPanel::commit);
     connect(m_lengthMode, &QComboBox::currentIndexChanged, this, &TrainingSettingsPanel::commit);
     connect(m_schedule, &QComboBox::currentIndexChanged, this, &TrainingSettingsPanel::commit);
     connect(m_device, &QComboBox::currentIndexChanged, this, &TrainingSettingsPanel::commit);
@@ -189,7 +193,8 @@ void TrainingSettingsPanel::onSettingsChanged()
     m_warmup->setValue(s.optimizer.warmupRatio);
     m_weightDecay->setValue(s.optimizer.weightDecay);
     m_clip->setValue(s.optimizer.maxGradNorm);
-    m_seed->setValue(int(s.training.seed & 0x7fffffff));
+    if (!m_seed->hasFocus())
+        m_seed->setText(QString::number(s.training.seed)); // all 64 bits: a seed from a file stays as it is
     m_evalEvery->setValue(s.training.evalEvery);
     m_checkpointEvery->setValue(s.training.checkpointEvery);
     m_probeEvery->setValue(s.training.probeEvery);
@@ -235,7 +240,13 @@ void TrainingSettingsPanel::commit()
     s.optimizer.warmupRatio = m_warmup->value();
     s.optimizer.weightDecay = m_weightDecay->value();
     s.optimizer.maxGradNorm = m_clip->value();
-    s.training.seed = std::uint64_t(m_seed->value());
+    bool seedOk = false;
+    s.training.seed = m_seed->text().trimmed().toULongLong(&seedOk);
+    if (!seedOk) {
+        m_errors->show(tr("training.seed: '%1' is not a whole number from 0 to 18446744073709551615 (hint: e.g. 42)")
+                           .arg(m_seed->text()));
+        return;
+    }
     s.training.evalEvery = m_evalEvery->value();
     s.training.checkpointEvery = m_checkpointEvery->value();
     s.training.probeEvery = m_probeEvery->value();

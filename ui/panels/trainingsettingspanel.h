@@ -57,7 +57,7 @@ private:
     QDoubleSpinBox *m_warmup = nullptr;
     QDoubleSpinBox *m_weightDecay = nullptr;
     QDoubleSpinBox *m_clip = nullptr;
-    QSpinBox *m_seed = nullptr;
+    QLineEdit *m_seed = nullptr;
     QSpinBox *m_evalEvery = nullptr;
     QSpinBox *m_checkpointEvery = nullptr;
     QSpinBox *m_probeEvery = nullptr;
