@@ -105,6 +105,9 @@ private Q_SLOTS:
         QTest::newRow("qwen2 dora") << "qwen2" << R"({"rank": 4, "dora": true})" << qint64(5e9);
         QTest::newRow("gpt2 dora sharded") << "gpt2" << R"({"rank": 2, "dora": true})" << qint64(20000);
         QTest::newRow("llama pissa sharded") << "llama" << R"({"rank": 2, "init": "pissa"})" << qint64(30000);
+        QTest::newRow("gemma2 all-linear") << "gemma2" << R"({"rank": 4, "target_mode": "all-linear"})" << qint64(5e9);
+        QTest::newRow("phi3 qkv_proj gate_up_proj")
+            << "phi3" << R"({"rank": 4, "target_modules": ["qkv_proj", "gate_up_proj"]})" << qint64(5e9);
     }
 
     void mergedLogitsEqualBasePlusAdapter()
@@ -154,6 +157,13 @@ private Q_SLOTS:
             QVERIFY2(QString::fromStdString(status.message()).contains(QLatin1String("hint")), status.message().c_str());
         };
         check(request(dora, dir.filePath("o1"), {"gguf"}), "GGUF: llama.cpp cannot apply DoRA");
+
+        // Gemma and Phi-3 have no GGUF mapping yet: both GGUF formats say so before any work.
+        const QString gemmaBase = dir.filePath("gemma2");
+        exporttest::writeBase(gemmaBase, "gemma2");
+        const QString gemma = exporttest::writeCheckpoint(dir.filePath("gemma"), gemmaBase, R"({"rank": 4})");
+        check(request(gemma, dir.filePath("o0"), {"gguf"}), "not yet supported for GGUF: model_type 'gemma2'");
+        check(request(gemma, dir.filePath("o0"), {"gguf-model"}), "not yet supported for GGUF: model_type 'gemma2'");
 
         // Trained on conversations, but the base has no chat template.
         const QString chat = exporttest::writeCheckpoint(dir.filePath("chat"), base, R"({"rank": 4})", 10, "messages");
