@@ -3,6 +3,7 @@
 // estimate of the memory LoRA training would need. --json for scripts.
 #include "app/cli/command.h"
 
+#include "engine/model/modelconfig.h"
 #include "engine/model/modelinfo.h"
 
 #include <QCommandLineParser>
@@ -114,8 +115,12 @@ bool readPositive(const QCommandLineParser &parser, const QString &name, qint64 
 int runInspect(const QStringList &arguments)
 {
     QCommandLineParser parser;
+    QString types;
+    for (const std::string &type : engine::supportedModelTypes())
+        types += (types.isEmpty() ? QString() : QStringLiteral(", ")) + QString::fromStdString(type);
     parser.setApplicationDescription(
-        QStringLiteral("Describe a Hugging Face model folder and estimate training memory."));
+        QStringLiteral("Describe a Hugging Face model folder and estimate training memory.\nSupported model types: ")
+        + types + QStringLiteral(" (gemma3: the text model; the vision tower is ignored)."));
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("DIR"), QStringLiteral("Model folder (config.json + safetensors)."));
     parser.addOption({ QStringLiteral("json"), QStringLiteral("Print JSON instead of text.") });
