@@ -103,7 +103,7 @@ bool applyOptions(const QCommandLineParser &parser, DatasetConfig &config, QStri
     if (parser.isSet(QStringLiteral("template"))) {
         const auto kind = templateFromName(parser.value(QStringLiteral("template")).toStdString());
         if (!kind) {
-            error = QStringLiteral("unknown template '%1' (hint: chatml, llama3, llama2, mistral, zephyr, alpaca, raw)")
+            error = QStringLiteral("unknown template '%1' (hint: chatml, llama3, llama2, mistral, zephyr, alpaca, raw, gemma, phi3)")
                         .arg(parser.value(QStringLiteral("template")));
             return false;
         }

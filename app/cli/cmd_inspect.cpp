@@ -4,7 +4,7 @@
 #include "app/cli/command.h"
 
 #include "app/qtstrings.h"
-
+#include "engine/model/modelconfig.h"
 #include "engine/model/modelinfo.h"
 
 #include <QCommandLineParser>
@@ -113,8 +113,12 @@ bool readPositive(const QCommandLineParser &parser, const QString &name, qint64 
 int runInspect(const QStringList &arguments)
 {
     QCommandLineParser parser;
+    QString types;
+    for (const std::string &type : engine::supportedModelTypes())
+        types += (types.isEmpty() ? QString() : QStringLiteral(", ")) + fromStd(type);
     parser.setApplicationDescription(
-        QStringLiteral("Describe a Hugging Face model folder and estimate training memory."));
+        QStringLiteral("Describe a Hugging Face model folder and estimate training memory.\nSupported model types: ")
+        + types + QStringLiteral(" (gemma3: the text model; the vision tower is ignored)."));
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("DIR"), QStringLiteral("Model folder (config.json + safetensors)."));
     parser.addOption({ QStringLiteral("json"), QStringLiteral("Print JSON instead of text.") });

@@ -149,6 +149,25 @@ LF_VECTOR_LOOP void geluTanhGrad(const float *go, const float *x, float *dx, std
     }
 }
 
+LF_VECTOR_LOOP void geGlu(const float *g, const float *u, float *y, std::int64_t n)
+{
+    for (std::int64_t i = 0; i < n; ++i) {
+        const float v = g[i];
+        y[i] = v * sigmoid(2.0f * kGeluC * (v + kGeluA * v * v * v)) * u[i];
+    }
+}
+
+// y = gelu(g)·u: du = go·gelu(g), dg = go·u·gelu'(g) (gelu' as in geluTanhGrad).
+LF_VECTOR_LOOP void geGluGrad(const float *go, const float *g, const float *u, float *dg, float *du, std::int64_t n)
+{
+    for (std::int64_t i = 0; i < n; ++i) {
+        const float v = g[i];
+        const float s = sigmoid(2.0f * kGeluC * (v + kGeluA * v * v * v));
+        du[i] = go[i] * v * s;
+        dg[i] = go[i] * u[i] * (s + v * s * (1.0f - s) * 2.0f * kGeluC * (1.0f + 3.0f * kGeluA * v * v));
+    }
+}
+
 LF_VECTOR_LOOP void rotateHalf(const float *x, const float *cos, const float *sin, float *y, std::int64_t half)
 {
     for (std::int64_t i = 0; i < half; ++i)

@@ -38,6 +38,9 @@ void swiGluGrad(const float *go, const float *g, const float *u, float *dg, floa
 // and its gradient dx for the output gradient go.
 void geluTanh(const float *x, float *y, std::int64_t n);
 void geluTanhGrad(const float *go, const float *x, float *dx, std::int64_t n);
+// y = geluTanh(g)·u (Gemma's GeGLU) and its gradients dg, du.
+void geGlu(const float *g, const float *u, float *y, std::int64_t n);
+void geGluGrad(const float *go, const float *g, const float *u, float *dg, float *du, std::int64_t n);
 
 // One head of one token, rotate_half convention with half = head_dim / 2:
 // y[i] = x[i]·cos[i] − x[i + half]·sin[i] for i < half, + x[i − half]·sin[i] after;

@@ -171,6 +171,47 @@ std::vector<Segment> renderZephyr(const ChatTemplate &t, const std::vector<Messa
     return w.take();
 }
 
+// Gemma 3's template (Gemma 2's without system messages): bos, then
+// <start_of_turn>user|model\n + trimmed content + <end_of_turn>\n per turn;
+// a system message goes, untrimmed and followed by a blank line, before the
+// first user turn's content.
+std::vector<Segment> renderGemma(const ChatTemplate &t, const std::vector<Message> &messages, bool generation)
+{
+    const bool hasSystem = !messages.empty() && messages[0].role == "system";
+    const std::size_t first = hasSystem ? 1 : 0;
+    requireAlternation(messages, first);
+    SegmentWriter w;
+    w.masked(t.bosToken);
+    for (std::size_t i = first; i < messages.size(); ++i) {
+        const Message &m = messages[i];
+        const bool assistant = m.role == "assistant";
+        w.masked("<start_of_turn>" + (assistant ? std::string("model") : m.role) + "\n"
+            + (i == first && hasSystem ? messages[0].content + "\n\n" : std::string()));
+        w.add(strip(m.content) + "<end_of_turn>", assistant && m.trained);
+        w.masked("\n");
+    }
+    if (generation)
+        w.masked("<start_of_turn>model\n");
+    return w.take();
+}
+
+// Phi-3.5's template (Phi-3's, which also writes an empty system message):
+// <|role|>\n + content + <|end|>\n per message, then the generation prompt
+// <|assistant|>\n or eos_token.
+std::vector<Segment> renderPhi3(const ChatTemplate &t, const std::vector<Message> &messages, bool generation)
+{
+    SegmentWriter w;
+    for (const Message &m : messages) {
+        if ((m.role == "system" && m.content.empty()) || (m.role != "system" && m.role != "user" && m.role != "assistant"))
+            continue;
+        w.masked("<|" + m.role + "|>\n");
+        w.add(m.content + "<|end|>", m.role == "assistant" && m.trained);
+        w.masked("\n");
+    }
+    w.masked(generation ? std::string("<|assistant|>\n") : t.eosToken);
+    return w.take();
+}
+
 // Lorafit's layout for conversations in the Alpaca style: the no-input
 // preamble (or the system message), then "### Instruction:" / "### Response:"
 // pairs; a single exchange renders exactly like the original Alpaca prompt.
@@ -224,6 +265,10 @@ ChatTemplate builtinTemplate(TemplateKind kind)
     case TemplateKind::Alpaca:
     case TemplateKind::Raw:
         return { kind, {}, "</s>", {} };
+    case TemplateKind::Gemma:
+        return { kind, "<bos>", "<eos>", {} };
+    case TemplateKind::Phi3:
+        return { kind, {}, "<|endoftext|>", {} };
     case TemplateKind::Auto:
     case TemplateKind::ChatML:
         break;
@@ -246,6 +291,10 @@ std::vector<Segment> renderChat(const ChatTemplate &t, const std::vector<Message
         return renderAlpaca(t, messages, addGenerationPrompt);
     case TemplateKind::Raw:
         return renderRaw(t, messages);
+    case TemplateKind::Gemma:
+        return renderGemma(t, messages, addGenerationPrompt);
+    case TemplateKind::Phi3:
+        return renderPhi3(t, messages, addGenerationPrompt);
     case TemplateKind::Auto:
     case TemplateKind::ChatML:
         break;

@@ -1,5 +1,5 @@
 // Built-in chat templates (formats.md §6.2) rendered without a Jinja engine:
-// ChatML, Llama-3, Llama-2, Mistral v0.1, Zephyr, plus Lorafit's Alpaca and
+// ChatML, Llama-3, Llama-2, Mistral v0.1, Zephyr, Gemma, Phi-3, plus Lorafit's Alpaca and
 // raw conversation layouts. Output is a list of segments (text + trained
 // flag), so loss masks can be built at token level from segment boundaries;
 // joined, the segments equal transformers' apply_chat_template text byte for
@@ -31,7 +31,8 @@ struct ChatTemplate
 
 // A template with its usual special-token strings: Llama-3 "<|begin_of_text|>",
 // Llama-2 / Mistral / Zephyr "<s>" and "</s>", ChatML "<|im_end|>" as eos,
-// Alpaca / raw "</s>". Auto gives ChatML.
+// Alpaca / raw "</s>", Gemma "<bos>" (its turns end in <end_of_turn>), Phi-3
+// "<|endoftext|>". Auto gives ChatML.
 ChatTemplate builtinTemplate(TemplateKind kind);
 
 // Renders a conversation. Assistant turns (content and end-of-turn marker)
@@ -39,8 +40,8 @@ ChatTemplate builtinTemplate(TemplateKind kind);
 // user turns, assistant headers, the generation prompt) is masked.
 // addGenerationPrompt appends the assistant header (ignored by Llama-2, as its
 // template does). Throws engine::Error for conversations the template refuses
-// (Llama-2 / Mistral: roles must alternate user/assistant; Mistral v0.1: no
-// system message), with the template's own wording.
+// (Llama-2 / Mistral / Gemma: roles must alternate user/assistant; Mistral
+// v0.1: no system message), with the template's own wording.
 std::vector<Segment> renderChat(
     const ChatTemplate &chatTemplate, const std::vector<Message> &messages, bool addGenerationPrompt = false);
 

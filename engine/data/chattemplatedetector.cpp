@@ -90,15 +90,21 @@ TemplateDetection detectChatTemplate(std::string_view jinja)
         return detectInst(jinja);
     if (has(jinja, "<|user|>") && has(jinja, "<|assistant|>")) {
         if (has(jinja, "<|end|>"))
-            return fallback("the model's template (Phi-3 style, <|end|>) has no built-in equivalent; rendering as "
-                            "ChatML (hint: choose a template in the dataset settings)");
+            return has(jinja, "<|user|>\\n") || has(jinja, "<|user|>\n")
+                ? exact(TemplateKind::Phi3)
+                : approximate(TemplateKind::Phi3,
+                    "the model's template is Phi-4-mini style (no newline after the role); rendering as "
+                    "Phi-3, which puts one there");
         return exact(TemplateKind::Zephyr);
     }
     if (has(jinja, "### Instruction:") && has(jinja, "### Response:"))
         return exact(TemplateKind::Alpaca);
     if (has(jinja, "<start_of_turn>"))
-        return fallback("the model's template (Gemma, <start_of_turn>) has no built-in equivalent; rendering as "
-                        "ChatML (hint: choose a template in the dataset settings)");
+        return has(jinja, "first_user_prefix") || !has(jinja, "System role not supported")
+            ? exact(TemplateKind::Gemma)
+            : approximate(TemplateKind::Gemma,
+                "the model's Gemma template refuses system messages; Lorafit puts them before the first user "
+                "turn as Gemma 3 does");
     return fallback("the model's chat template is not one Lorafit recognises; rendering as ChatML (hint: choose "
                     "a template in the dataset settings)");
 }

@@ -18,9 +18,10 @@ constexpr NameTable<Shape, 8> kShapes { { { Shape::Auto, "auto" }, { Shape::Text
     { Shape::PromptCompletion, "prompt_completion" }, { Shape::Alpaca, "alpaca" }, { Shape::Messages, "messages" },
     { Shape::ShareGpt, "sharegpt" }, { Shape::Classification, "classification" },
     { Shape::Preference, "preference" } } };
-constexpr NameTable<TemplateKind, 8> kTemplates { { { TemplateKind::Auto, "auto" }, { TemplateKind::ChatML, "chatml" },
+constexpr NameTable<TemplateKind, 10> kTemplates { { { TemplateKind::Auto, "auto" }, { TemplateKind::ChatML, "chatml" },
     { TemplateKind::Llama3, "llama3" }, { TemplateKind::Llama2, "llama2" }, { TemplateKind::Mistral, "mistral" },
-    { TemplateKind::Zephyr, "zephyr" }, { TemplateKind::Alpaca, "alpaca" }, { TemplateKind::Raw, "raw" } } };
+    { TemplateKind::Zephyr, "zephyr" }, { TemplateKind::Alpaca, "alpaca" }, { TemplateKind::Raw, "raw" },
+    { TemplateKind::Gemma, "gemma" }, { TemplateKind::Phi3, "phi3" } } };
 constexpr NameTable<LossOn, 3> kLossOn { { { LossOn::Auto, "auto" }, { LossOn::Completion, "completion" },
     { LossOn::All, "all" } } };
 constexpr NameTable<TextUnit, 2> kTextUnits { { { TextUnit::Paragraph, "paragraph" }, { TextUnit::File, "file" } } };

@@ -38,6 +38,8 @@ enum class TemplateKind {
     Zephyr, // <|user|>\n...</s>\n
     Alpaca, // ### Instruction: / ### Response: (the original Stanford Alpaca wording)
     Raw, // contents only, one message per line, no markup
+    Gemma, // <bos><start_of_turn>user\n...<end_of_turn>\n<start_of_turn>model\n... (Gemma 2/3; system before the first user turn)
+    Phi3, // <|user|>\n...<|end|>\n<|assistant|>\n...<|end|>\n (Phi-3, Phi-3.5), eos after the last turn
 };
 
 // Which tokens carry loss.
@@ -95,7 +97,7 @@ Result<DatasetConfig> datasetConfigFromJson(std::string_view json);
 const char *shapeName(Shape shape); // "auto", "text", "prompt_completion", "alpaca", "messages", "sharegpt",
                                     // "classification", "preference"
 const char *templateName(
-    TemplateKind kind); // "auto", "chatml", "llama3", "llama2", "mistral", "zephyr", "alpaca", "raw"
+    TemplateKind kind); // "auto", "chatml", "llama3", "llama2", "mistral", "zephyr", "alpaca", "raw", "gemma", "phi3"
 const char *lossOnName(LossOn lossOn); // "auto", "completion", "all"
 const char *textUnitName(TextUnit unit); // "paragraph", "file"
 std::optional<Shape> shapeFromName(std::string_view name);

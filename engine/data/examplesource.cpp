@@ -16,7 +16,7 @@ bool isChatShape(Shape shape)
 
 bool templateUsesEos(TemplateKind kind)
 {
-    return kind != TemplateKind::ChatML && kind != TemplateKind::Llama3;
+    return kind != TemplateKind::ChatML && kind != TemplateKind::Llama3 && kind != TemplateKind::Gemma;
 }
 
 } // namespace

@@ -70,8 +70,9 @@ std::vector<std::string> GgufExporter::preflight(const ExportContext &context) c
     const LoraConfig &config = context.lora.config();
     const std::string &type = context.model.config().modelType;
     if (architecture(type).empty())
-        problems.push_back("GGUF: model type '" + type + "' has no llama.cpp LoRA mapping in Lorafit (hint: export "
-                           "the PEFT adapter and convert it with llama.cpp's convert_lora_to_gguf.py)");
+        problems.push_back("GGUF: not yet supported for GGUF: model_type '" + type + "' has no llama.cpp LoRA mapping "
+                           "in Lorafit (hint: export as PEFT (convert it with llama.cpp's convert_lora_to_gguf.py) "
+                           "or merged safetensors)");
     if (config.dora)
         problems.push_back("GGUF: llama.cpp cannot apply DoRA's magnitude vectors (hint: export a merged model and "
                            "convert that with convert_hf_to_gguf.py)");

@@ -241,8 +241,9 @@ std::vector<std::string> GgufModelExporter::preflight(const ExportContext &conte
     const ModelConfig &c = context.model.config();
     const std::string arch = GgufExporter::architecture(c.modelType);
     if (arch.empty()) {
-        problems.push_back("GGUF model: llama.cpp has no architecture for model type '" + c.modelType
-                           + "' in Lorafit (hint: gpt2, llama, mistral, qwen2 and qwen3 can be exported)");
+        problems.push_back("GGUF model: not yet supported for GGUF: model_type '" + c.modelType
+                           + "' (hint: export as PEFT or merged safetensors; gpt2, llama, mistral, qwen2 and qwen3 "
+                             "can be exported as GGUF)");
         return problems;
     }
     if (c.ropeScaling.type != "default" && c.ropeScaling.type != "linear"

@@ -5,6 +5,7 @@
 #include "engine/data/chattemplatedetector.h"
 #include "engine/io/safetensorsfolder.h"
 #include "engine/io/safetensorstorch.h"
+#include "engine/model/causallmnet.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -133,12 +134,21 @@ bool hasChatTemplate(const std::string &baseFolder)
     return detection.isOk() && !detection->source.empty();
 }
 
-// The merged value of every parameter of the model, by Hugging Face name.
-std::map<std::string, torch::Tensor> modelTensors(const CausalLm &model)
+// The merged value of every parameter of the model, by the name its tensor has
+// in the base's files (the Hugging Face name, or e.g. a multimodal gemma3
+// folder's language_model.model.* and a hub GPT-2's unprefixed h.N.*).
+std::map<std::string, torch::Tensor> modelTensors(const CausalLm &model, const SafetensorsFolder &weights)
 {
     std::map<std::string, torch::Tensor> byName;
-    for (const auto &item : model.module().named_parameters(true))
-        byName[item.key()] = item.value();
+    for (const auto &item : model.module().named_parameters(true)) {
+        std::string stored = item.key();
+        for (const std::string &fileName : model.net()->fileNamesFor(item.key()))
+            if (weights.find(fileName).file) {
+                stored = fileName;
+                break;
+            }
+        byName[stored] = item.value();
+    }
     return byName;
 }
 
@@ -226,7 +236,7 @@ std::vector<std::string> MergedExporter::write(const ExportContext &context, con
     const ShardPlan plan = planShards(weights, context.dtype, context.request.maxShardBytes);
     context.progress(0.0, "merging the adapter into the weights");
     MergeGuard merged(context.lora);
-    const std::map<std::string, torch::Tensor> params = modelTensors(context.model);
+    const std::map<std::string, torch::Tensor> params = modelTensors(context.model, weights);
     const torch::Dtype outType = torchDtype(context.dtype);
     const std::size_t n = plan.shards.size();
     nlohmann::json weightMap = nlohmann::json::object();

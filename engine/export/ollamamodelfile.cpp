@@ -50,6 +50,8 @@ std::string ollamaTemplate(data::TemplateKind kind)
     case TemplateKind::Auto:
     case TemplateKind::Alpaca:
     case TemplateKind::Raw:
+    case TemplateKind::Gemma: // no GGUF export for Gemma and Phi-3 models yet
+    case TemplateKind::Phi3:
         return {};
     }
     return {};
@@ -64,6 +66,8 @@ std::vector<std::string> ollamaStops(const data::ChatTemplate &chatTemplate)
     case TemplateKind::Llama2:
     case TemplateKind::Mistral: return {chatTemplate.eosToken.empty() ? "</s>" : chatTemplate.eosToken, "[INST]"};
     case TemplateKind::Zephyr: return {chatTemplate.eosToken.empty() ? "</s>" : chatTemplate.eosToken, "<|user|>"};
+    case TemplateKind::Gemma: return {"<end_of_turn>", "<start_of_turn>"};
+    case TemplateKind::Phi3: return {"<|end|>", "<|user|>"};
     default: return {};
     }
 }

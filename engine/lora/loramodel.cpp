@@ -90,6 +90,8 @@ std::vector<std::string> defaultLoraTargets(const ModelConfig &config)
 {
     if (config.isGpt2())
         return {"c_attn"};
+    if (config.fusedProjections) // PEFT's default for phi3
+        return {"qkv_proj"};
     return {"q_proj", "v_proj"};
 }
 

@@ -28,6 +28,8 @@ nlohmann::json targetModulesValue(const LoraConfig &config, const PeftAdapterInf
     if (!config.targetModules.empty())
         return config.targetModules;
     // PEFT's per-family defaults (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING).
+    if (info.modelType == "phi3")
+        return std::vector<std::string>{"qkv_proj"};
     return info.modelType == "gpt2" ? std::vector<std::string>{"c_attn"}
                                     : std::vector<std::string>{"q_proj", "v_proj"};
 }

@@ -42,10 +42,9 @@ class CausalAttentionFunction : public torch::autograd::Function<CausalAttention
 {
 public:
     static torch::Tensor forward(torch::autograd::AutogradContext *ctx, const torch::Tensor &q, const torch::Tensor &k,
-        const torch::Tensor &v, std::int64_t start, std::int64_t window)
+        const torch::Tensor &v, std::int64_t start, std::int64_t window, double scale, double softcap)
     {
         const Heads h = headsOf(q, k);
-        const double scale = 1.0 / std::sqrt(static_cast<double>(h.headDim));
         const torch::Tensor blocked = blockedKeys(h.T, h.S, start, window);        // (T, S)
         torch::Tensor probs = torch::empty({ h.batch, h.heads, h.T, h.S });       // (B, nh, T, S)
         torch::Tensor out = torch::empty({ h.batch, h.T, h.heads, h.headDim });    // (B, T, nh, hd)
@@ -54,6 +53,8 @@ public:
             for (std::int64_t head = g * h.groups; head < (g + 1) * h.groups; ++head) {
                 torch::Tensor p = probs[b][head]; // (T, S)
                 at::addmm_out(scores, scores, q[b][head], keys.t(), 0.0, scale);
+                if (softcap > 0.0)
+                    scores.div_(softcap).tanh_().mul_(softcap); // cap·tanh(s/cap)
                 scores.masked_fill_(blocked, -std::numeric_limits<float>::infinity());
                 at::_softmax_out(p, scores, 1, false);
                 torch::Tensor o = out.select(0, b).select(1, head); // (T, hd), rows nh·hd apart
@@ -62,6 +63,7 @@ public:
         });
         ctx->save_for_backward({ q, k, v, probs });
         ctx->saved_data["scale"] = scale;
+        ctx->saved_data["softcap"] = softcap;
         return out;
     }
 
@@ -71,6 +73,7 @@ public:
         const torch::autograd::variable_list saved = ctx->get_saved_variables();
         const torch::Tensor &q = saved[0], &k = saved[1], &v = saved[2], &probs = saved[3];
         const double scale = ctx->saved_data["scale"].toDouble();
+        const double softcap = ctx->saved_data["softcap"].toDouble();
         const Heads h = headsOf(q, k);
         const torch::Tensor gradOut = gradOutputs[0].contiguous();                          // (B, T, nh, hd)
         torch::Tensor gradQ = torch::empty({ h.batch, h.T, h.heads, h.headDim });          // (B, T, nh, hd)
@@ -87,13 +90,18 @@ public:
                 at::addmm_out(gv, gv, p.t(), go, beta, 1.0);                // dV += Pᵀ dO
                 at::mm_out(gradP, go, values.t());                          // dP = dO Vᵀ
                 at::_softmax_backward_data_out(gradScores, gradP, p, 1, torch::kFloat); // dS = P ⊙ (dP − rowsum)
+                if (softcap > 0.0) { // through cap·tanh(s/cap): dS ⊙= 1 − tanh², tanh recomputed into dP's buffer
+                    at::addmm_out(gradP, gradP, q[b][head], keys.t(), 0.0, scale / softcap);
+                    gradP.tanh_();
+                    gradScores.mul_(1.0 - gradP * gradP);
+                }
                 torch::Tensor gq = gradQ.select(0, b).select(1, head);       // (T, hd)
                 at::addmm_out(gq, gq, gradScores, keys, 0.0, scale);         // dQ = s·dS K
                 at::addmm_out(gk, gk, gradScores.t(), q[b][head], beta, scale); // dK += s·dSᵀ Q
             }
         });
         return { gradQ.transpose(1, 2), gradK.transpose(1, 2), gradV.transpose(1, 2), torch::Tensor(),
-            torch::Tensor() };
+            torch::Tensor(), torch::Tensor(), torch::Tensor() };
     }
 };
 
@@ -105,9 +113,11 @@ bool cpuAttentionSupports(const torch::Tensor &q)
 }
 
 torch::Tensor cpuCausalAttention(const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v,
-    std::int64_t start, std::int64_t window)
+    std::int64_t start, std::int64_t window, double scale, double softcap)
 {
-    return CausalAttentionFunction::apply(q, k, v, start, window).transpose(1, 2); // (B, nh, T, hd)
+    if (scale <= 0.0)
+        scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
+    return CausalAttentionFunction::apply(q, k, v, start, window, scale, softcap).transpose(1, 2); // (B, nh, T, hd)
 }
 
 } // namespace engine

@@ -5,7 +5,9 @@
 // scaled copy or masked copy of the scores is made per head, grouped-query
 // heads read their shared key/value head without repeating it, and the output
 // is written in (B, T, nh, hd) order, which the output projection reads
-// without another copy. Keeps the probabilities P for backward.
+// without another copy. Keeps the probabilities P for backward. Scores are
+// scaled by `scale`; with softcap > 0 they are soft-capped (cap·tanh(s/cap),
+// Gemma 2) in place, and backward recomputes the tanh from q and k.
 // Shape letters: B batch, nh query heads, nkv key/value heads, T queries,
 // S keys, hd head width.
 #pragma once
@@ -18,9 +20,9 @@ namespace engine {
 bool cpuAttentionSupports(const torch::Tensor &q);
 
 // The same contract as causalAttention (attention.h): q (B, nh, T, hd), k and
-// v (B, nkv, S, hd), any strides. Returns (B, nh, T, hd) as a transposed view
-// of a (B, T, nh, hd) tensor.
+// v (B, nkv, S, hd), any strides; scale 0 means 1/sqrt(hd).
+// Returns (B, nh, T, hd) as a transposed view of a (B, T, nh, hd) tensor.
 torch::Tensor cpuCausalAttention(const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v,
-    std::int64_t start, std::int64_t window);
+    std::int64_t start, std::int64_t window, double scale = 0.0, double softcap = 0.0);
 
 } // namespace engine

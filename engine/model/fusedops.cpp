@@ -90,7 +90,7 @@ public:
     }
 };
 
-// ---- SwiGLU and GELU ----------------------------------------------------------
+// ---- SwiGLU, GeGLU and GELU ----------------------------------------------------------
 
 // Runs kernel(first, count) over [0, n) on the intra-op threads.
 template <typename Kernel>
@@ -125,6 +125,37 @@ public:
         float *dgp = dg.data_ptr<float>(), *dup = du.data_ptr<float>();
         forEachRange(g.numel(), [&](std::int64_t i, std::int64_t n) {
             kernels::swiGluGrad(gop + i, gp + i, up_ + i, dgp + i, dup + i, n);
+        });
+        return { dg, du };
+    }
+};
+
+class GeGluFunction : public torch::autograd::Function<GeGluFunction>
+{
+public:
+    static torch::Tensor forward(
+        torch::autograd::AutogradContext *ctx, const torch::Tensor &gate, const torch::Tensor &up)
+    {
+        const torch::Tensor g = gate.contiguous(), u = up.contiguous();
+        torch::Tensor out = torch::empty_like(g);
+        const float *gp = g.data_ptr<float>(), *up_ = u.data_ptr<float>();
+        float *yp = out.data_ptr<float>();
+        forEachRange(g.numel(), [&](std::int64_t i, std::int64_t n) { kernels::geGlu(gp + i, up_ + i, yp + i, n); });
+        ctx->save_for_backward({ g, u });
+        return out;
+    }
+
+    static torch::autograd::variable_list backward(
+        torch::autograd::AutogradContext *ctx, torch::autograd::variable_list grads)
+    {
+        const auto saved = ctx->get_saved_variables();
+        const torch::Tensor &g = saved[0], &u = saved[1];
+        const torch::Tensor go = grads[0].contiguous();
+        torch::Tensor dg = torch::empty_like(g), du = torch::empty_like(u);
+        const float *gop = go.data_ptr<float>(), *gp = g.data_ptr<float>(), *up_ = u.data_ptr<float>();
+        float *dgp = dg.data_ptr<float>(), *dup = du.data_ptr<float>();
+        forEachRange(g.numel(), [&](std::int64_t i, std::int64_t n) {
+            kernels::geGluGrad(gop + i, gp + i, up_ + i, dgp + i, dup + i, n);
         });
         return { dg, du };
     }
@@ -230,6 +261,13 @@ torch::Tensor swiGlu(const torch::Tensor &gate, const torch::Tensor &up)
     if (fusedOnCpu(gate) && fusedOnCpu(up) && gate.sizes() == up.sizes())
         return SwiGluFunction::apply(gate, up);
     return torch::silu(gate) * up;
+}
+
+torch::Tensor geGlu(const torch::Tensor &gate, const torch::Tensor &up)
+{
+    if (fusedOnCpu(gate) && fusedOnCpu(up) && gate.sizes() == up.sizes())
+        return GeGluFunction::apply(gate, up);
+    return torch::gelu(gate, "tanh") * up;
 }
 
 torch::Tensor geluTanh(const torch::Tensor &x)

@@ -19,6 +19,9 @@ torch::Tensor rmsNorm(const torch::Tensor &x, const torch::Tensor &weight, doubl
 // silu(gate) · up, the gated MLP of the Llama family. Same shapes in and out.
 torch::Tensor swiGlu(const torch::Tensor &gate, const torch::Tensor &up);
 
+// geluTanh(gate) · up, the gated MLP of the Gemma family (GeGLU). Same shapes in and out.
+torch::Tensor geGlu(const torch::Tensor &gate, const torch::Tensor &up);
+
 // GELU with the tanh approximation (GPT-2's "gelu_new"):
 // x/2 · (1 + tanh(√(2/π)(x + 0.044715x³))), computed as x · sigmoid(2·…).
 torch::Tensor geluTanh(const torch::Tensor &x);

@@ -19,6 +19,13 @@ void addLlamaLayer(const ModelConfig &c, int layer, std::vector<LinearSpec> &spe
     const std::string prefix = "model.layers." + std::to_string(layer) + ".";
     const std::int64_t H = c.hiddenSize, I = c.intermediateSize;
     const std::int64_t q = c.numHeads * c.headDim, kv = c.numKvHeads * c.headDim;
+    if (c.fusedProjections) { // Phi-3
+        specs.push_back({ prefix + "self_attn.qkv_proj", layer, H, q + 2 * kv, c.qkvBias, false });
+        specs.push_back({ prefix + "self_attn.o_proj", layer, q, H, c.outputBias, false });
+        specs.push_back({ prefix + "mlp.gate_up_proj", layer, H, 2 * I, c.mlpBias, false });
+        specs.push_back({ prefix + "mlp.down_proj", layer, I, H, c.mlpBias, false });
+        return;
+    }
     specs.push_back({ prefix + "self_attn.q_proj", layer, H, q, c.qkvBias, false });
     specs.push_back({ prefix + "self_attn.k_proj", layer, H, kv, c.qkvBias, false });
     specs.push_back({ prefix + "self_attn.v_proj", layer, H, kv, c.qkvBias, false });

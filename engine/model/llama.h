@@ -1,16 +1,24 @@
-// Internal (Torch): the Llama family (transformers' LlamaForCausalLM,
-// MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM) with Hugging Face
-// names: model.{embed_tokens,layers.N.{input_layernorm,self_attn.{q,k,v,o}_proj,
-// [self_attn.q_norm,k_norm],post_attention_layernorm,mlp.{gate,up,down}_proj},
-// norm} and lm_head. GQA, rotate_half RoPE (default, linear, llama3 scaling),
-// q/k/v biases (qwen2), per-head q/k RMSNorm (qwen3), sliding-window layers
-// (mistral). Computes in f32; no dropout.
+// Internal (Torch): the Llama-style decoders (transformers' LlamaForCausalLM,
+// MistralForCausalLM, Qwen2/Qwen3ForCausalLM, GemmaForCausalLM,
+// Gemma2ForCausalLM, Gemma3ForCausalLM and Phi3ForCausalLM) with Hugging Face
+// names: model.{embed_tokens,layers.N.{input_layernorm,self_attn.{q,k,v,o}_proj
+// | self_attn.{qkv,o}_proj,[self_attn.q_norm,k_norm],post_attention_layernorm,
+// [pre_feedforward_layernorm,post_feedforward_layernorm],mlp.{gate,up,down}_proj
+// | mlp.{gate_up,down}_proj},norm} and lm_head. GQA, rotate_half RoPE (default,
+// linear, llama3, longrope; partial rotary), q/k/v biases (qwen2), per-head q/k
+// RMSNorm (qwen3, gemma3), sliding-window layers (mistral, gemma2/3, phi3), and
+// Gemma's (1 + weight) norms, scaled embeddings, GeGLU, sandwich norms,
+// query_pre_attn_scalar, attention and final logit soft-capping and separate
+// RoPE tables for local layers. The differences come from ModelConfig's fields,
+// not from the model type. Computes in f32; no dropout.
 #pragma once
 
 #include "engine/model/causallmnet.h"
 #include "engine/model/linear.h"
 #include "engine/model/rmsnorm.h"
 #include "engine/model/rotary.h"
+
+#include <tuple>
 
 namespace engine {
 
@@ -26,9 +34,16 @@ public:
         std::int64_t startPos);
 
 private:
+    // x (B, T, H) -> q (B, T, nh, hd), k and v (B, T, nkv, hd)
+    std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> project(const torch::Tensor &x);
+    // x (B, T, h, hd) -> (B, h, T, hd) with the first rd dimensions rotated
+    torch::Tensor rotate(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin) const;
+
     Linear m_q { nullptr }, m_k { nullptr }, m_v { nullptr }, m_o { nullptr };
+    Linear m_qkv { nullptr }; // Phi-3's fused projection, [q; k; v] rows
     RmsNorm m_qNorm { nullptr }, m_kNorm { nullptr };
-    std::int64_t m_heads, m_kvHeads, m_headDim, m_window;
+    std::int64_t m_heads, m_kvHeads, m_headDim, m_rotaryDim, m_window;
+    double m_scale, m_softcap;
     std::size_t m_layer;
 };
 TORCH_MODULE(LlamaAttention);
@@ -41,6 +56,8 @@ public:
 
 private:
     Linear m_gate { nullptr }, m_up { nullptr }, m_down { nullptr };
+    Linear m_gateUp { nullptr }; // Phi-3's fused projection, [gate; up] rows
+    std::string m_activation; // silu, gelu_pytorch_tanh or gelu
 };
 TORCH_MODULE(LlamaMlp);
 
@@ -53,6 +70,7 @@ public:
 
 private:
     RmsNorm m_inputNorm { nullptr }, m_postNorm { nullptr };
+    RmsNorm m_preFfNorm { nullptr }, m_postFfNorm { nullptr }; // Gemma 2/3 sandwich norms
     LlamaAttention m_attn { nullptr };
     LlamaMlp m_mlp { nullptr };
 };
@@ -72,6 +90,10 @@ private:
     torch::nn::ModuleList m_layers;
     RmsNorm m_norm { nullptr };
     Rotary m_rotary;
+    Rotary m_localRotary; // sliding-window layers (differs for Gemma 3 only)
+    std::vector<bool> m_localLayers; // per layer: uses m_localRotary
+    bool m_separateLocal; // m_localRotary differs from m_rotary
+    double m_embedScale; // multiplies the token embeddings (Gemma: sqrt(H)), 1 otherwise
 };
 TORCH_MODULE(LlamaModel);
 
@@ -84,7 +106,9 @@ public:
     {
         return m_model(ids, cache, startPos);
     }
-    torch::Tensor logits(const torch::Tensor &hidden) override { return m_lmHead(hidden); }
+    // lm_head, then Gemma 2's final soft-capping cap·tanh(x/cap) when configured.
+    torch::Tensor logits(const torch::Tensor &hidden) override;
+    std::vector<std::string> fileNamesFor(const std::string &parameterName) const override;
     bool isIgnoredFileTensor(const std::string &name) const override;
     void setGradientCheckpointing(bool on) override { m_model->checkpointLayers = on; }
 

@@ -1,5 +1,6 @@
 // The architecture of a causal language model as read from a Hugging Face
-// config.json: gpt2, llama, mistral, qwen2 and qwen3. Reads both the old
+// config.json: gpt2, llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text
+// (and the text part of a multimodal gemma3 folder) and phi3. Reads both the old
 // (rope_theta, rope_scaling) and the new (rope_parameters) RoPE keys, the GPT-2
 // key names (n_embd, n_layer, ...), eos_token_id as an int or a list, and the
 // per-family defaults. Does not touch the weights. Torch-free.
@@ -16,16 +17,19 @@ namespace engine {
 // How rotary frequencies are rescaled (rope_scaling / rope_parameters).
 struct RopeScaling
 {
-    std::string type = "default"; // "default", "linear" or "llama3"
+    std::string type = "default"; // "default", "linear", "llama3" or "longrope" (Phi-3; "su" read as longrope)
     double factor = 1.0; // linear and llama3: frequency divisor
     double lowFreqFactor = 1.0; // llama3
     double highFreqFactor = 4.0; // llama3
-    std::int64_t originalMaxPositions = 8192; // llama3: original_max_position_embeddings
+    std::int64_t originalMaxPositions = 8192; // llama3, longrope: original_max_position_embeddings
+    std::vector<double> shortFactor; // longrope: per-frequency divisors up to originalMaxPositions tokens
+    std::vector<double> longFactor; // longrope: per-frequency divisors beyond originalMaxPositions tokens
+    double attentionFactor = 1.0; // longrope: multiplies cos and sin
 };
 
 struct ModelConfig
 {
-    std::string modelType; // "gpt2", "llama", "mistral", "qwen2", "qwen3"
+    std::string modelType; // "gpt2", "llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "gemma3", "phi3"
     std::string architecture; // architectures[0], e.g. "LlamaForCausalLM"
     std::int64_t vocabSize = 0; // rows of the token embedding
     std::int64_t hiddenSize = 0; // C: model width
@@ -36,7 +40,7 @@ struct ModelConfig
     std::int64_t headDim = 0; // per head; explicit head_dim or hiddenSize / numHeads
     std::int64_t maxPositions = 0; // max_position_embeddings / n_positions
     double normEps = 1e-5; // rms_norm_eps or layer_norm_epsilon
-    std::string hiddenAct; // "gelu_new" (GPT-2) or "silu"
+    std::string hiddenAct; // "gelu_new" (GPT-2), "silu", "gelu_pytorch_tanh" or "gelu" (Gemma)
     double ropeTheta = 10000.0; // RoPE base (llama family)
     RopeScaling ropeScaling; // RoPE frequency scaling (llama family)
     bool qkvBias = false; // biases on q/k/v projections (qwen2; llama attention_bias)
@@ -45,6 +49,16 @@ struct ModelConfig
     bool qkNorm = false; // per-head RMSNorm on q and k before RoPE (qwen3)
     bool tieWordEmbeddings = false; // lm_head shares the token embedding
     std::vector<std::int64_t> slidingWindows; // per layer: attention window in tokens, 0 = full
+    bool normPlusOne = false; // RMSNorm scales by (1 + weight) (Gemma)
+    bool scaleEmbeddings = false; // token embeddings times sqrt(hidden size) (Gemma)
+    bool sandwichNorms = false; // norms after attention and around the MLP (Gemma 2 and 3)
+    double attentionScale = 0.0; // query scaling; 0 = 1/sqrt(head_dim) (Gemma 2/3: query_pre_attn_scalar^-1/2)
+    double attnSoftcap = 0.0; // attention logits become cap·tanh(x/cap); 0 = off (Gemma 2)
+    double finalSoftcap = 0.0; // output logits become cap·tanh(x/cap); 0 = off (Gemma 2)
+    double ropeLocalTheta = 0.0; // RoPE base of sliding-window layers (default scaling); 0 = as global (Gemma 3)
+    double partialRotary = 1.0; // fraction of head_dim that is rotated (Phi-3 partial_rotary_factor)
+    bool fusedProjections = false; // qkv_proj and gate_up_proj instead of q/k/v and gate/up (Phi-3)
+    bool textOfMultimodal = false; // the language model of a multimodal folder; its vision tower is ignored
     std::int64_t bosTokenId = -1; // -1 when absent
     std::vector<std::int64_t> eosTokenIds; // eos_token_id as a list (empty when absent)
     std::int64_t padTokenId = -1; // -1 when absent
@@ -53,6 +67,8 @@ struct ModelConfig
     // Checks that the sizes are positive and consistent (heads divide, ...).
     Status validate() const;
     bool isGpt2() const { return modelType == "gpt2"; }
+    // Head dimensions that RoPE rotates (head_dim · partial_rotary_factor, even).
+    std::int64_t rotaryDim() const;
 };
 
 // The model_type values Lorafit implements.

@@ -4,15 +4,16 @@
 
 namespace engine {
 
-RmsNormImpl::RmsNormImpl(std::int64_t size, double eps)
+RmsNormImpl::RmsNormImpl(std::int64_t size, double eps, bool plusOne)
     : m_eps(eps)
+    , m_plusOne(plusOne)
 {
     weight = register_parameter("weight", torch::ones({ size }), false);
 }
 
 torch::Tensor RmsNormImpl::forward(const torch::Tensor &x)
 {
-    return rmsNorm(x, weight, m_eps); // (..., size)
+    return rmsNorm(x, m_plusOne ? weight + 1.0 : weight, m_eps); // (..., size)
 }
 
 } // namespace engine

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """Lorafit's adapters loaded by the real PEFT and transformers.
 
-Usage: peft_crosscheck.py --cli LORAFIT_CLI --work DIR [--venv DIR] [--models gpt2,llama,qwen3,demo]
+Usage: peft_crosscheck.py --cli LORAFIT_CLI --work DIR [--venv DIR] [--models gpt2,llama,qwen3,gemma2,phi3,demo]
                           [--prepare-only]
        peft_crosscheck.py --from-prepared DIR --eval-tool LORAFIT_GPUCHECK [--device cuda]
 
-For each model (tiny random gpt2, llama and qwen3 folders written here with
-transformers, and the demo model of resources/demo) this
+For each model (tiny random gpt2, llama, qwen3, gemma2 and phi3 folders written
+here with transformers, and the demo model of resources/demo) this
   1. trains a LoRA adapter for a few steps with `lorafit-cli train`,
   2. exports the checkpoint with `lorafit-cli export --format peft,merged`,
   3. takes the per-token losses of a text from `lorafit-cli eval --token-losses`
@@ -57,7 +57,7 @@ def parse_args():
     parser.add_argument("--cli", help="lorafit-cli executable")
     parser.add_argument("--work", help="scratch folder (emptied first)")
     parser.add_argument("--venv", help="virtual environment made by scripts/reference-venv.sh")
-    parser.add_argument("--models", default="gpt2,llama,qwen3,demo")
+    parser.add_argument("--models", default="gpt2,llama,qwen3,gemma2,phi3,demo")
     parser.add_argument("--prepare-only", action="store_true",
                         help="train, export and evaluate with lorafit-cli, record prepared.json, compare nothing")
     parser.add_argument("--from-prepared", metavar="DIR", help="compare the models a --prepare-only run left in DIR")
@@ -101,9 +101,11 @@ def run(command, what):
 # ---- fixtures -------------------------------------------------------------
 
 def f32(torch, transformers):
-    """from_pretrained's float32 argument: `dtype` from transformers 4.56, `torch_dtype` before."""
+    """from_pretrained's float32 argument: `dtype` from transformers 4.56, `torch_dtype` before; eager
+    attention (Gemma 2's soft-capping is only in transformers' eager path)."""
     version = tuple(int(p) for p in transformers.__version__.split(".")[:2])
-    return {"dtype": torch.float32} if version >= (4, 56) else {"torch_dtype": torch.float32}
+    dtype = {"dtype": torch.float32} if version >= (4, 56) else {"torch_dtype": torch.float32}
+    return dict(dtype, attn_implementation="eager")
 
 
 def tiny_config(transformers, name):
@@ -115,6 +117,12 @@ def tiny_config(transformers, name):
                  tie_word_embeddings=False, **common)
     if name == "llama":
         return transformers.LlamaConfig(**shape)
+    if name == "gemma2":  # soft-capping, a 16-token window on even layers, tied head, query scalar != head_dim
+        shape.update(tie_word_embeddings=True, head_dim=16, query_pre_attn_scalar=24, sliding_window=16,
+                     attn_logit_softcapping=20.0, final_logit_softcapping=15.0)
+        return transformers.Gemma2Config(**shape)
+    if name == "phi3":  # fused qkv_proj / gate_up_proj, partial rotary
+        return transformers.Phi3Config(partial_rotary_factor=0.5, pad_token_id=0, **shape)
     return transformers.Qwen3Config(head_dim=24, **shape)  # head_dim != hidden / heads, as in Qwen3-0.6B
 
 
@@ -126,7 +134,7 @@ def write_tiny_model(torch, transformers, name, folder):
         for pname, p in model.named_parameters():
             noise = torch.randn(p.shape)
             if p.dim() == 1 and ("norm" in pname or "ln_" in pname) and pname.endswith("weight"):
-                p.copy_(1.0 + 0.2 * noise)
+                p.copy_((0.0 if name == "gemma2" else 1.0) + 0.2 * noise)  # Gemma scales by 1 + weight
             elif p.dim() == 1:
                 p.copy_(0.1 * noise)
             elif "wte" in pname or "wpe" in pname or "embed" in pname:
@@ -146,6 +154,9 @@ LORA = {
                   target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
                   rank_pattern={"down_proj": 4}),
     "qwen3": dict(rank=4, alpha=16.0, target_mode="suffixes", target_modules=["q_proj", "v_proj", "up_proj"]),
+    "gemma2": dict(rank=4, alpha=8.0, target_mode="all-linear", target_modules=[]),
+    # PEFT's names for Phi-3's fused projections.
+    "phi3": dict(rank=4, alpha=16.0, target_mode="suffixes", target_modules=["qkv_proj", "o_proj", "gate_up_proj"]),
     "demo": {},  # the demo's own settings (resources/demo/demo.json)
 }
 
@@ -207,7 +218,7 @@ def reference_losses(torch, model, ids):
     with torch.no_grad():
         for begin in range(0, len(ids) - 1, WINDOW - 1):
             window = torch.tensor([ids[begin:begin + WINDOW]], device=device)
-            logits = model(input_ids=window).logits[0].double()  # (T, V), computed in f32
+            logits = model(input_ids=window, use_cache=False).logits[0].double()  # (T, V), computed in f32
             logp = torch.log_softmax(logits[:-1], dim=-1)
             losses += (-logp.gather(1, window[0, 1:, None])[:, 0]).cpu().tolist()
     return losses

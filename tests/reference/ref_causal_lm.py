@@ -72,9 +72,11 @@ def causal_mask(t, window=None):
     return allowed
 
 
-def attention(q, k, v, window=None):
+def attention(q, k, v, window=None, scale=None, softcap=None):
     # q, k, v: (B, heads, T, hd)
-    scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+    scores = q @ k.transpose(-1, -2) * (scale if scale else 1.0 / math.sqrt(q.shape[-1]))
+    if softcap:
+        scores = softcap * torch.tanh(scores / softcap)
     scores = scores.masked_fill(~causal_mask(q.shape[2], window), float("-inf"))
     return torch.softmax(scores, dim=-1) @ v
 
@@ -114,6 +116,18 @@ def rms_norm(x, weight, eps):
     return weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
 
 
+def gelu_exact(x):
+    return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
+
+
+FAMILY = {  # transformers' configuration defaults used by the tiny configs' missing keys
+    "gemma": dict(head_dim=256, rms=1e-6, tie=True),
+    "gemma2": dict(head_dim=256, rms=1e-6, tie=True),
+    "gemma3_text": dict(head_dim=256, rms=1e-6, tie=True),
+    "phi3": dict(head_dim=None, rms=1e-5, tie=False),
+}
+
+
 def rope_settings(cfg):
     params = cfg.get("rope_parameters") or {}
     theta = cfg.get("rope_theta")
@@ -144,9 +158,31 @@ def inverse_frequencies(cfg, hd):
                 smooth = (old / wl - low) / (high - low)
                 out.append((1 - smooth) * f / factor + smooth * f)
         inv = torch.tensor(out, dtype=torch.float64)
+    elif kind in ("longrope", "su"):
+        return inv  # factors applied in rope_tables
     elif kind != "default":
         raise SystemExit("reference: rope type %s not implemented" % kind)
     return inv
+
+
+def rope_tables(cfg, rd, t, local=False):
+    """cos, sin (T, rd) for the global (or Gemma 3 local) layers."""
+    if local:
+        theta = cfg.get("rope_local_base_freq", 10000.0)
+        inv = 1.0 / (theta ** (torch.arange(0, rd, 2, dtype=torch.float64) / rd))
+    else:
+        inv = inverse_frequencies(cfg, rd)
+    _, kind, s = rope_settings(cfg)
+    scale = 1.0
+    if kind in ("longrope", "su"):
+        original = cfg.get("original_max_position_embeddings", cfg["max_position_embeddings"])
+        factors = s["long_factor"] if t > original else s["short_factor"]
+        inv = inv / torch.tensor(factors, dtype=torch.float64)
+        ratio = cfg["max_position_embeddings"] / original
+        scale = s.get("attention_factor") or (1.0 if ratio <= 1 else math.sqrt(1 + math.log(ratio) / math.log(original)))
+    angles = torch.outer(torch.arange(t, dtype=torch.float64), inv)
+    emb = torch.cat((angles, angles), dim=-1)
+    return emb.cos() * scale, emb.sin() * scale
 
 
 def rotate_half(x):
@@ -155,6 +191,16 @@ def rotate_half(x):
 
 
 def layer_windows(cfg, mt, layers):
+    if mt in ("gemma2", "gemma3_text"):
+        window = cfg.get("sliding_window", 4096)
+        if cfg.get("layer_types"):
+            return [window if kind == "sliding_attention" else None for kind in cfg["layer_types"]]
+        if mt == "gemma2":
+            return [window if i % 2 == 0 else None for i in range(layers)]
+        pattern = cfg.get("sliding_window_pattern", 6)
+        return [window if (i + 1) % pattern else None for i in range(layers)]
+    if mt == "phi3":
+        return [cfg.get("sliding_window")] * layers
     if mt == "mistral":
         window = cfg.get("sliding_window", 4096)
     elif mt in ("qwen2", "qwen3") and cfg.get("use_sliding_window", False):
@@ -171,45 +217,96 @@ def layer_windows(cfg, mt, layers):
 
 def llama_logits(cfg, w, ids):
     mt = cfg["model_type"]
+    fam = FAMILY.get(mt, dict(head_dim=128 if mt == "qwen3" else None, rms=1e-6, tie=False))
+    gemma = mt.startswith("gemma")
+    sandwich = mt in ("gemma2", "gemma3_text")
     hidden = cfg["hidden_size"]
     nh = cfg["num_attention_heads"]
     nkv = cfg.get("num_key_value_heads") or nh
-    hd = cfg.get("head_dim") or (128 if mt == "qwen3" else hidden // nh)
-    eps = cfg.get("rms_norm_eps", 1e-6)
+    hd = cfg.get("head_dim") or fam["head_dim"] or hidden // nh
+    rd = int(hd * cfg.get("partial_rotary_factor", 1.0))
+    eps = cfg.get("rms_norm_eps", fam["rms"])
     layers = cfg["num_hidden_layers"]
     b, t = ids.shape
-    angles = torch.outer(torch.arange(t, dtype=torch.float64), inverse_frequencies(cfg, hd))
-    emb = torch.cat((angles, angles), dim=-1)
-    cos, sin = emb.cos(), emb.sin()
+    cos, sin = rope_tables(cfg, rd, t)
+    local_cos, local_sin = rope_tables(cfg, rd, t, local=True) if mt == "gemma3_text" else (cos, sin)
     windows = layer_windows(cfg, mt, layers)
+    scale = cfg.get("query_pre_attn_scalar", 256) ** -0.5 if sandwich else None
+    softcap = cfg.get("attn_logit_softcapping", 50.0 if mt == "gemma2" else None)
+    final_cap = cfg.get("final_logit_softcapping", 30.0 if mt == "gemma2" else None)
+    act = cfg.get("hidden_act", "gelu_pytorch_tanh") if mt == "gemma" else cfg.get("hidden_activation", "gelu_pytorch_tanh")
+
+    def norm(x, name):
+        weight = w[name + ".weight"]
+        return rms_norm(x, 1.0 + weight if gemma else weight, eps)
 
     def proj(x, name):
         y = x @ w[name + ".weight"].T
         return y + w[name + ".bias"] if name + ".bias" in w else y
 
+    def rope(x, c, s_):
+        rot, rest = x[..., :rd], x[..., rd:]
+        return torch.cat((rot * c + rotate_half(rot) * s_, rest), dim=-1)
+
+    def mlp(h, p):
+        if mt == "phi3":
+            gate, up = proj(h, p + "mlp.gate_up_proj").chunk(2, dim=-1)
+        else:
+            gate, up = proj(h, p + "mlp.gate_proj"), proj(h, p + "mlp.up_proj")
+        if not gemma:
+            a = gate * torch.sigmoid(gate)
+        else:
+            a = gelu_exact(gate) if act == "gelu" else gelu_new(gate)
+        return proj(a * up, p + "mlp.down_proj")
+
     x = w["model.embed_tokens.weight"][ids]
+    if gemma:
+        x = x * math.sqrt(hidden)
     for i in range(layers):
         p = "model.layers.%d." % i
-        h = rms_norm(x, w[p + "input_layernorm.weight"], eps)
-        q = proj(h, p + "self_attn.q_proj").view(b, t, nh, hd)
-        k = proj(h, p + "self_attn.k_proj").view(b, t, nkv, hd)
-        v = proj(h, p + "self_attn.v_proj").view(b, t, nkv, hd)
-        if mt == "qwen3":
-            q = rms_norm(q, w[p + "self_attn.q_norm.weight"], eps)
-            k = rms_norm(k, w[p + "self_attn.k_norm.weight"], eps)
+        h = norm(x, p + "input_layernorm")
+        if mt == "phi3":
+            q, k, v = proj(h, p + "self_attn.qkv_proj").split([nh * hd, nkv * hd, nkv * hd], dim=-1)
+        else:
+            q, k, v = (proj(h, p + "self_attn.%s_proj" % n) for n in "qkv")
+        q, k, v = q.view(b, t, nh, hd), k.view(b, t, nkv, hd), v.view(b, t, nkv, hd)
+        if mt in ("qwen3", "gemma3_text"):
+            q = norm(q, p + "self_attn.q_norm")
+            k = norm(k, p + "self_attn.k_norm")
         q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
+        c, s_ = (local_cos, local_sin) if windows[i] and mt == "gemma3_text" else (cos, sin)
+        q, k = rope(q, c, s_), rope(k, c, s_)
         k = k[:, :, None].expand(b, nkv, nh // nkv, t, hd).reshape(b, nh, t, hd)
         v = v[:, :, None].expand(b, nkv, nh // nkv, t, hd).reshape(b, nh, t, hd)
-        y = attention(q, k, v, windows[i]).transpose(1, 2).reshape(b, t, nh * hd)
-        x = x + proj(y, p + "self_attn.o_proj")
-        h = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
-        gate = proj(h, p + "mlp.gate_proj")
-        x = x + proj(gate * torch.sigmoid(gate) * proj(h, p + "mlp.up_proj"), p + "mlp.down_proj")
-    x = rms_norm(x, w["model.norm.weight"], eps)
-    head = w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings", False) else w["lm_head.weight"]
-    return x @ head.T
+        y = attention(q, k, v, windows[i], scale, softcap).transpose(1, 2).reshape(b, t, nh * hd)
+        a = proj(y, p + "self_attn.o_proj")
+        if sandwich:
+            x = x + norm(a, p + "post_attention_layernorm")
+            x = x + norm(mlp(norm(x, p + "pre_feedforward_layernorm"), p), p + "post_feedforward_layernorm")
+        else:
+            x = x + a
+            x = x + mlp(norm(x, p + "post_attention_layernorm"), p)
+    x = norm(x, "model.norm")
+    head = w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings", fam["tie"]) else w["lm_head.weight"]
+    logits = x @ head.T
+    if final_cap:
+        logits = final_cap * torch.tanh(logits / final_cap)
+    return logits
+
+
+def text_part(cfg, weights):
+    """A multimodal gemma3 folder: its text_config and language-model weights."""
+    if cfg["model_type"] != "gemma3":
+        return cfg, weights
+    text = dict(cfg["text_config"])
+    text.setdefault("model_type", "gemma3_text")
+    renamed = {}
+    for name, value in weights.items():
+        for old, new in (("language_model.model.", "model."), ("model.language_model.", "model."),
+                         ("language_model.lm_head.", "lm_head.")):
+            if name.startswith(old):
+                renamed[new + name[len(old):]] = value
+    return text, renamed
 
 
 def main():
@@ -218,7 +315,7 @@ def main():
         cfg = json.load(f)
     with open(os.path.join(folder, "ids.json")) as f:
         ids = torch.tensor(json.load(f), dtype=torch.int64)
-    weights = read_weights(folder)
+    cfg, weights = text_part(cfg, read_weights(folder))
     with torch.no_grad():
         if cfg["model_type"] == "gpt2":
             logits = gpt2_logits(cfg, weights, ids)

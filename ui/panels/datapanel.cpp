@@ -153,7 +153,7 @@ QWidget *DataPanel::buildForm()
     addRow(form, tr("Record shape:"), m_shape, {QStringLiteral("shape"), QStringLiteral("field")});
     m_template = new QComboBox(box);
     m_template->setObjectName(QStringLiteral("chatTemplate"));
-    fillCombo<ed::TemplateKind>(m_template, 8, ed::templateName);
+    fillCombo<ed::TemplateKind>(m_template, 10, ed::templateName);
     addRow(form, tr("Chat template:"), m_template, {QStringLiteral("template")});
     m_lossOn = new QComboBox(box);
     m_lossOn->setObjectName(QStringLiteral("lossOn"));

@@ -1,4 +1,4 @@
-// Built-in chat templates against jinja2 renders of the real templates
+// Built-in chat templates (Gemma 3's and Phi-3.5's included) against jinja2 renders of the real templates
 // (tests/data/datasets/chat_renders.json, made by render_chat_templates.py)
 // and the expected strings of formats.md §6.2; trained/masked segments;
 // template recognition from strings and model folders.
@@ -163,6 +163,12 @@ void TestChatTemplates::trainedSegments_data()
                          "appropriately completes the request.\n\n### Instruction:\nU1\n\n### Response:" }
         << QStringList { "A1</s>" };
     QTest::newRow("raw") << "raw" << QStringList { "U1\n" } << QStringList { "A1</s>" };
+    QTest::newRow("gemma") << "gemma"
+                           << QStringList { "<bos><start_of_turn>user\nU1<end_of_turn>\n<start_of_turn>model\n", "\n" }
+                           << QStringList { "A1<end_of_turn>" };
+    QTest::newRow("phi3") << "phi3"
+                          << QStringList { "<|user|>\nU1<|end|>\n<|assistant|>\n", "\n<|endoftext|>" }
+                          << QStringList { "A1<|end|>" };
 }
 
 // Assistant content and its end-of-turn token are trained; headers and other turns are masked.
@@ -221,9 +227,16 @@ void TestChatTemplates::detection_data()
     QTest::newRow("mistral v7") << "[SYSTEM_PROMPT]{{ x }}[/SYSTEM_PROMPT][INST]"
                                 << "mistral" << false << "";
     QTest::newRow("phi3") << "<|user|>\n{{ m }}<|end|>\n<|assistant|>"
-                          << "chatml" << false << "";
+                          << "phi3" << true << "";
+    QTest::newRow("phi3.5 quoted") << quoted(QStringLiteral("phi3")) << "phi3" << true << "";
+    QTest::newRow("phi4-mini") << "{{ '<|' + message['role'] + '|>' + message['content'] + '<|end|>' }}<|user|><|assistant|>"
+                               << "phi3" << false << "";
     QTest::newRow("gemma") << "<start_of_turn>user\n"
-                           << "chatml" << false << "";
+                           << "gemma" << true << "";
+    QTest::newRow("gemma3 quoted") << quoted(QStringLiteral("gemma")) << "gemma" << true << "";
+    QTest::newRow("gemma2 refuses system")
+        << "{{ raise_exception('System role not supported') }}<start_of_turn>{{ role }}"
+        << "gemma" << false << "";
     QTest::newRow("unknown") << "{{ messages[0].content }}"
                              << "chatml" << false << "";
     QTest::newRow("none") << ""

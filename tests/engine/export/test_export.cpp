@@ -105,6 +105,9 @@ private Q_SLOTS:
         QTest::newRow("qwen2 dora") << "qwen2" << R"({"rank": 4, "dora": true})" << qint64(5e9);
         QTest::newRow("gpt2 dora sharded") << "gpt2" << R"({"rank": 2, "dora": true})" << qint64(20000);
         QTest::newRow("llama pissa sharded") << "llama" << R"({"rank": 2, "init": "pissa"})" << qint64(30000);
+        QTest::newRow("gemma2 all-linear") << "gemma2" << R"({"rank": 4, "target_mode": "all-linear"})" << qint64(5e9);
+        QTest::newRow("phi3 qkv_proj gate_up_proj")
+            << "phi3" << R"({"rank": 4, "target_modules": ["qkv_proj", "gate_up_proj"]})" << qint64(5e9);
     }
 
     void mergedLogitsEqualBasePlusAdapter()
@@ -141,6 +144,59 @@ private Q_SLOTS:
         QVERIFY2(error < 1e-5, qPrintable(QString::number(error)));
     }
 
+    // A base whose files name the tensors otherwise than the parameters (a
+    // multimodal gemma3 folder's language_model.model.*, a hub GPT-2's h.N.*):
+    // the merged folder keeps the file's names, merges into them and copies
+    // the other tensors (the vision tower) as they are.
+    void mergedKeepsTheBaseFilesTensorNames_data()
+    {
+        QTest::addColumn<QString>("type");
+        QTest::addColumn<QString>("prefix"); // replaces the parameter prefix in the files
+        QTest::addColumn<QString>("parameterPrefix");
+        QTest::newRow("gemma3 multimodal") << "gemma3_text" << "language_model.model." << "model.";
+        QTest::newRow("gpt2 hub names") << "gpt2" << "" << "transformer.";
+    }
+
+    void mergedKeepsTheBaseFilesTensorNames()
+    {
+        QFETCH(QString, type);
+        QFETCH(QString, prefix);
+        QFETCH(QString, parameterPrefix);
+        QTemporaryDir dir;
+        const QString base = dir.filePath("base");
+        exporttest::writeBase(base, type.toStdString());
+        const std::string configPath = (base + "/config.json").toStdString();
+        if (type == "gemma3_text") {
+            const nlohmann::json text = nlohmann::json::parse(engine::readFile(configPath));
+            const nlohmann::json full = {{"model_type", "gemma3"}, {"text_config", text}, {"eos_token_id", 2},
+                                         {"vision_config", {{"model_type", "siglip_vision_model"}}}};
+            engine::writeFileAtomically(configPath, full.dump(2));
+        }
+        std::vector<std::pair<std::string, torch::Tensor>> renamed;
+        for (auto &[name, tensor] : engine::loadSafetensors((base + "/model.safetensors").toStdString())) {
+            const std::string p = parameterPrefix.toStdString();
+            renamed.emplace_back(name.rfind(p, 0) == 0 ? prefix.toStdString() + name.substr(p.size()) : name, tensor);
+        }
+        if (type == "gemma3_text")
+            renamed.emplace_back("vision_tower.patch_embedding.weight", torch::full({3, 2}, 0.25));
+        engine::saveSafetensors((base + "/model.safetensors").toStdString(), renamed);
+
+        const QString checkpoint = exporttest::writeCheckpoint(dir.path(), base, R"({"rank": 4, "target_mode": "all-linear"})");
+        const auto summary = engine::runExport(request(checkpoint, dir.filePath("merged"), {"merged"}));
+        QVERIFY2(summary.isOk(), summary.message().c_str());
+        const auto written = engine::loadSafetensors(dir.filePath("merged/model.safetensors").toStdString());
+        QCOMPARE(written.size(), renamed.size());
+        for (const auto &[name, tensor] : renamed)
+            QVERIFY2(written.count(name), name.c_str());
+        if (type == "gemma3_text")
+            QVERIFY(torch::equal(written.at("vision_tower.patch_embedding.weight"), torch::full({3, 2}, 0.25)));
+        const auto batch = exporttest::batches(type == "gpt2" ? 53 : 61).front();
+        const torch::Tensor expected = adapterLogits(base, checkpoint, exporttest::ids(batch));
+        engine::CausalLm merged = engine::loadCausalLm(dir.filePath("merged").toStdString());
+        const double error = relativeError(merged.forward(exporttest::ids(batch)), expected);
+        QVERIFY2(error < 1e-5, qPrintable(QString::number(error)));
+    }
+
     void preflightRefusesWhatWouldFail()
     {
         QTemporaryDir dir;
@@ -154,6 +210,13 @@ private Q_SLOTS:
             QVERIFY2(QString::fromStdString(status.message()).contains(QLatin1String("hint")), status.message().c_str());
         };
         check(request(dora, dir.filePath("o1"), {"gguf"}), "GGUF: llama.cpp cannot apply DoRA");
+
+        // Gemma and Phi-3 have no GGUF mapping yet: both GGUF formats say so before any work.
+        const QString gemmaBase = dir.filePath("gemma2");
+        exporttest::writeBase(gemmaBase, "gemma2");
+        const QString gemma = exporttest::writeCheckpoint(dir.filePath("gemma"), gemmaBase, R"({"rank": 4})");
+        check(request(gemma, dir.filePath("o0"), {"gguf"}), "not yet supported for GGUF: model_type 'gemma2'");
+        check(request(gemma, dir.filePath("o0"), {"gguf-model"}), "not yet supported for GGUF: model_type 'gemma2'");
 
         // Trained on conversations, but the base has no chat template.
         const QString chat = exporttest::writeCheckpoint(dir.filePath("chat"), base, R"({"rank": 4})", 10, "messages");

@@ -53,6 +53,8 @@ private Q_SLOTS:
         QTest::newRow("gpt2 dora") << "gpt2" << "kaiming" << true;
         QTest::newRow("llama pissa") << "llama" << "pissa" << false;
         QTest::newRow("gpt2 pissa") << "gpt2" << "pissa" << false;
+        QTest::newRow("gemma2 kaiming") << "gemma2" << "kaiming" << false;
+        QTest::newRow("phi3 kaiming (fused qkv, gate_up)") << "phi3" << "kaiming" << false;
     }
 
     void identityAtInit()
@@ -126,6 +128,9 @@ private Q_SLOTS:
         QTest::addColumn<QString>("type");
         QTest::newRow("gpt2") << "gpt2";
         QTest::newRow("llama") << "llama";
+        QTest::newRow("gemma2") << "gemma2";
+        QTest::newRow("gemma3_text") << "gemma3_text";
+        QTest::newRow("phi3") << "phi3";
     }
 
     void gradientCheckpointingGivesTheSameGradients()
@@ -178,6 +183,8 @@ private Q_SLOTS:
         QTest::addColumn<QString>("type");
         QTest::newRow("gpt2") << "gpt2";
         QTest::newRow("llama") << "llama";
+        QTest::newRow("gemma2 final soft-capping") << "gemma2";
+        QTest::newRow("phi3") << "phi3";
     }
 
     void chunkedLossBackwardMatchesFullLogits()
@@ -222,6 +229,8 @@ private Q_SLOTS:
         QTest::newRow("llama") << "llama" << false;
         QTest::newRow("qwen2 dora") << "qwen2" << true;
         QTest::newRow("gpt2 dora") << "gpt2" << true;
+        QTest::newRow("gemma3_text") << "gemma3_text" << false;
+        QTest::newRow("phi3 dora") << "phi3" << true;
     }
 
     void mergeEqualsUnmerged()

@@ -11,6 +11,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 
 namespace {
@@ -23,6 +25,10 @@ double relativeError(const torch::Tensor &actual, const torch::Tensor &expected)
 
 const char *const kLlama3Rope = R"({"rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
     "high_freq_factor": 4.0, "original_max_position_embeddings": 64}, "head_dim": 16})";
+
+// Phi-3 LongRoPE on 12 tokens: long factors beyond 8 positions, attention factor from 64 / 8.
+const char *const kPhi3LongRope = R"({"original_max_position_embeddings": 8, "rope_scaling": {"type": "longrope",
+    "short_factor": [1.0, 1.5, 2.0, 3.0], "long_factor": [2.0, 4.0, 8.0, 16.0]}})";
 
 std::string loadError(const QString &dir)
 {
@@ -39,6 +45,42 @@ tiny::NamedTensors withoutTensor(tiny::NamedTensors weights, const std::string &
     weights.erase(
         std::remove_if(weights.begin(), weights.end(), [&](const auto &w) { return w.first == name; }), weights.end());
     return weights;
+}
+
+// tinymodel.cpp's gemma defaults already set windows, soft-capping and the query scalar.
+void addGemmaAndPhi3Rows()
+{
+    QTest::newRow("gemma tied geglu") << "gemma"
+                                      << "{}" << int(torch::kFloat32);
+    QTest::newRow("gemma exact gelu bf16") << "gemma"
+                                           << R"({"hidden_act": "gelu"})" << int(torch::kBFloat16);
+    QTest::newRow("gemma2 softcaps window") << "gemma2"
+                                            << "{}" << int(torch::kFloat32);
+    QTest::newRow("gemma2 no caps layer_types")
+        << "gemma2"
+        << R"({"attn_logit_softcapping": null, "final_logit_softcapping": null,
+             "layer_types": ["full_attention", "sliding_attention"]})"
+        << int(torch::kFloat32);
+    QTest::newRow("gemma3_text local rope qk-norm") << "gemma3_text"
+                                                    << "{}" << int(torch::kFloat32);
+    QTest::newRow("gemma3_text linear global rope softcaps")
+        << "gemma3_text"
+        << R"({"rope_scaling": {"rope_type": "linear", "factor": 8.0}, "attn_logit_softcapping": 4.0,
+             "final_logit_softcapping": 6.0, "num_hidden_layers": 3, "sliding_window_pattern": 3})"
+        << int(torch::kFloat32);
+    QTest::newRow("phi3 fused") << "phi3"
+                                << "{}" << int(torch::kFloat32);
+    QTest::newRow("phi3 partial rotary window tied")
+        << "phi3"
+        << R"({"partial_rotary_factor": 0.5, "sliding_window": 5, "tie_word_embeddings": true,
+             "head_dim": 12, "num_key_value_heads": 4})"
+        << int(torch::kFloat32);
+    QTest::newRow("phi3 longrope long factors") << "phi3" << kPhi3LongRope << int(torch::kFloat32);
+    QTest::newRow("phi3 longrope short factors (su)")
+        << "phi3"
+        << QString(kPhi3LongRope).replace("\"longrope\"", "\"su\"").replace("\"original_max_position_embeddings\": 8",
+               "\"original_max_position_embeddings\": 16")
+        << int(torch::kFloat32);
 }
 
 } // namespace
@@ -77,7 +119,9 @@ private Q_SLOTS:
                                         << R"({"tie_word_embeddings": true})" << int(torch::kHalf);
         QTest::newRow("qwen3 bf16") << "qwen3"
                                     << R"({"head_dim": 16, "num_key_value_heads": 1})" << int(torch::kBFloat16);
+        addGemmaAndPhi3Rows();
     }
+
 
     void matchesReference()
     {
@@ -112,6 +156,12 @@ private Q_SLOTS:
                                         << R"({"sliding_window": 3})";
         QTest::newRow("qwen3") << "qwen3"
                                << R"({"head_dim": 8})";
+        QTest::newRow("gemma2 window 3") << "gemma2"
+                                         << R"({"sliding_window": 3})";
+        QTest::newRow("gemma3_text") << "gemma3_text"
+                                     << R"({"sliding_window": 3})";
+        QTest::newRow("phi3 partial rotary") << "phi3"
+                                             << R"({"partial_rotary_factor": 0.5, "sliding_window": 3})";
     }
 
     void laterTokensDoNotChangeEarlierLogits()
@@ -225,6 +275,24 @@ private Q_SLOTS:
                                << QStringList { "model.layers.0.self_attn.q_proj.bias",
                                       "model.layers.0.self_attn.v_proj.bias" }
                                << QStringList { "model.layers.0.self_attn.o_proj.bias", "lm_head.weight" };
+        QTest::newRow("gemma2") << "gemma2"
+                                << "{}"
+                                << QStringList { "model.layers.0.pre_feedforward_layernorm.weight",
+                                       "model.layers.1.post_feedforward_layernorm.weight",
+                                       "model.layers.0.post_attention_layernorm.weight", "model.norm.weight" }
+                                << QStringList { "lm_head.weight", "model.layers.0.self_attn.q_norm.weight" };
+        QTest::newRow("gemma3_text") << "gemma3_text"
+                                     << "{}"
+                                     << QStringList { "model.layers.0.self_attn.q_norm.weight",
+                                            "model.layers.1.self_attn.k_norm.weight" }
+                                     << QStringList { "lm_head.weight" };
+        QTest::newRow("phi3") << "phi3"
+                              << "{}"
+                              << QStringList { "model.layers.0.self_attn.qkv_proj.weight",
+                                     "model.layers.1.mlp.gate_up_proj.weight", "model.layers.0.self_attn.o_proj.weight",
+                                     "model.layers.0.mlp.down_proj.weight", "lm_head.weight" }
+                              << QStringList { "model.layers.0.self_attn.q_proj.weight",
+                                     "model.layers.0.mlp.gate_proj.weight" };
         QTest::newRow("qwen3") << "qwen3"
                                << R"({"head_dim": 8})"
                                << QStringList { "model.layers.1.self_attn.q_norm.weight",
@@ -303,6 +371,49 @@ private Q_SLOTS:
         QCOMPARE(adapter->lastInput.sizes(), (std::vector<std::int64_t> { 1, 5, 32 }));
         head->setAdapter(nullptr);
         QVERIFY(torch::equal(model.forward(ids), before));
+    }
+
+    // A multimodal gemma3 folder: text_config, weights under language_model.model.*
+    // (or transformers 4.52+'s model.language_model.*), a vision tower that is ignored.
+    void gemma3MultimodalFolderLoadsItsTextPart_data()
+    {
+        QTest::addColumn<QString>("prefix");
+        QTest::newRow("language_model.model.") << "language_model.model.";
+        QTest::newRow("model.language_model.") << "model.language_model.";
+    }
+
+    void gemma3MultimodalFolderLoadsItsTextPart()
+    {
+        QFETCH(QString, prefix);
+        QTemporaryDir textDir, fullDir;
+        const std::string textConfig = tiny::configJson("gemma3_text");
+        const tiny::NamedTensors weights = tiny::randomWeights(textConfig);
+        tiny::writeModel(textDir.path(), textConfig, weights);
+        nlohmann::json full = { { "model_type", "gemma3" }, { "architectures", { "Gemma3ForConditionalGeneration" } },
+            { "text_config", nlohmann::json::parse(textConfig) },
+            { "vision_config", { { "model_type", "siglip_vision_model" }, { "hidden_size", 16 } } } };
+        full["text_config"].erase("bos_token_id");
+        full["bos_token_id"] = 5;
+        tiny::NamedTensors renamed;
+        for (const auto &[name, tensor] : weights)
+            renamed.emplace_back(prefix.toStdString() + name.substr(6), tensor); // drop "model."
+        renamed.emplace_back("vision_tower.vision_model.embeddings.patch_embedding.weight", torch::ones({ 4, 3 }));
+        renamed.emplace_back("multi_modal_projector.mm_input_projection_weight", torch::ones({ 16, 32 }));
+        tiny::writeModel(fullDir.path(), full.dump(), renamed);
+        const engine::CausalLm text = engine::loadCausalLm(textDir.path().toStdString());
+        const engine::CausalLm model = engine::loadCausalLm(fullDir.path().toStdString());
+        QVERIFY(model.config().textOfMultimodal);
+        QCOMPARE(model.config().modelType, std::string("gemma3"));
+        QCOMPARE(model.config().bosTokenId, std::int64_t(5));
+        QCOMPARE(model.config().eosTokenIds, std::vector<std::int64_t> { 2 }); // from text_config
+        QVERIFY(model.unusedTensors().empty());
+        const torch::Tensor ids = tiny::randomIds(2, 9, model.config().vocabSize);
+        QVERIFY(torch::equal(model.forward(ids), text.forward(ids)));
+        QString skip;
+        const torch::Tensor expected = tiny::referenceLogits(fullDir.path(), ids, skip); // the reference reads it too
+        if (!expected.defined())
+            QSKIP(qPrintable(skip));
+        QVERIFY(relativeError(model.forward(ids), expected) <= 1e-5);
     }
 
     void loadErrorsNameTheProblem_data()

@@ -1,6 +1,7 @@
 // The fused element-wise ops against independent references computed in
 // double precision from their formulas with plain autograd ops: outputs and
-// input gradients within 1e-5 relative (f32), on odd sizes that leave vector
+// input gradients within 1e-5 relative (f32) — RMSNorm (also Gemma's 1 + weight),
+// SwiGLU, GeGLU, tanh GELU, rotary —, on odd sizes that leave vector
 // tails, saturating inputs (|x| up to 100) for the sigmoid-based ones, and
 // strided inputs; the composed fall-back (f64 here) against the same
 // reference; results independent of the thread count.
@@ -105,6 +106,26 @@ private Q_SLOTS:
         QVERIFY2(error < kTolerance, qPrintable(QString::number(error)));
     }
 
+    void geGluMatchesReference()
+    {
+        const torch::Tensor gate = saturating({ 2, 7, 99 }), up = torch::randn({ 2, 7, 99 });
+        const double error = worstError(
+            { gate, up }, [](const auto &in) { return engine::geGlu(in[0], in[1]); },
+            [](const auto &in) { return referenceGelu(in[0]) * in[1]; });
+        QVERIFY2(error < kTolerance, qPrintable(QString::number(error)));
+    }
+
+    // Gemma's RMSNorm: the fused kernel with (1 + weight) against x·(1 + w)/rms in f64,
+    // the gradient of the zero-centred stored weight included.
+    void rmsNormPlusOneMatchesReference()
+    {
+        const torch::Tensor x = torch::randn({ 3, 5, 37 }), w = torch::randn({ 37 }) * 0.3;
+        const double error = worstError(
+            { x, w }, [](const auto &in) { return engine::rmsNorm(in[0], in[1] + 1.0, 1e-6); },
+            [](const auto &in) { return referenceRmsNorm(in[0], 1.0 + in[1], 1e-6); });
+        QVERIFY2(error < kTolerance, qPrintable(QString::number(error)));
+    }
+
     void geluTanhMatchesReference()
     {
         const torch::Tensor x = saturating({ 3, 4, 101 });
@@ -142,6 +163,8 @@ private Q_SLOTS:
             < kTolerance);
         QVERIFY(relativeError(engine::swiGlu(strided, strided * 2.0), strided * torch::sigmoid(strided) * strided * 2.0)
             < kTolerance);
+        QVERIFY(relativeError(engine::geGlu(strided, strided * 2.0), engine::geluTanh(strided) * strided * 2.0)
+            < kTolerance);
         const torch::Tensor angles = torch::rand({ 8, 10 });
         QVERIFY(relativeError(engine::rotaryHeads(strided, angles.cos(), angles.sin()),
                     referenceRotary(strided, angles.cos(), angles.sin()))
@@ -157,6 +180,7 @@ private Q_SLOTS:
         QVERIFY(relativeError(engine::rmsNorm(x, w, 1e-6), referenceRmsNorm(x, w, 1e-6)) < kTolerance); // in f32
         QVERIFY(relativeError(engine::geluTanh(x), referenceGelu(x)) < 1e-12);
         QVERIFY(relativeError(engine::swiGlu(x, w * x), x * torch::sigmoid(x) * w * x) < 1e-12);
+        QVERIFY(relativeError(engine::geGlu(x, w * x), referenceGelu(x) * w * x) < 1e-12);
         const torch::Tensor angles = torch::rand({ 3, 8 }, torch::kFloat64);
         QVERIFY(relativeError(engine::rotaryHeads(x, angles.cos(), angles.sin()),
                     referenceRotary(x, angles.cos(), angles.sin()))

@@ -1,9 +1,13 @@
 // config.json parsing for every supported family: defaults, the old and new
-// RoPE keys, rope scaling, explicit head_dim, eos as int or list, tied
-// embeddings per family, sliding windows, and clear errors for bad configs.
+// RoPE keys, rope scaling (also Phi-3's longrope), explicit head_dim, eos as
+// int or list, tied embeddings per family, sliding windows (Gemma 2/3 local
+// layers), the text part of a multimodal gemma3 folder, and clear errors for
+// bad configs.
 #include "engine/model/modelconfig.h"
 
 #include <QTest>
+
+#include <cmath>
 
 namespace {
 
@@ -13,6 +17,37 @@ engine::ModelConfig parse(const std::string &json)
     if (!result)
         throw std::runtime_error(result.message());
     return result.value();
+}
+
+void addGemmaAndPhi3Errors(const QString &base)
+{
+    QTest::newRow("phi3 dynamic rope")
+        << R"({"model_type": "phi3", "rope_scaling": {"type": "dynamic", "factor": 2.0}, )" + base + "}"
+        << "\"rope_scaling\" has the type 'dynamic'";
+    QTest::newRow("phi3 longrope factors of the wrong length")
+        << R"({"model_type": "phi3", "rope_scaling": {"type": "longrope", "short_factor": [1.0],
+             "long_factor": [1.0]}, )" + base + "}"
+        << "short_factor and long_factor must each hold 4 numbers";
+    QTest::newRow("phi3 longrope without long_factor")
+        << R"({"model_type": "phi3", "rope_scaling": {"type": "longrope", "short_factor": [1.0]}, )" + base + "}"
+        << "\"long_factor\"";
+    QTest::newRow("vision-only folder") << R"({"model_type": "siglip_vision_model", "hidden_size": 32})"
+                                        << "'siglip_vision_model', a vision encoder";
+    QTest::newRow("gemma3 without text_config") << R"({"model_type": "gemma3", "vision_config": {}})"
+                                                << "\"text_config\" is missing";
+    QTest::newRow("gemma3 bidirectional attention")
+        << R"({"model_type": "gemma3_text", "use_bidirectional_attention": true, )" + base + "}"
+        << "\"use_bidirectional_attention\" is true";
+    QTest::newRow("gemma2 unknown layer type")
+        << R"({"model_type": "gemma2", "layer_types": ["chunked_attention"], )" + base + "}"
+        << "\"layer_types\" holds \"chunked_attention\" for layer 0";
+    QTest::newRow("gemma2 activation") << R"({"model_type": "gemma2", "hidden_activation": "relu", )" + base + "}"
+                                       << "\"hidden_activation\" is 'relu'";
+    QTest::newRow("gemma2 query scalar") << R"({"model_type": "gemma2", "query_pre_attn_scalar": 0, )" + base + "}"
+                                         << "\"query_pre_attn_scalar\" must be positive";
+    QTest::newRow("partial rotary out of range")
+        << R"({"model_type": "phi3", "partial_rotary_factor": 1.5, )" + base + "}"
+        << "partial_rotary_factor must lie in (0, 1]";
 }
 
 } // namespace
@@ -147,6 +182,73 @@ private Q_SLOTS:
         QCOMPARE(off.slidingWindows, (std::vector<std::int64_t> { 0, 0 }));
     }
 
+    // An empty config of each family gets transformers' configuration defaults.
+    void gemmaAndPhi3Defaults()
+    {
+        const auto gemma = parse(R"({"model_type": "gemma"})");
+        QCOMPARE(gemma.architecture, std::string("GemmaForCausalLM"));
+        QCOMPARE(gemma.headDim, std::int64_t(256));
+        QCOMPARE(gemma.numKvHeads, std::int64_t(16));
+        QVERIFY(gemma.tieWordEmbeddings && gemma.normPlusOne && gemma.scaleEmbeddings && !gemma.sandwichNorms);
+        QCOMPARE(gemma.hiddenAct, std::string("gelu_pytorch_tanh"));
+        QCOMPARE(gemma.attentionScale, 0.0);
+        const auto gemma2 = parse(R"({"model_type": "gemma2", "num_hidden_layers": 4, "query_pre_attn_scalar": 144})");
+        QVERIFY(gemma2.sandwichNorms && !gemma2.qkNorm);
+        QCOMPARE(gemma2.attnSoftcap, 50.0);
+        QCOMPARE(gemma2.finalSoftcap, 30.0);
+        QCOMPARE(gemma2.attentionScale, 1.0 / 12.0);
+        QCOMPARE(gemma2.slidingWindows, (std::vector<std::int64_t> { 4096, 0, 4096, 0 }));
+        const auto gemma3 = parse(R"({"model_type": "gemma3_text", "num_hidden_layers": 7, "sliding_window": 512})");
+        QCOMPARE(gemma3.vocabSize, std::int64_t(262208));
+        QCOMPARE(gemma3.ropeTheta, 1000000.0);
+        QCOMPARE(gemma3.ropeLocalTheta, 10000.0);
+        QVERIFY(gemma3.qkNorm && gemma3.attnSoftcap == 0.0 && gemma3.finalSoftcap == 0.0);
+        QCOMPARE(gemma3.slidingWindows, (std::vector<std::int64_t> { 512, 512, 512, 512, 512, 0, 512 }));
+        const auto phi3 = parse(R"({"model_type": "phi3"})");
+        QCOMPARE(phi3.architecture, std::string("Phi3ForCausalLM"));
+        QVERIFY(phi3.fusedProjections && !phi3.tieWordEmbeddings);
+        QCOMPARE(phi3.numKvHeads, std::int64_t(32));
+        QCOMPARE(phi3.normEps, 1e-5);
+        QCOMPARE(phi3.slidingWindows, std::vector<std::int64_t>(32, 0));
+    }
+
+    // google/gemma-3-4b-it's config.json: a partial text_config over the defaults.
+    void gemma3MultimodalReadsTextConfig()
+    {
+        const auto c = parse(R"({"model_type": "gemma3", "architectures": ["Gemma3ForConditionalGeneration"],
+            "eos_token_id": [1, 106], "text_config": {"hidden_size": 2560, "intermediate_size": 10240,
+            "model_type": "gemma3_text", "num_hidden_layers": 34, "rope_scaling": {"factor": 8.0, "rope_type": "linear"},
+            "sliding_window": 1024}, "vision_config": {"model_type": "siglip_vision_model"}})");
+        QVERIFY(c.textOfMultimodal);
+        QCOMPARE(c.modelType, std::string("gemma3"));
+        QCOMPARE(c.architecture, std::string("Gemma3ForConditionalGeneration"));
+        QCOMPARE(c.hiddenSize, std::int64_t(2560));
+        QCOMPARE(c.numHeads, std::int64_t(8));
+        QCOMPARE(c.headDim, std::int64_t(256));
+        QCOMPARE(c.ropeScaling.type, std::string("linear"));
+        QCOMPARE(c.slidingWindows[5], std::int64_t(0));
+        QCOMPARE(c.slidingWindows[6], std::int64_t(1024));
+        QCOMPARE(c.eosTokenIds, (std::vector<std::int64_t> { 1, 106 }));
+        QCOMPARE(c.bosTokenId, std::int64_t(-1)); // absent at both levels, as for every family
+    }
+
+    // microsoft/Phi-3-mini-128k-instruct's RoPE keys (factor lists shortened to head_dim 8).
+    void phi3LongRope()
+    {
+        const auto c = parse(R"({"model_type": "phi3", "hidden_size": 32, "num_attention_heads": 4,
+            "num_hidden_layers": 1, "intermediate_size": 8, "vocab_size": 10, "max_position_embeddings": 131072,
+            "original_max_position_embeddings": 4096, "sliding_window": 262144, "partial_rotary_factor": 1.0,
+            "rope_scaling": {"type": "su", "short_factor": [1.0, 1.1, 1.2, 1.3], "long_factor": [1.0, 2.0, 3.0, 4.0]}})");
+        QCOMPARE(c.ropeScaling.type, std::string("longrope"));
+        QCOMPARE(c.ropeScaling.originalMaxPositions, std::int64_t(4096));
+        QCOMPARE(c.ropeScaling.factor, 32.0);
+        QVERIFY(std::abs(c.ropeScaling.attentionFactor - std::sqrt(1.0 + std::log(32.0) / std::log(4096.0))) < 1e-12);
+        QCOMPARE(c.slidingWindows, std::vector<std::int64_t> { 262144 });
+        const auto partial = parse(R"({"model_type": "phi3", "hidden_size": 64, "num_attention_heads": 4,
+            "num_hidden_layers": 1, "intermediate_size": 8, "vocab_size": 10, "partial_rotary_factor": 0.75})");
+        QCOMPARE(partial.rotaryDim(), std::int64_t(12)); // int(16 * 0.75), as Phi-4-mini's 128 * 0.75
+    }
+
     void badConfigsGiveClearErrors_data()
     {
         QTest::addColumn<QString>("json");
@@ -179,7 +281,9 @@ private Q_SLOTS:
                                           << "\"hidden_act\" is 'relu'";
         QTest::newRow("eos not integer") << R"({"model_type": "gpt2", "eos_token_id": "x"})"
                                          << "eos_token_id";
+        addGemmaAndPhi3Errors(base);
     }
+
 
     void badConfigsGiveClearErrors()
     {

@@ -63,6 +63,30 @@ private Q_SLOTS:
         QCOMPARE(info->linearNames.front(), std::string("attn.c_attn"));
     }
 
+    // Phi-3's fused projections are what LoRA targets, parameter counts and the
+    // memory estimate see; a Gemma 2 folder is tied.
+    void describesPhi3AndGemma2Folders()
+    {
+        QTemporaryDir phi3Dir, gemmaDir;
+        const std::string phi3 = tiny::configJson("phi3");
+        tiny::writeModel(phi3Dir.path(), phi3, tiny::randomWeights(phi3));
+        const auto info = engine::inspectModel(phi3Dir.path().toStdString());
+        QVERIFY2(info, info.message().c_str());
+        QCOMPARE(info->architecture, std::string("Phi3ForCausalLM"));
+        QCOMPARE(info->linearNames, (std::vector<std::string> { "self_attn.qkv_proj", "self_attn.o_proj",
+                                        "mlp.gate_up_proj", "mlp.down_proj", "lm_head" }));
+        QCOMPARE(info->linears.front().outFeatures, std::int64_t((4 + 2 * 2) * 8)); // (nh + 2 nkv) hd
+        const auto estimate = engine::estimateTrainingMemory(info.value(), 2, 16, 4, "f32", false, false);
+        QCOMPARE(estimate.loraParameters, std::int64_t(4 * 2 * ((32 + 64) + (32 + 32) + (32 + 96) + (48 + 32))));
+        const std::string gemma2 = tiny::configJson("gemma2");
+        tiny::writeModel(gemmaDir.path(), gemma2, tiny::randomWeights(gemma2));
+        const auto gemma = engine::inspectModel(gemmaDir.path().toStdString());
+        QVERIFY2(gemma, gemma.message().c_str());
+        QCOMPARE(gemma->modelType, std::string("gemma2"));
+        QVERIFY(gemma->tiedEmbeddings);
+        QCOMPARE(gemma->headDim, std::int64_t(8));
+    }
+
     void failuresAreReported()
     {
         QTemporaryDir dir;

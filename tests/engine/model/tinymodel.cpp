@@ -25,10 +25,26 @@ Json defaults(const std::string &modelType)
             { "n_embd", 32 }, { "n_layer", 2 }, { "n_head", 4 }, { "n_positions", 24 }, { "n_inner", nullptr },
             { "activation_function", "gelu_new" }, { "layer_norm_epsilon", 1e-5 }, { "bos_token_id", 50 },
             { "eos_token_id", 50 } };
-    return { { "model_type", modelType }, { "vocab_size", 61 }, { "hidden_size", 32 }, { "intermediate_size", 48 },
-        { "num_hidden_layers", 2 }, { "num_attention_heads", 4 }, { "num_key_value_heads", 2 },
-        { "max_position_embeddings", 64 }, { "rms_norm_eps", 1e-6 }, { "rope_theta", 10000.0 },
-        { "hidden_act", "silu" }, { "tie_word_embeddings", false }, { "bos_token_id", 1 }, { "eos_token_id", 2 } };
+    Json config = { { "model_type", modelType }, { "vocab_size", 61 }, { "hidden_size", 32 },
+        { "intermediate_size", 48 }, { "num_hidden_layers", 2 }, { "num_attention_heads", 4 },
+        { "num_key_value_heads", 2 }, { "max_position_embeddings", 64 }, { "rms_norm_eps", 1e-6 },
+        { "rope_theta", 10000.0 }, { "hidden_act", "silu" }, { "tie_word_embeddings", false }, { "bos_token_id", 1 },
+        { "eos_token_id", 2 } };
+    if (modelType.rfind("gemma", 0) != 0)
+        return config;
+    // Gemma: tied, head_dim 8, GeGLU; Gemma 2/3: a query scalar other than head_dim,
+    // one sliding (window 4) and one global layer; Gemma 2: soft-capping small
+    // enough to matter; Gemma 3: a local RoPE base other than the global one.
+    config.erase("hidden_act");
+    config.update({ { "head_dim", 8 }, { "tie_word_embeddings", true },
+        { modelType == "gemma" ? "hidden_act" : "hidden_activation", "gelu_pytorch_tanh" } });
+    if (modelType != "gemma")
+        config.update({ { "query_pre_attn_scalar", 12 }, { "sliding_window", 4 } });
+    if (modelType == "gemma2")
+        config.update({ { "attn_logit_softcapping", 5.0 }, { "final_logit_softcapping", 3.0 } });
+    if (modelType == "gemma3_text")
+        config.update({ { "rope_local_base_freq", 100.0 }, { "sliding_window_pattern", 2 } });
+    return config;
 }
 
 bool isNormWeight(const std::string &name)
@@ -56,8 +72,8 @@ NamedTensors randomWeights(const std::string &configText, std::uint64_t seed)
     for (const auto &item : net->named_parameters(true)) {
         const std::string &name = item.key();
         torch::Tensor value = torch::randn(item.value().sizes());
-        if (isNormWeight(name))
-            value = 1.0 + 0.2 * value;
+        if (isNormWeight(name)) // Gemma's norms scale by (1 + weight): stored weights centre on 0
+            value = (config.value().normPlusOne ? 0.0 : 1.0) + 0.2 * value;
         else if (name.find("embed") != std::string::npos || name.find("wte") != std::string::npos
             || name.find("wpe") != std::string::npos)
             value = 0.5 * value;
