@@ -3,7 +3,8 @@
 # from the demo base model on resources/demo's preference pairs (modern answer
 # chosen, archaic answer rejected), DPO from the SFT demo adapter, then greedy
 # continuations of held-out prompts by the base model and each adapter, counted
-# for archaic forms (thou, thee, ye, thy, hath, unto, shalt, saith, …, -eth verbs).
+# for archaic forms (thou, thee, ye, thy, hath, unto, shalt, saith, …, -eth verbs)
+# and words (an adapter that has stopped writing has no archaic forms either).
 # Prints the held-out preference accuracy before and after each run (from the
 # --metrics files) and the archaic-form counts.
 #   tests/bench/preference_demo.sh [OUT]     (default: a temporary folder; BUILD=build/ci)
@@ -48,7 +49,7 @@ archaic = re.compile(r"\b(thou|thee|thy|thine|ye|hath|hast|doth|dost|unto|shalt|
 prompts = [json.loads(line)["prompt"] for line in open(f"{demo}/data/style_preference_validation.jsonl")][:count]
 
 def forms(adapter):
-    total = 0
+    total = words = 0
     for prompt in prompts:
         args = [cli, "generate", "--model", f"{demo}/model", "--prompt", prompt, "--temperature", "0",
                 "--max-new-tokens", "48", "--stop", "\n"]
@@ -56,9 +57,10 @@ def forms(adapter):
             args += ["--adapter", adapter]
         text = subprocess.run(args, capture_output=True, text=True, check=True).stdout
         total += len(archaic.findall(text))
-    return total
+        words += len(text.split())
+    return f"{total} archaic forms in {words} words"  # few words: the adapter has stopped writing
 
-print(f"\narchaic forms in greedy continuations of {count} held-out prompts:")
+print(f"\ngreedy continuations (48 tokens at most) of {count} held-out prompts:")
 print(f"  base model:          {forms(None)}")
 for name in ("sft", "dpo", "orpo", "dpo-after-sft"):
     last = max(glob.glob(f"{out}/{name}/checkpoint-*"), key=lambda p: int(p.rsplit("-", 1)[1]))
