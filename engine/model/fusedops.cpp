@@ -99,7 +99,12 @@ void forEachRange(std::int64_t n, const Kernel &kernel)
     at::parallel_for(0, n, kGrain, [&](std::int64_t begin, std::int64_t end) { kernel(begin, end - begin); });
 }
 
-class SwiGluFunction : public torch::autograd::Function<SwiGluFunction>
+using GatedKernel = void (*)(const float *g, const float *u, float *y, std::int64_t n);
+using GatedGradKernel = void (*)(const float *go, const float *g, const float *u, float *dg, float *du, std::int64_t n);
+
+// act(gate) ⊙ up with its gradient, for one pair of element-wise kernels (SwiGLU, GeGLU).
+template <GatedKernel Kernel, GatedGradKernel GradKernel>
+class GatedActivationFunction : public torch::autograd::Function<GatedActivationFunction<Kernel, GradKernel>>
 {
 public:
     static torch::Tensor forward(
@@ -109,7 +114,7 @@ public:
         torch::Tensor out = torch::empty_like(g);
         const float *gp = g.data_ptr<float>(), *up_ = u.data_ptr<float>();
         float *yp = out.data_ptr<float>();
-        forEachRange(g.numel(), [&](std::int64_t i, std::int64_t n) { kernels::swiGlu(gp + i, up_ + i, yp + i, n); });
+        forEachRange(g.numel(), [&](std::int64_t i, std::int64_t n) { Kernel(gp + i, up_ + i, yp + i, n); });
         ctx->save_for_backward({ g, u });
         return out;
     }
@@ -124,42 +129,14 @@ public:
         const float *gop = go.data_ptr<float>(), *gp = g.data_ptr<float>(), *up_ = u.data_ptr<float>();
         float *dgp = dg.data_ptr<float>(), *dup = du.data_ptr<float>();
         forEachRange(g.numel(), [&](std::int64_t i, std::int64_t n) {
-            kernels::swiGluGrad(gop + i, gp + i, up_ + i, dgp + i, dup + i, n);
+            GradKernel(gop + i, gp + i, up_ + i, dgp + i, dup + i, n);
         });
         return { dg, du };
     }
 };
 
-class GeGluFunction : public torch::autograd::Function<GeGluFunction>
-{
-public:
-    static torch::Tensor forward(
-        torch::autograd::AutogradContext *ctx, const torch::Tensor &gate, const torch::Tensor &up)
-    {
-        const torch::Tensor g = gate.contiguous(), u = up.contiguous();
-        torch::Tensor out = torch::empty_like(g);
-        const float *gp = g.data_ptr<float>(), *up_ = u.data_ptr<float>();
-        float *yp = out.data_ptr<float>();
-        forEachRange(g.numel(), [&](std::int64_t i, std::int64_t n) { kernels::geGlu(gp + i, up_ + i, yp + i, n); });
-        ctx->save_for_backward({ g, u });
-        return out;
-    }
-
-    static torch::autograd::variable_list backward(
-        torch::autograd::AutogradContext *ctx, torch::autograd::variable_list grads)
-    {
-        const auto saved = ctx->get_saved_variables();
-        const torch::Tensor &g = saved[0], &u = saved[1];
-        const torch::Tensor go = grads[0].contiguous();
-        torch::Tensor dg = torch::empty_like(g), du = torch::empty_like(u);
-        const float *gop = go.data_ptr<float>(), *gp = g.data_ptr<float>(), *up_ = u.data_ptr<float>();
-        float *dgp = dg.data_ptr<float>(), *dup = du.data_ptr<float>();
-        forEachRange(g.numel(), [&](std::int64_t i, std::int64_t n) {
-            kernels::geGluGrad(gop + i, gp + i, up_ + i, dgp + i, dup + i, n);
-        });
-        return { dg, du };
-    }
-};
+using SwiGluFunction = GatedActivationFunction<kernels::swiGlu, kernels::swiGluGrad>;
+using GeGluFunction = GatedActivationFunction<kernels::geGlu, kernels::geGluGrad>;
 
 class GeluTanhFunction : public torch::autograd::Function<GeluTanhFunction>
 {

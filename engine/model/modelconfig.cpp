@@ -252,30 +252,16 @@ void assignWindows(const ConfigReader &in, ModelConfig &config, std::int64_t win
 
 void readSlidingWindows(const ConfigReader &in, ModelConfig &config)
 {
-    const std::size_t layers = static_cast<std::size_t>(std::max<std::int64_t>(config.numLayers, 0));
-    config.slidingWindows.assign(layers, 0);
     std::int64_t window = 0;
     if (config.modelType == "mistral")
         window = in.has("sliding_window") ? in.integer("sliding_window", 4096)
                                           : (in.root().contains("sliding_window") ? 0 : 4096);
     else if (config.modelType == "qwen2" || config.modelType == "qwen3")
         window = in.boolean("use_sliding_window", false) ? in.integer("sliding_window", 4096) : 0;
-    if (window <= 0)
-        return;
-    if (in.has("layer_types") && in.root().at("layer_types").is_array()) {
-        const Json &types = in.root().at("layer_types");
-        if (types.size() != layers)
-            in.fail("layer_types",
-                "has " + std::to_string(types.size()) + " entries for " + std::to_string(layers) + " layers");
-        for (std::size_t i = 0; i < layers; ++i)
-            if (types[i] == "sliding_attention")
-                config.slidingWindows[i] = window;
-        return;
-    }
-    const std::int64_t firstSliding = config.modelType == "mistral" ? 0 : in.integer("max_window_layers", 28);
-    for (std::size_t i = 0; i < layers; ++i)
-        if (static_cast<std::int64_t>(i) >= firstSliding)
-            config.slidingWindows[i] = window;
+    // Without layer_types: every layer from max_window_layers on (Qwen2), all of them (Mistral).
+    assignWindows(in, config, window, [&](std::int64_t layer) {
+        return layer >= (config.modelType == "mistral" ? 0 : in.integer("max_window_layers", 28));
+    });
 }
 
 // The keys every decoder-only family shares: sizes, norm epsilon, RoPE, tying.
