@@ -74,7 +74,7 @@ std::vector<std::pair<std::string, torch::Tensor>> optimizerTensors(
 
 json stateJson(const CheckpointState &state, std::int64_t adamStep)
 {
-    return {
+    json out = {
         { "format", kCheckpointFormat },
         { "step", state.step },
         { "total_steps", state.totalSteps },
@@ -90,6 +90,9 @@ json stateJson(const CheckpointState &state, std::int64_t adamStep)
         { "base_model_type", state.baseModelType },
         { "settings", json::parse(state.settingsDocument) },
     };
+    if (!state.lambdaController.empty())
+        out["lambda_controller"] = json::parse(state.lambdaController);
+    return out;
 }
 
 std::uint64_t parseHex(const json &value, const std::string &where)
@@ -205,6 +208,8 @@ CheckpointState readCheckpoint(const std::string &folder, LoraModel &lora, LoraP
     result.baseModel = state.value("base_model", std::string());
     result.baseModelType = state.value("base_model_type", std::string());
     result.settingsDocument = state.at("settings").dump();
+    if (const auto controller = state.find("lambda_controller"); controller != state.end())
+        result.lambdaController = controller->dump();
 
     restoreAdapter((root / "adapter_model.safetensors").string(), lora);
     restoreOptimizer((root / "optimizer.safetensors").string(), lora, optimizer, state.value("adam_step", 0));

@@ -31,6 +31,7 @@ struct CheckpointState
     std::string settingsDocument;   // RunSettings::toDocument()
     std::string baseModel;          // the base model's folder (adapter_config.json's base_model_name_or_path)
     std::string baseModelType;      // config.json's model_type (PEFT's fan_in_fan_out for gpt2)
+    std::string lambdaController;   // LambdaController::toJson() of an automatic λ; empty otherwise
 };
 
 // Writes `<parent>/checkpoint-<step>` (replacing one of the same step). Throws engine::Error.

@@ -4,7 +4,9 @@
 #include "engine/core/torchcompat.h"
 
 #include <cmath>
+#include <algorithm>
 #include <map>
+#include <tuple>
 
 namespace engine {
 
@@ -96,42 +98,104 @@ LoraPlusGroup classifyParameter(const std::string &name, const torch::Tensor &pa
     return LoraPlusGroup::A;
 }
 
+std::string moduleKindOf(const std::string &parameterName)
+{
+    std::string module = parameterName;
+    for (const char *suffix : { ".lora_A.weight", ".lora_B.weight", ".lora_magnitude_vector", ".weight", ".bias" }) {
+        const std::string tail(suffix);
+        if (module.size() > tail.size() && module.compare(module.size() - tail.size(), tail.size(), tail) == 0) {
+            module.resize(module.size() - tail.size());
+            break;
+        }
+    }
+    const std::size_t dot = module.rfind('.');
+    return dot == std::string::npos ? module : module.substr(dot + 1);
+}
+
+void preconditionLoraGradients(const torch::Tensor &a, const torch::Tensor &b, double damping)
+{
+    torch::NoGradGuard noGrad;
+    torch::Tensor gradA = a.grad(), gradB = b.grad();
+    if (!gradA.defined() && !gradB.defined())
+        return;
+    const auto dtype = a.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat;
+    const torch::Tensor af = a.detach().to(dtype), bf = b.detach().to(dtype);
+    const torch::Tensor eye = torch::eye(a.size(0), af.options()).mul_(damping); // (R, R)
+    if (gradA.defined()) {                                                          // (R, I)
+        const torch::Tensor metric = bf.t().mm(bf).add_(eye);                       // BᵀB + εI
+        gradA.copy_(torch::linalg_solve(metric, gradA.to(dtype)));
+    }
+    if (gradB.defined()) {                                                          // (O, R)
+        const torch::Tensor metric = af.mm(af.t()).add_(eye);                       // AAᵀ + εI, symmetric
+        gradB.copy_(torch::linalg_solve(metric, gradB.to(dtype).t()).t());
+    }
+}
+
 LoraPlusOptimizer::LoraPlusOptimizer(const std::vector<std::pair<std::string, torch::Tensor>> &named,
                                      const OptimizerConfig &config)
+    : m_config(config)
 {
     if (Status status = config.validate(); !status)
         throw Error(status.message());
-    const LoraPlusGroup order[] = {LoraPlusGroup::A, LoraPlusGroup::Embedding, LoraPlusGroup::B, LoraPlusGroup::BNoDecay};
-    std::vector<torch::Tensor> tensors[4];
-    std::vector<std::string> names[4];
+    const bool riemannian = config.kind == OptimizerKind::Riemannian;
+    const bool perModule = config.autoRatio && config.ratioScope == RatioScope::Module;
+    const double ratio = riemannian ? 1.0 : config.loraPlusRatio;
+    // Groups by (kind, λ key), in A, Embedding, B, BNoDecay order and then by first appearance.
+    std::vector<std::tuple<LoraPlusGroup, std::string, std::vector<torch::Tensor>, std::vector<std::string>>> found;
+    std::map<std::string, torch::Tensor> loraA;
     for (const auto &[name, parameter] : named) {
         if (!parameter.requires_grad())
             continue;
         const bool embedding = name.find("lora_embedding") != std::string::npos;
         const bool norm = name.find("norm") != std::string::npos && name.find("lora_") == std::string::npos;
-        const auto group = static_cast<int>(classifyParameter(name, parameter, embedding, norm));
-        tensors[group].push_back(parameter);
-        names[group].push_back(name);
+        const LoraPlusGroup kind = classifyParameter(name, parameter, embedding, norm);
+        const bool followsRatio = kind == LoraPlusGroup::B || kind == LoraPlusGroup::BNoDecay;
+        const std::string key = !followsRatio ? std::string() : perModule ? moduleKindOf(name) : std::string("all");
+        auto group = std::find_if(found.begin(), found.end(),
+            [&](const auto &g) { return std::get<0>(g) == kind && std::get<1>(g) == key; });
+        if (group == found.end()) {
+            found.emplace_back(kind, key, std::vector<torch::Tensor>{}, std::vector<std::string>{});
+            group = found.end() - 1;
+        }
+        std::get<2>(*group).push_back(parameter);
+        std::get<3>(*group).push_back(name);
+        if (const std::size_t at = name.find(".lora_A.weight"); at != std::string::npos && parameter.dim() == 2)
+            loraA[name.substr(0, at)] = parameter;
+        if (const std::size_t at = name.find(".lora_B.weight"); at != std::string::npos && parameter.dim() == 2 && riemannian)
+            if (const auto a = loraA.find(name.substr(0, at)); a != loraA.end())
+                m_pairs.emplace_back(a->second, parameter);
     }
+    std::stable_sort(found.begin(), found.end(),
+        [](const auto &x, const auto &y) { return static_cast<int>(std::get<0>(x)) < static_cast<int>(std::get<0>(y)); });
     std::vector<torch::optim::OptimizerParamGroup> paramGroups;
-    for (int i = 0; i < 4; ++i) {
-        if (tensors[i].empty())
-            continue;
-        const LoraPlusGroup kind = order[i];
+    for (auto &[kind, key, tensors, names] : found) {
         const double lr = kind == LoraPlusGroup::A ? config.learningRate
             : kind == LoraPlusGroup::Embedding     ? config.embeddingLearningRate
-                                                   : config.learningRate * config.loraPlusRatio;
+                                                   : config.learningRate * ratio;
         const double decay = kind == LoraPlusGroup::BNoDecay ? 0.0 : config.weightDecay;
         auto options = std::make_unique<torch::optim::AdamWOptions>(lr);
         options->betas({config.beta1, config.beta2}).eps(config.epsilon).weight_decay(decay);
-        paramGroups.emplace_back(tensors[i], std::move(options));
-        m_groups.push_back({kind, lr, decay, names[i]});
+        paramGroups.emplace_back(tensors, std::move(options));
+        m_groups.push_back({kind, key, lr, decay, names});
     }
     if (paramGroups.empty())
         throw Error("nothing to train: no parameter requires a gradient (hint: check the LoRA targets)");
     torch::optim::AdamWOptions defaults(config.learningRate);
     defaults.betas({config.beta1, config.beta2}).eps(config.epsilon).weight_decay(config.weightDecay);
     m_adamw = std::make_unique<torch::optim::AdamW>(std::move(paramGroups), defaults);
+}
+
+void LoraPlusOptimizer::setRatios(const std::vector<std::pair<std::string, double>> &ratios, double otherRatio)
+{
+    for (Group &group : m_groups) {
+        if (group.ratioKey.empty())
+            continue;
+        double ratio = otherRatio;
+        for (const auto &[key, value] : ratios)
+            if (key == group.ratioKey)
+                ratio = value;
+        group.baseLearningRate = m_config.learningRate * ratio;
+    }
 }
 
 void LoraPlusOptimizer::setScheduleFactor(double factor)
@@ -143,6 +207,8 @@ void LoraPlusOptimizer::setScheduleFactor(double factor)
 
 void LoraPlusOptimizer::step()
 {
+    for (const auto &[a, b] : m_pairs)
+        preconditionLoraGradients(a, b, m_config.riemannianDamping);
     foreachAdamWStep(*m_adamw);
 }
 
@@ -156,7 +222,9 @@ std::vector<GroupLearningRate> LoraPlusOptimizer::learningRates() const
     std::vector<GroupLearningRate> rates;
     const auto &paramGroups = m_adamw->param_groups();
     for (std::size_t i = 0; i < paramGroups.size(); ++i)
-        rates.push_back({loraPlusGroupName(m_groups[i].kind),
+        rates.push_back({m_groups[i].ratioKey.empty() || m_groups[i].ratioKey == "all"
+                             ? std::string(loraPlusGroupName(m_groups[i].kind))
+                             : std::string(loraPlusGroupName(m_groups[i].kind)) + "_" + m_groups[i].ratioKey,
                          static_cast<const torch::optim::AdamWOptions &>(paramGroups[i].options()).lr()});
     return rates;
 }

@@ -26,13 +26,28 @@ const char *scheduleName(Schedule schedule)
     return "linear";
 }
 
+const char *optimizerKindName(OptimizerKind kind)
+{
+    return kind == OptimizerKind::Riemannian ? "riemannian" : "adamw";
+}
+
+const char *ratioScopeName(RatioScope scope)
+{
+    return scope == RatioScope::Module ? "module" : "global";
+}
+
 Status OptimizerConfig::validate() const
 {
     if (!positive(learningRate) || learningRate > 1.0)
         return Status::failure("optimizer.learning_rate: must be in (0, 1] (hint: 1e-4 to 5e-4 is typical for LoRA)");
     if (!(loraPlusRatio >= 1.0) || !std::isfinite(loraPlusRatio))
-        return Status::failure("optimizer.loraplus_ratio: must be >= 1 (hint: 1 is plain LoRA; the LoRA+ paper "
-                               "recommends about 16)");
+        return Status::failure("optimizer.loraplus_ratio: must be >= 1 or \"auto\" (hint: 1 is plain LoRA; the "
+                               "LoRA+ paper recommends about 16)");
+    if (autoRatio && kind == OptimizerKind::Riemannian)
+        return Status::failure("optimizer.loraplus_ratio: \"auto\" does not apply to the riemannian optimizer, which "
+                               "trains A and B at one rate (hint: set a number, or optimizer.name \"adamw\")");
+    if (!positive(riemannianDamping))
+        return Status::failure("optimizer.riemannian_damping: must be positive (hint: 1e-6)");
     if (!(embeddingLearningRate >= 0.0))
         return Status::failure("optimizer.embedding_learning_rate: must not be negative");
     if (!(beta1 >= 0.0 && beta1 < 1.0) || !(beta2 >= 0.0 && beta2 < 1.0))
@@ -73,11 +88,14 @@ double scheduleFactor(const OptimizerConfig &config, std::int64_t step, std::int
     return 1.0;
 }
 
+// Keys that only differ from the defaults are written only then
+// (name, the automatic λ's scope, the damping), so settings documents and
+// resume hashes of runs before them stay as they were.
 std::string OptimizerConfig::toJson() const
 {
-    const nlohmann::json j = {
+    nlohmann::json j = {
         {"learning_rate", learningRate},
-        {"loraplus_ratio", loraPlusRatio},
+        {"loraplus_ratio", autoRatio ? nlohmann::json("auto") : nlohmann::json(loraPlusRatio)},
         {"embedding_learning_rate", embeddingLearningRate},
         {"beta1", beta1},
         {"beta2", beta2},
@@ -89,6 +107,12 @@ std::string OptimizerConfig::toJson() const
         {"min_learning_rate_ratio", minLearningRateRatio},
         {"max_grad_norm", maxGradNorm},
     };
+    if (kind != OptimizerKind::AdamW) {
+        j["name"] = optimizerKindName(kind);
+        j["riemannian_damping"] = riemannianDamping;
+    }
+    if (autoRatio)
+        j["loraplus_ratio_scope"] = ratioScopeName(ratioScope);
     return j.dump(2);
 }
 
@@ -99,7 +123,19 @@ Result<OptimizerConfig> OptimizerConfig::fromJson(const std::string &json, const
         JsonReader in(parsed, source);
         OptimizerConfig c;
         in.read("learning_rate", c.learningRate);
-        in.read("loraplus_ratio", c.loraPlusRatio);
+        in.readEnum("name", c.kind, {{"adamw", OptimizerKind::AdamW}, {"riemannian", OptimizerKind::Riemannian}});
+        if (parsed.contains("loraplus_ratio") && parsed["loraplus_ratio"].is_string()) {
+            std::string ratio;
+            in.read("loraplus_ratio", ratio);
+            if (ratio != "auto")
+                in.fail("loraplus_ratio", "expected a number >= 1 or \"auto\", found '" + ratio + "'");
+            c.autoRatio = true;
+        } else {
+            in.read("loraplus_ratio", c.loraPlusRatio);
+        }
+        in.readEnum("loraplus_ratio_scope", c.ratioScope,
+                    {{"global", RatioScope::Global}, {"module", RatioScope::Module}});
+        in.read("riemannian_damping", c.riemannianDamping);
         in.read("embedding_learning_rate", c.embeddingLearningRate);
         in.read("beta1", c.beta1);
         in.read("beta2", c.beta2);

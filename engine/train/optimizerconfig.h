@@ -1,6 +1,8 @@
 // Optimizer and learning-rate schedule settings: AdamW with the LoRA+ parameter
-// groups (B matrices and 1-D parameters at λ × the base rate), and a schedule
-// that scales every group by the same factor so λ stays fixed. Torch-free.
+// groups (B matrices and 1-D parameters at λ × the base rate), λ fixed or set
+// by a controller from the measured δ-terms ("auto"), or the Riemannian
+// preconditioned variant with one rate; and a schedule that scales every group
+// by the same factor. Torch-free.
 #pragma once
 
 #include "engine/core/status.h"
@@ -12,10 +14,22 @@ namespace engine {
 
 enum class Schedule { Constant, Linear, Cosine };
 
+// adamw: AdamW over the LoRA+ groups. riemannian: the gradients of every A and
+// B are first preconditioned by the r×r matrices (BᵀB + εI)⁻¹ and (AAᵀ + εI)⁻¹
+// (Zhang & Pilanci, ICML 2024), then AdamW updates all at one rate.
+enum class OptimizerKind { AdamW, Riemannian };
+
+// What one automatic λ covers: every B matrix, or each module type (q_proj, …).
+enum class RatioScope { Global, Module };
+
 struct OptimizerConfig
 {
     double learningRate = 2e-4;          // η_A: base rate of the A matrices
-    double loraPlusRatio = 16.0;         // λ = η_B / η_A; 1 is plain LoRA
+    OptimizerKind kind = OptimizerKind::AdamW; // "name" in the settings
+    double loraPlusRatio = 16.0;         // λ = η_B / η_A; 1 is plain LoRA; the start value when automatic
+    bool autoRatio = false;              // "loraplus_ratio": "auto": λ follows the δ-terms (LambdaController)
+    RatioScope ratioScope = RatioScope::Global; // what one automatic λ covers
+    double riemannianDamping = 1e-6;     // ε of the Riemannian preconditioner (the paper's value)
     double embeddingLearningRate = 1e-6; // rate of embedding adapters (LoRA+ default)
     double beta1 = 0.9;                  // AdamW β1
     double beta2 = 0.999;                // AdamW β2
@@ -39,5 +53,7 @@ struct OptimizerConfig
 double scheduleFactor(const OptimizerConfig &config, std::int64_t step, std::int64_t totalSteps);
 
 const char *scheduleName(Schedule schedule);
+const char *optimizerKindName(OptimizerKind kind);
+const char *ratioScopeName(RatioScope scope);
 
 } // namespace engine

@@ -62,6 +62,11 @@ std::string metricnames::learningRate(const std::string &group)
     return "lr_" + group;
 }
 
+std::string metricnames::loraPlusRatio(const std::string &key)
+{
+    return key == "all" ? std::string(kLoraPlusRatioPrefix) : std::string(kLoraPlusRatioPrefix) + "_" + key;
+}
+
 StepRecord toStepRecord(const StepMetrics &metrics)
 {
     using namespace metricnames;
@@ -77,6 +82,8 @@ StepRecord toStepRecord(const StepMetrics &metrics)
     scalars[kLoss] = metrics.loss;
     for (const GroupLearningRate &rate : metrics.learningRates)
         scalars[learningRate(rate.group)] = rate.lr;
+    for (const LoraPlusRatio &ratio : metrics.loraPlusRatios)
+        scalars[loraPlusRatio(ratio.key)] = ratio.ratio;
     scalars[kGradNorm] = metrics.gradNorm;
     scalars[kGradNormA] = metrics.gradNormA;
     scalars[kGradNormB] = metrics.gradNormB;

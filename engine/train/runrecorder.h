@@ -49,6 +49,9 @@ constexpr const char *kLogpRejected = "logp_rejected";
 constexpr const char *kEvalPrefix = "eval_"; // before a preference name: its value on the validation pairs
 // "lr_" + group name, e.g. "lr_A", "lr_B".
 std::string learningRate(const std::string &group);
+// The automatic λ: "loraplus_ratio" for one λ (key "all"), "loraplus_ratio_q_proj" per module type.
+std::string loraPlusRatio(const std::string &key);
+constexpr const char *kLoraPlusRatioPrefix = "loraplus_ratio";
 } // namespace metricnames
 
 // "<project folder>/<project file stem>.runs": where a project's run folders go.

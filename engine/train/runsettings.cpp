@@ -42,6 +42,9 @@ Status RunSettings::validate() const
     for (const Status &status : { lora.validate(), optimizer.validate(), training.validate() })
         if (!status)
             return status;
+    if (optimizer.autoRatio && training.probeEvery <= 0)
+        return Status::failure("optimizer.loraplus_ratio: \"auto\" follows the δ-terms, which are measured every "
+                               "training.probe_every steps, and probe_every is 0 (hint: set training.probe_every to 10)");
     return Status::success();
 }
 

@@ -34,6 +34,14 @@ struct GroupLearningRate
     double lr = 0.0;
 };
 
+// The LoRA+ ratio λ = η_B/η_A in effect for a step, when it is automatic:
+// key "all" for one λ, a module type ("q_proj") for one λ per type.
+struct LoraPlusRatio
+{
+    std::string key;
+    double ratio = 0.0;
+};
+
 // Preference objectives (DPO, ORPO): means over a step's (or the validation
 // set's) pairs. Rewards are DPO's β·(log π − log π_ref) of each answer, or
 // ORPO's λ·(mean token log-probability); log-probabilities are the answers'
@@ -56,6 +64,7 @@ struct StepMetrics
     double loss = 0.0;             // mean training loss over the step's tokens
     double evalLoss = std::numeric_limits<double>::quiet_NaN(); // validation loss, when computed at this step
     std::vector<GroupLearningRate> learningRates;
+    std::vector<LoraPlusRatio> loraPlusRatios; // automatic λ only (optimizer.loraplus_ratio "auto")
     double gradNorm = 0.0;         // global gradient norm before clipping
     double gradNormA = 0.0;        // over all A matrices
     double gradNormB = 0.0;        // over all B matrices

@@ -11,6 +11,7 @@
 #include "engine/train/autocastscope.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/deltaprobe.h"
+#include "engine/train/lambdacontroller.h"
 #include "engine/train/metricsqueue.h"
 #include "engine/train/outofmemory.h"
 #include "engine/train/trainingsetup.h"
@@ -82,6 +83,7 @@ private:
     ControlFlags control();
     void start();
     StepMetrics trainStep();
+    void adjustRatios(const StepMetrics &metrics);
     void evaluateNow(StepMetrics &metrics);
     void saveCheckpoint();
     void pruneCheckpoints();
@@ -98,6 +100,7 @@ private:
     LoopState m_state;
     std::unique_ptr<AdapterMetrics> m_adapterMetrics;
     std::unique_ptr<DeltaProbe> m_probe;
+    std::unique_ptr<LambdaController> m_lambda; // automatic λ only
 };
 
 TrainingOutcome TrainingRun::run()
@@ -237,6 +240,18 @@ void TrainingRun::start()
         m_setup.reference = std::make_unique<PreferenceReference>(*m_setup.lora, atBase);
         note(std::string("DPO reference: ") + (atBase ? "the base model (adapters off)" : "the starting adapter"));
     }
+    const OptimizerConfig &optimizer = m_settings.optimizer;
+    if (optimizer.autoRatio) {
+        std::vector<std::string> keys = m_setup.plan.matrixKinds;
+        if (optimizer.ratioScope == RatioScope::Global)
+            keys.assign(keys.size(), "all");
+        m_lambda = std::make_unique<LambdaController>(keys, LambdaControllerSettings{ optimizer.loraPlusRatio });
+        note(std::string("LoRA+ ratio: automatic (") + (optimizer.ratioScope == RatioScope::Global ? "one λ" : "one λ "
+            "per module type") + ", starting at " + std::to_string(static_cast<int>(optimizer.loraPlusRatio))
+            + ", adjusted every " + std::to_string(m_settings.training.probeEvery) + " steps from the δ-terms)");
+    }
+    if (optimizer.kind == OptimizerKind::Riemannian)
+        note("optimizer: Riemannian preconditioned AdamW (A and B at one learning rate; loraplus_ratio is not used)");
     if (!m_resumeFrom.empty()) {
         const CheckpointState restored
             = readCheckpoint(m_resumeFrom, *m_setup.lora, *m_setup.optimizer, m_settings.resumeHash());
@@ -250,6 +265,14 @@ void TrainingRun::start()
         m_state.bestCheckpoint = restored.bestCheckpoint;
         m_state.lastCheckpoint = m_resumeFrom;
         m_state.lastGoodCheckpointStep = restored.step;
+        if (m_lambda) {
+            const Status lambda = restored.lambdaController.empty()
+                ? Status::failure("the checkpoint has no state of the automatic λ")
+                : m_lambda->restore(restored.lambdaController);
+            if (!lambda)
+                throw Error("cannot resume from '" + m_resumeFrom + "': " + lambda.message());
+            m_setup.optimizer->setRatios(m_lambda->ratios(), m_lambda->meanRatio());
+        }
         note("resumed from " + m_resumeFrom + " at step " + std::to_string(restored.step));
     }
     m_setup.plan.firstStep = m_state.step + 1;
@@ -328,12 +351,37 @@ StepMetrics TrainingRun::trainStep()
     ++m_state.step;
     metrics.step = m_state.step;
     metrics.learningRates = m_setup.optimizer->learningRates();
+    if (m_lambda) {
+        for (const auto &[key, ratio] : m_lambda->ratios())
+            metrics.loraPlusRatios.push_back({ key, ratio });
+        if (m_state.step % training.probeEvery == 0)
+            adjustRatios(metrics);
+    }
     const std::int64_t perEpoch = std::max<std::int64_t>(1, m_setup.data->sequencesPerEpoch());
     const data::DataCursor cursor = m_setup.data->cursor();
     metrics.epoch = static_cast<double>(cursor.epoch) + static_cast<double>(cursor.position) / perEpoch;
     metrics.stepSeconds = stopwatch.seconds();
     metrics.tokensPerSecond = metrics.stepSeconds > 0.0 ? static_cast<double>(metrics.tokens) / metrics.stepSeconds : 0.0;
     return metrics;
+}
+
+// After a probe step: rank 0 measured the δ-terms; its controller moves λ and
+// every rank takes rank 0's values (summed with zeros), so all step alike.
+void TrainingRun::adjustRatios(const StepMetrics &metrics)
+{
+    if (leader() && !metrics.skipped)
+        m_lambda->observe(metrics.matrices);
+    std::vector<std::pair<std::string, double>> ratios = m_lambda->ratios();
+    if (m_ranks) {
+        std::vector<double> logs;
+        for (const auto &[key, ratio] : ratios)
+            logs.push_back(leader() ? std::log(ratio) : 0.0);
+        logs = m_ranks->sum(logs);
+        for (std::size_t i = 0; i < ratios.size(); ++i)
+            ratios[i].second = std::exp(logs[i]);
+        m_lambda->adopt(ratios);
+    }
+    m_setup.optimizer->setRatios(ratios, m_lambda->meanRatio());
 }
 
 void TrainingRun::evaluateNow(StepMetrics &metrics)
@@ -373,6 +421,8 @@ void TrainingRun::saveCheckpoint()
     state.settingsDocument = m_settings.toDocument();
     state.baseModel = m_settings.modelPath;
     state.baseModelType = m_setup.model->config().modelType;
+    if (m_lambda)
+        state.lambdaController = m_lambda->toJson();
     const CheckpointRecord record = writeCheckpoint(m_outputFolder, *m_setup.lora, *m_setup.optimizer, state);
     m_state.lastCheckpoint = record.path;
     m_state.lastGoodCheckpointStep = m_state.step;

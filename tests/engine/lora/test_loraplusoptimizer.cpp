@@ -145,6 +145,95 @@ private Q_SLOTS:
         }
     }
 
+    // An automatic λ per module type: each type's B matrices are a group of
+    // their own, whose base rate follows its λ; parameters outside every type
+    // the controller knows take the mean λ.
+    void perModuleRatioGroups()
+    {
+        auto p = [](std::vector<std::int64_t> shape) { return torch::zeros(shape).requires_grad_(true); };
+        const std::vector<std::pair<std::string, torch::Tensor>> named = {
+            {"model.layers.0.self_attn.q_proj.lora_A.weight", p({4, 16})},
+            {"model.layers.0.self_attn.q_proj.lora_B.weight", p({16, 4})},
+            {"model.layers.0.self_attn.v_proj.lora_A.weight", p({4, 16})},
+            {"model.layers.0.self_attn.v_proj.lora_B.weight", p({16, 4})},
+            {"model.layers.1.self_attn.q_proj.lora_A.weight", p({4, 16})},
+            {"model.layers.1.self_attn.q_proj.lora_B.weight", p({16, 4})},
+            {"model.norm.weight", p({16})},
+        };
+        QCOMPARE(engine::moduleKindOf(named[1].first), std::string("q_proj"));
+        QCOMPARE(engine::moduleKindOf("model.layers.0.mlp.down_proj.lora_magnitude_vector"), std::string("down_proj"));
+        engine::OptimizerConfig config;
+        config.learningRate = 1e-4;
+        config.autoRatio = true;
+        config.ratioScope = engine::RatioScope::Module;
+        engine::LoraPlusOptimizer optimizer(named, config);
+        const auto &groups = optimizer.groups();
+        QCOMPARE(groups.size(), std::size_t(4)); // A, B q_proj, B v_proj, B_no_decay norm
+        QCOMPARE(groups[1].ratioKey, std::string("q_proj"));
+        QCOMPARE(groups[1].names.size(), std::size_t(2));
+        QCOMPARE(groups[2].ratioKey, std::string("v_proj"));
+        QCOMPARE(groups[3].ratioKey, std::string("norm"));
+        QCOMPARE(groups[1].baseLearningRate, 1.6e-3); // the start value until the controller speaks
+        optimizer.setRatios({{"q_proj", 4.0}, {"v_proj", 64.0}}, 16.0);
+        optimizer.setScheduleFactor(1.0);
+        const auto rates = optimizer.learningRates();
+        QCOMPARE(rates[1].group, std::string("B_q_proj"));
+        QCOMPARE(rates[1].lr, 4e-4);
+        QCOMPARE(rates[2].group, std::string("B_v_proj"));
+        QCOMPARE(rates[2].lr, 6.4e-3);
+        QCOMPARE(rates[3].lr, 1.6e-3);
+        QCOMPARE(rates[0].lr, 1e-4); // A never moves
+
+        config.ratioScope = engine::RatioScope::Global; // one λ: one B group, named as before
+        engine::LoraPlusOptimizer global(named, config);
+        QCOMPARE(global.groups().size(), std::size_t(3));
+        QCOMPARE(global.groups()[1].ratioKey, std::string("all"));
+        QCOMPARE(global.learningRates()[1].group, std::string("B"));
+    }
+
+    // The Riemannian preconditioning against the formulas computed directly in
+    // f64 with explicit inverses: ∇A ← (BᵀB + εI)⁻¹∇A, ∇B ← ∇B(AAᵀ + εI)⁻¹
+    // (1e-5 relative, f32); and the optimizer applies it to every A/B pair
+    // before its AdamW step, with B at the same rate as A.
+    void riemannianPreconditioningMatchesTheFormulas()
+    {
+        torch::manual_seed(11);
+        const double damping = 1e-3;
+        const torch::Tensor a = torch::randn({3, 7}).requires_grad_(true);  // (R, I)
+        const torch::Tensor b = torch::randn({5, 3}).requires_grad_(true);  // (O, R)
+        const torch::Tensor gradA = torch::randn({3, 7}), gradB = torch::randn({5, 3});
+        const torch::Tensor a64 = a.detach().to(torch::kDouble), b64 = b.detach().to(torch::kDouble);
+        const torch::Tensor eye = torch::eye(3, torch::kDouble) * damping;
+        const torch::Tensor expectA = torch::inverse(b64.t().mm(b64) + eye).mm(gradA.to(torch::kDouble));
+        const torch::Tensor expectB = gradB.to(torch::kDouble).mm(torch::inverse(a64.mm(a64.t()) + eye));
+        const auto relative = [](const torch::Tensor &x, const torch::Tensor &y) {
+            return ((x.to(torch::kDouble) - y).abs().max() / y.abs().max()).item<double>();
+        };
+
+        a.mutable_grad() = gradA.clone();
+        b.mutable_grad() = gradB.clone();
+        engine::preconditionLoraGradients(a, b, damping);
+        QVERIFY2(relative(a.grad(), expectA) <= 1e-5, "A");
+        QVERIFY2(relative(b.grad(), expectB) <= 1e-5, "B");
+
+        engine::OptimizerConfig config;
+        config.kind = engine::OptimizerKind::Riemannian;
+        config.riemannianDamping = damping;
+        config.learningRate = 1e-2;
+        config.loraPlusRatio = 16; // not used by the riemannian kind
+        const torch::Tensor startA = a.detach().clone(), startB = b.detach().clone();
+        engine::LoraPlusOptimizer optimizer({{"m.lora_A.weight", a}, {"m.lora_B.weight", b}}, config);
+        QCOMPARE(optimizer.groups()[1].baseLearningRate, 1e-2);
+        a.mutable_grad() = gradA.clone();
+        b.mutable_grad() = gradB.clone();
+        optimizer.step();
+        QVERIFY2(relative(a.grad(), expectA) <= 1e-5, "optimizer A");
+        QVERIFY2(relative(b.grad(), expectB) <= 1e-5, "optimizer B");
+        // First AdamW step on the preconditioned gradient g: p − lr·g/(|g| + ε).
+        const torch::Tensor stepA = startA.to(torch::kDouble) - 1e-2 * expectA / (expectA.abs() + 1e-8);
+        QVERIFY(relative(a.detach(), stepA) <= 1e-6);
+    }
+
     void nothingTrainableIsAnError()
     {
         QVERIFY_THROWS_EXCEPTION(engine::Error,

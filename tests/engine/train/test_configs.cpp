@@ -2,6 +2,7 @@
 // named in the message, and schedule factors match hand-computed values.
 #include "engine/lora/loraconfig.h"
 #include "engine/train/optimizerconfig.h"
+#include "engine/train/runsettings.h"
 #include "engine/train/trainingconfig.h"
 
 #include <QTest>
@@ -63,6 +64,43 @@ private Q_SLOTS:
         QCOMPARE(trainingBack->toJson(), training.toJson());
     }
 
+    // "auto" and the riemannian kind round-trip; keys at their defaults stay
+    // out of the JSON, so documents (and resume hashes) of earlier runs are unchanged.
+    void optimizerChoicesRoundTrip()
+    {
+        const engine::OptimizerConfig plain;
+        QVERIFY(plain.toJson().find("\"name\"") == std::string::npos);
+        QVERIFY(plain.toJson().find("scope") == std::string::npos);
+        const auto automatic = engine::OptimizerConfig::fromJson(
+            R"({"loraplus_ratio": "auto", "loraplus_ratio_scope": "module"})");
+        QVERIFY2(automatic.isOk(), automatic.message().c_str());
+        QVERIFY(automatic->autoRatio);
+        QCOMPARE(automatic->loraPlusRatio, 16.0); // the start value
+        QCOMPARE(automatic->ratioScope, engine::RatioScope::Module);
+        const auto again = engine::OptimizerConfig::fromJson(automatic->toJson());
+        QVERIFY(again.isOk());
+        QVERIFY(again->autoRatio);
+        QCOMPARE(again->toJson(), automatic->toJson());
+        const auto riemannian = engine::OptimizerConfig::fromJson(R"({"name": "riemannian", "riemannian_damping": 1e-4})");
+        QVERIFY2(riemannian.isOk(), riemannian.message().c_str());
+        QCOMPARE(riemannian->kind, engine::OptimizerKind::Riemannian);
+        QCOMPARE(engine::OptimizerConfig::fromJson(riemannian->toJson())->riemannianDamping, 1e-4);
+    }
+
+    void automaticRatioNeedsProbes()
+    {
+        engine::RunSettings settings;
+        settings.modelPath = "model";
+        settings.dataset.trainPath = "train.jsonl";
+        settings.optimizer.autoRatio = true;
+        settings.training.probeEvery = 0;
+        const engine::Status status = settings.validate();
+        QVERIFY(!status.isOk());
+        QVERIFY2(msg(status).contains(QStringLiteral("hint: set training.probe_every to 10")), qPrintable(msg(status)));
+        settings.training.probeEvery = 10;
+        QVERIFY(settings.validate().isOk());
+    }
+
     void badInputNamesTheField_data()
     {
         QTest::addColumn<QString>("kind");
@@ -76,6 +114,16 @@ private Q_SLOTS:
         QTest::newRow("regex") << "lora" << "{\"target_mode\": \"regex\", \"target_regex\": \"([\"}" << "invalid regular expression";
         QTest::newRow("pattern") << "lora" << "{\"rank_pattern\": {\"q_proj\": \"x\"}}" << "entry 'q_proj' must be a whole number";
         QTest::newRow("ratio") << "optimizer" << "{\"loraplus_ratio\": 0.5}" << "optimizer.loraplus_ratio: must be >= 1";
+        QTest::newRow("ratio word") << "optimizer" << "{\"loraplus_ratio\": \"automatic\"}"
+                                    << "run.json: loraplus_ratio: expected a number >= 1 or \"auto\", found 'automatic'";
+        QTest::newRow("optimizer name") << "optimizer" << "{\"name\": \"lion\"}"
+                                        << "unknown value 'lion' (hint: use one of 'adamw', 'riemannian')";
+        QTest::newRow("auto riemannian") << "optimizer" << "{\"name\": \"riemannian\", \"loraplus_ratio\": \"auto\"}"
+                                         << "does not apply to the riemannian optimizer";
+        QTest::newRow("scope") << "optimizer" << "{\"loraplus_ratio_scope\": \"layer\"}"
+                               << "unknown value 'layer' (hint: use one of 'global', 'module')";
+        QTest::newRow("damping") << "optimizer" << "{\"name\": \"riemannian\", \"riemannian_damping\": 0}"
+                                 << "optimizer.riemannian_damping: must be positive";
         QTest::newRow("lr") << "optimizer" << "{\"learning_rate\": -1}" << "optimizer.learning_rate";
         QTest::newRow("device") << "training" << "{\"device\": \"tpu\"}" << "unknown device 'tpu'";
         QTest::newRow("base weights") << "training" << "{\"base_weights\": \"int8\"}"

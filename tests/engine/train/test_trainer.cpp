@@ -101,18 +101,34 @@ private Q_SLOTS:
     }
 
     // Stopped at step 6 and resumed: steps 7..12 equal the uninterrupted run's (CPU, same threads).
+    // Also with an automatic λ (its controller's state is in the checkpoint;
+    // probing every step, so λ moves before and after the split) and with the
+    // Riemannian optimizer.
     void resumesExactly_data()
     {
         QTest::addColumn<QString>("type");
-        QTest::newRow("llama") << "llama";
-        QTest::newRow("gpt2") << "gpt2";
+        QTest::addColumn<QString>("optimizer");
+        QTest::newRow("llama") << "llama" << "";
+        QTest::newRow("gpt2") << "gpt2" << "";
+        QTest::newRow("llama auto") << "llama" << "auto";
+        QTest::newRow("gpt2 auto per module") << "gpt2" << "auto module";
+        QTest::newRow("llama riemannian") << "llama" << "riemannian";
     }
     void resumesExactly()
     {
         QFETCH(QString, type);
+        QFETCH(QString, optimizer);
         QTemporaryDir dir;
         trainfixture::write(dir.path(), type.toStdString(), 24);
         engine::RunSettings settings = trainfixture::settings(dir.path(), 12, 0.2);
+        if (optimizer.startsWith(QStringLiteral("auto"))) {
+            settings.optimizer.autoRatio = true;
+            settings.optimizer.ratioScope = optimizer.endsWith(QStringLiteral("module")) ? engine::RatioScope::Module
+                                                                                      : engine::RatioScope::Global;
+            settings.training.probeEvery = 1;
+        }
+        if (optimizer == QStringLiteral("riemannian"))
+            settings.optimizer.kind = engine::OptimizerKind::Riemannian;
         settings.lora.dropout = 0.1; // draws from the RNG the checkpoint must restore
         settings.optimizer.schedule = engine::Schedule::Cosine;
         settings.optimizer.warmupSteps = 2;
@@ -140,6 +156,14 @@ private Q_SLOTS:
             QCOMPARE(std::isnan(b.evalLoss), std::isnan(a.evalLoss));
             if (!std::isnan(a.evalLoss))
                 QVERIFY(relativeError(b.evalLoss, a.evalLoss) <= 1e-6);
+            QCOMPARE(b.loraPlusRatios.size(), a.loraPlusRatios.size());
+            for (std::size_t k = 0; k < a.loraPlusRatios.size(); ++k)
+                QVERIFY(relativeError(b.loraPlusRatios[k].ratio, a.loraPlusRatios[k].ratio) <= 1e-9);
+        }
+        if (settings.optimizer.autoRatio) { // one λ, or one per module type (c_attn, c_proj, c_fc); and it moved
+            const std::size_t keys = whole.steps.back().loraPlusRatios.size();
+            QVERIFY(optimizer.endsWith(QStringLiteral("module")) ? keys == 3 : keys == 1);
+            QVERIFY(whole.steps[5].loraPlusRatios.front().ratio != settings.optimizer.loraPlusRatio);
         }
     }
 
