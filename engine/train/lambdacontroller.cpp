@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace engine {
 
@@ -23,6 +24,8 @@ double median(std::vector<double> values)
 
 LambdaController::LambdaController(const std::vector<std::string> &matrixKeys, LambdaControllerSettings settings)
     : m_settings(settings)
+    , m_sums(matrixKeys.size(), 0.0)
+    , m_counts(matrixKeys.size(), 0)
 {
     for (std::size_t i = 0; i < matrixKeys.size(); ++i) {
         auto track = std::find_if(m_tracks.begin(), m_tracks.end(),
@@ -35,34 +38,40 @@ LambdaController::LambdaController(const std::vector<std::string> &matrixKeys, L
     }
 }
 
-void LambdaController::observe(const std::vector<MatrixMetrics> &matrices)
+void LambdaController::accumulate(const std::vector<float> &agreement)
 {
-    for (Track &track : m_tracks) {
-        std::vector<double> logs;
-        for (const std::size_t i : track.matrices) {
-            if (i >= matrices.size())
-                continue;
-            const double d1 = matrices[i].delta1, d2 = matrices[i].delta2;
-            if (std::isfinite(d1) && std::isfinite(d2) && d1 > 0.0 && d2 > 0.0)
-                logs.push_back(std::log(d2 / d1));
+    for (std::size_t i = 0; i < agreement.size() && i < m_sums.size(); ++i)
+        if (std::isfinite(agreement[i])) {
+            m_sums[i] += agreement[i];
+            ++m_counts[i];
         }
-        if (!logs.empty())
-            update(track, median(std::move(logs)));
-    }
 }
 
-void LambdaController::update(Track &track, double medianLog) const
+void LambdaController::update()
+{
+    for (Track &track : m_tracks) {
+        std::vector<double> means;
+        for (const std::size_t i : track.matrices)
+            if (m_counts[i] > 0)
+                means.push_back(m_sums[i] / m_counts[i]);
+        if (!means.empty())
+            update(track, median(std::move(means)));
+    }
+    std::fill(m_sums.begin(), m_sums.end(), 0.0);
+    std::fill(m_counts.begin(), m_counts.end(), 0);
+}
+
+void LambdaController::update(Track &track, double agreement) const
 {
     const LambdaControllerSettings &s = m_settings;
-    track.smoothed = track.probes == 0 ? medianLog : (1.0 - s.smoothing) * track.smoothed + s.smoothing * medianLog;
-    ++track.probes;
-    if (track.probes <= s.warmupProbes)
+    track.smoothed = track.intervals == 0 ? agreement : (1.0 - s.smoothing) * track.smoothed + s.smoothing * agreement;
+    ++track.intervals;
+    if (track.intervals <= s.warmupIntervals)
         return;
-    // δ2/δ1 grows with λ (B's step grows, A's share shrinks): above the band λ comes down, below it goes up.
-    const double excess = track.smoothed > s.band ? track.smoothed - s.band
-        : track.smoothed < -s.band                ? track.smoothed + s.band
-                                                  : 0.0;
-    const double step = std::clamp(-s.gain * excess, -s.maxStep, s.maxStep);
+    // Agreement above the band: B's steps could be longer, λ goes up; below it: B overshoots, λ comes down.
+    const double offset = track.smoothed - s.target;
+    const double excess = offset > s.band ? offset - s.band : offset < -s.band ? offset + s.band : 0.0;
+    const double step = std::clamp(s.gain * excess, -s.maxStep, s.maxStep);
     track.logRatio = std::clamp(track.logRatio + step, std::log(s.minimum), std::log(s.maximum));
 }
 
@@ -72,14 +81,6 @@ std::vector<std::pair<std::string, double>> LambdaController::ratios() const
     for (const Track &track : m_tracks)
         out.emplace_back(track.key, std::exp(track.logRatio));
     return out;
-}
-
-void LambdaController::adopt(const std::vector<std::pair<std::string, double>> &ratios)
-{
-    for (const auto &[key, ratio] : ratios)
-        for (Track &track : m_tracks)
-            if (track.key == key && ratio > 0.0)
-                track.logRatio = std::log(ratio);
 }
 
 double LambdaController::ratio(const std::string &key) const
@@ -100,39 +101,57 @@ double LambdaController::meanRatio() const
     return std::exp(sum / static_cast<double>(m_tracks.size()));
 }
 
-double LambdaController::smoothedLogRatio(const std::string &key) const
+double LambdaController::smoothedAgreement(const std::string &key) const
 {
     for (const Track &track : m_tracks)
-        if (track.key == key)
+        if (track.key == key && track.intervals > 0)
             return track.smoothed;
-    return kNotMeasured;
+    return std::numeric_limits<double>::quiet_NaN();
+}
+
+void LambdaController::adopt(const std::vector<std::pair<std::string, double>> &ratios)
+{
+    for (const auto &[key, ratio] : ratios)
+        for (Track &track : m_tracks)
+            if (track.key == key && ratio > 0.0)
+                track.logRatio = std::log(ratio);
 }
 
 std::string LambdaController::toJson() const
 {
     nlohmann::json tracks = nlohmann::json::array();
     for (const Track &track : m_tracks)
-        tracks.push_back({ { "key", track.key }, { "log_ratio", track.logRatio },
-            { "smoothed", std::isfinite(track.smoothed) ? nlohmann::json(track.smoothed) : nlohmann::json() },
-            { "probes", track.probes } });
-    return nlohmann::json{ { "tracks", tracks } }.dump();
+        tracks.push_back({ { "key", track.key }, { "log_ratio", track.logRatio }, { "smoothed", track.smoothed },
+            { "intervals", track.intervals } });
+    return nlohmann::json{ { "tracks", tracks }, { "sums", m_sums }, { "counts", m_counts } }.dump();
 }
 
 Status LambdaController::restore(const std::string &json)
 {
+    const Status misfit = Status::failure("the automatic λ's state does not fit this run's adapted matrices");
     const nlohmann::json parsed = nlohmann::json::parse(json, nullptr, false);
     if (!parsed.is_object() || !parsed.contains("tracks") || !parsed["tracks"].is_array()
         || parsed["tracks"].size() != m_tracks.size())
-        return Status::failure("the automatic λ's state does not fit this run's adapted matrices");
-    for (std::size_t i = 0; i < m_tracks.size(); ++i) {
-        const nlohmann::json &saved = parsed["tracks"][i];
-        if (!saved.is_object() || saved.value("key", std::string()) != m_tracks[i].key
-            || !saved.contains("log_ratio") || !saved["log_ratio"].is_number())
-            return Status::failure("the automatic λ's state does not fit this run's adapted matrices");
-        m_tracks[i].logRatio = saved["log_ratio"].get<double>();
-        m_tracks[i].smoothed = saved.contains("smoothed") && saved["smoothed"].is_number()
-            ? saved["smoothed"].get<double>() : kNotMeasured;
-        m_tracks[i].probes = saved.value("probes", 0);
+        return misfit;
+    try {
+        const auto sums = parsed.at("sums").get<std::vector<double>>();
+        const auto counts = parsed.at("counts").get<std::vector<int>>();
+        if (sums.size() != m_sums.size() || counts.size() != m_counts.size())
+            return misfit;
+        std::vector<Track> tracks = m_tracks;
+        for (std::size_t i = 0; i < tracks.size(); ++i) {
+            const nlohmann::json &saved = parsed["tracks"][i];
+            if (saved.at("key").get<std::string>() != tracks[i].key)
+                return misfit;
+            tracks[i].logRatio = saved.at("log_ratio").get<double>();
+            tracks[i].smoothed = saved.at("smoothed").get<double>();
+            tracks[i].intervals = saved.at("intervals").get<int>();
+        }
+        m_tracks = std::move(tracks);
+        m_sums = sums;
+        m_counts = counts;
+    } catch (const nlohmann::json::exception &) {
+        return misfit;
     }
     return Status::success();
 }

@@ -159,6 +159,8 @@ LoraPlusOptimizer::LoraPlusOptimizer(const std::vector<std::pair<std::string, to
         }
         std::get<2>(*group).push_back(parameter);
         std::get<3>(*group).push_back(name);
+        if (name.find(".lora_B.weight") != std::string::npos && parameter.dim() == 2)
+            m_loraB.push_back(parameter);
         if (const std::size_t at = name.find(".lora_A.weight"); at != std::string::npos && parameter.dim() == 2)
             loraA[name.substr(0, at)] = parameter;
         if (const std::size_t at = name.find(".lora_B.weight"); at != std::string::npos && parameter.dim() == 2 && riemannian)
@@ -210,6 +212,32 @@ void LoraPlusOptimizer::step()
     for (const auto &[a, b] : m_pairs)
         preconditionLoraGradients(a, b, m_config.riemannianDamping);
     foreachAdamWStep(*m_adamw);
+}
+
+std::vector<float> LoraPlusOptimizer::gradientAgreement() const
+{
+    torch::NoGradGuard noGrad;
+    std::vector<float> agreement(m_loraB.size(), kNotMeasured);
+    std::vector<torch::Tensor> dots, norms;
+    std::vector<std::size_t> measured;
+    const auto &states = m_adamw->state();
+    for (std::size_t i = 0; i < m_loraB.size(); ++i) {
+        const torch::Tensor &gradient = m_loraB[i].grad();
+        const auto found = states.find(torchcompat::optimizerStateKey(m_loraB[i]));
+        if (!gradient.defined() || found == states.end())
+            continue;
+        const auto &state = static_cast<const torch::optim::AdamWParamState &>(*found->second);
+        const torch::Tensor direction = state.exp_avg() / (state.exp_avg_sq().sqrt() + m_config.epsilon);
+        dots.push_back((gradient * direction).sum());
+        norms.push_back(gradient.norm() * direction.norm());
+        measured.push_back(i);
+    }
+    if (measured.empty())
+        return agreement;
+    const torch::Tensor cosines = (torch::stack(dots) / torch::stack(norms)).to(torch::kCPU, torch::kFloat); // one sync
+    for (std::size_t k = 0; k < measured.size(); ++k)
+        agreement[measured[k]] = cosines[static_cast<std::int64_t>(k)].item<float>();
+    return agreement;
 }
 
 void LoraPlusOptimizer::zeroGrad()

@@ -63,6 +63,13 @@ public:
     void setRatios(const std::vector<std::pair<std::string, double>> &ratios, double otherRatio);
     // The update: preconditioned gradients first for the riemannian kind, then AdamW.
     void step();
+    // Per lora_B matrix (in the order given to the constructor), with the
+    // step's final gradients and before step(): the cosine between the
+    // gradient g and the direction of the previous AdamW update u = m/(√v + ε)
+    // (the moments after the last step). Positive: the new gradient still
+    // agrees with where B has been moving, so a larger step would have helped;
+    // negative: B overshoots. NaN before the first step or for a zero gradient.
+    std::vector<float> gradientAgreement() const;
     void zeroGrad();
 
     const std::vector<Group> &groups() const { return m_groups; }
@@ -73,6 +80,7 @@ private:
     OptimizerConfig m_config;
     std::vector<Group> m_groups; // non-empty groups, in A, Embedding, B, BNoDecay order
     std::vector<std::pair<torch::Tensor, torch::Tensor>> m_pairs; // (A, B) of each adapter: riemannian only
+    std::vector<torch::Tensor> m_loraB;                            // every lora_B matrix, constructor order
     std::unique_ptr<torch::optim::AdamW> m_adamw;
 };
 

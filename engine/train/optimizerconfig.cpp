@@ -111,8 +111,10 @@ std::string OptimizerConfig::toJson() const
         j["name"] = optimizerKindName(kind);
         j["riemannian_damping"] = riemannianDamping;
     }
-    if (autoRatio)
+    if (autoRatio) {
         j["loraplus_ratio_scope"] = ratioScopeName(ratioScope);
+        j["loraplus_ratio_start"] = loraPlusRatio;
+    }
     return j.dump(2);
 }
 
@@ -133,6 +135,7 @@ Result<OptimizerConfig> OptimizerConfig::fromJson(const std::string &json, const
         } else {
             in.read("loraplus_ratio", c.loraPlusRatio);
         }
+        in.read("loraplus_ratio_start", c.loraPlusRatio);
         in.readEnum("loraplus_ratio_scope", c.ratioScope,
                     {{"global", RatioScope::Global}, {"module", RatioScope::Module}});
         in.read("riemannian_damping", c.riemannianDamping);

@@ -26,7 +26,7 @@ struct OptimizerConfig
 {
     double learningRate = 2e-4;          // η_A: base rate of the A matrices
     OptimizerKind kind = OptimizerKind::AdamW; // "name" in the settings
-    double loraPlusRatio = 16.0;         // λ = η_B / η_A; 1 is plain LoRA; the start value when automatic
+    double loraPlusRatio = 16.0;         // λ = η_B / η_A; 1 is plain LoRA; automatic: the start ("loraplus_ratio_start")
     bool autoRatio = false;              // "loraplus_ratio": "auto": λ follows the δ-terms (LambdaController)
     RatioScope ratioScope = RatioScope::Global; // what one automatic λ covers
     double riemannianDamping = 1e-6;     // ε of the Riemannian preconditioner (the paper's value)

@@ -84,6 +84,8 @@ StepRecord toStepRecord(const StepMetrics &metrics)
         scalars[learningRate(rate.group)] = rate.lr;
     for (const LoraPlusRatio &ratio : metrics.loraPlusRatios)
         scalars[loraPlusRatio(ratio.key)] = ratio.ratio;
+    if (std::isfinite(metrics.gradientAgreement))
+        scalars[kGradientAgreement] = metrics.gradientAgreement;
     scalars[kGradNorm] = metrics.gradNorm;
     scalars[kGradNormA] = metrics.gradNormA;
     scalars[kGradNormB] = metrics.gradNormB;

@@ -52,6 +52,7 @@ std::string learningRate(const std::string &group);
 // The automatic λ: "loraplus_ratio" for one λ (key "all"), "loraplus_ratio_q_proj" per module type.
 std::string loraPlusRatio(const std::string &key);
 constexpr const char *kLoraPlusRatioPrefix = "loraplus_ratio";
+constexpr const char *kGradientAgreement = "b_agreement"; // automatic λ: B's gradients against their last updates
 } // namespace metricnames
 
 // "<project folder>/<project file stem>.runs": where a project's run folders go.

@@ -43,8 +43,8 @@ Status RunSettings::validate() const
         if (!status)
             return status;
     if (optimizer.autoRatio && training.probeEvery <= 0)
-        return Status::failure("optimizer.loraplus_ratio: \"auto\" follows the δ-terms, which are measured every "
-                               "training.probe_every steps, and probe_every is 0 (hint: set training.probe_every to 10)");
+        return Status::failure("optimizer.loraplus_ratio: \"auto\" adjusts λ every training.probe_every steps, and "
+                               "probe_every is 0 (hint: set training.probe_every to 10)");
     return Status::success();
 }
 

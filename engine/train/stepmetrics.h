@@ -65,6 +65,9 @@ struct StepMetrics
     double evalLoss = std::numeric_limits<double>::quiet_NaN(); // validation loss, when computed at this step
     std::vector<GroupLearningRate> learningRates;
     std::vector<LoraPlusRatio> loraPlusRatios; // automatic λ only (optimizer.loraplus_ratio "auto")
+    // Automatic λ only: the median over the B matrices of the cosine between
+    // each gradient and its last update (LambdaController).
+    double gradientAgreement = std::numeric_limits<double>::quiet_NaN();
     double gradNorm = 0.0;         // global gradient norm before clipping
     double gradNormA = 0.0;        // over all A matrices
     double gradNormB = 0.0;        // over all B matrices

@@ -19,6 +19,7 @@
 
 #include <torch/cuda.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -83,7 +84,7 @@ private:
     ControlFlags control();
     void start();
     StepMetrics trainStep();
-    void adjustRatios(const StepMetrics &metrics);
+    void adjustRatios();
     void evaluateNow(StepMetrics &metrics);
     void saveCheckpoint();
     void pruneCheckpoints();
@@ -248,7 +249,8 @@ void TrainingRun::start()
         m_lambda = std::make_unique<LambdaController>(keys, LambdaControllerSettings{ optimizer.loraPlusRatio });
         note(std::string("LoRA+ ratio: automatic (") + (optimizer.ratioScope == RatioScope::Global ? "one λ" : "one λ "
             "per module type") + ", starting at " + std::to_string(static_cast<int>(optimizer.loraPlusRatio))
-            + ", adjusted every " + std::to_string(m_settings.training.probeEvery) + " steps from the δ-terms)");
+            + ", adjusted every " + std::to_string(m_settings.training.probeEvery)
+            + " steps from how B's gradients agree with its updates)");
     }
     if (optimizer.kind == OptimizerKind::Riemannian)
         note("optimizer: Riemannian preconditioned AdamW (A and B at one learning rate; loraplus_ratio is not used)");
@@ -325,6 +327,7 @@ StepMetrics TrainingRun::trainStep()
     stepSettings.scheduleFactor = scheduleFactor(m_settings.optimizer, m_state.step, m_setup.plan.totalSteps);
     stepSettings.probing = m_probe && (m_state.step + 1) % training.probeEvery == 0;
     stepSettings.perMatrixMetrics = leader();
+    stepSettings.agreement = m_lambda && leader();
     metrics.matrices.resize(m_setup.plan.matrixNames.size());
     const TrainStepParts parts{ *m_setup.model, *m_setup.optimizer, m_setup.parameters, *m_adapterMetrics,
         m_probe.get(), m_ranks.get(), m_setup.preference ? &*m_setup.preference : nullptr, m_setup.reference.get() };
@@ -354,8 +357,19 @@ StepMetrics TrainingRun::trainStep()
     if (m_lambda) {
         for (const auto &[key, ratio] : m_lambda->ratios())
             metrics.loraPlusRatios.push_back({ key, ratio });
+        if (!metrics.skipped && !step.agreement.empty()) {
+            m_lambda->accumulate(step.agreement);
+            std::vector<float> measured;
+            for (const float value : step.agreement)
+                if (std::isfinite(value))
+                    measured.push_back(value);
+            if (!measured.empty()) {
+                std::nth_element(measured.begin(), measured.begin() + measured.size() / 2, measured.end());
+                metrics.gradientAgreement = measured[measured.size() / 2];
+            }
+        }
         if (m_state.step % training.probeEvery == 0)
-            adjustRatios(metrics);
+            adjustRatios();
     }
     const std::int64_t perEpoch = std::max<std::int64_t>(1, m_setup.data->sequencesPerEpoch());
     const data::DataCursor cursor = m_setup.data->cursor();
@@ -365,12 +379,13 @@ StepMetrics TrainingRun::trainStep()
     return metrics;
 }
 
-// After a probe step: rank 0 measured the δ-terms; its controller moves λ and
-// every rank takes rank 0's values (summed with zeros), so all step alike.
-void TrainingRun::adjustRatios(const StepMetrics &metrics)
+// At the end of each probe interval: rank 0's controller moves λ from the
+// gradient agreement it collected, and every rank takes rank 0's values (summed
+// with zeros), so all step alike.
+void TrainingRun::adjustRatios()
 {
-    if (leader() && !metrics.skipped)
-        m_lambda->observe(metrics.matrices);
+    if (leader())
+        m_lambda->update();
     std::vector<std::pair<std::string, double>> ratios = m_lambda->ratios();
     if (m_ranks) {
         std::vector<double> logs;

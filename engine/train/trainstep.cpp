@@ -57,6 +57,11 @@ TrainStepResult runTrainStep(const TrainStepParts &parts, const std::vector<torc
     }
     if (settings.maxGradNorm > 0.0)
         clipGradients(parts.parameters, result.norms.total, settings.maxGradNorm);
+    if (settings.agreement) {
+        stopwatch.restart();
+        result.agreement = parts.optimizer.gradientAgreement(); // before the step: against the last update
+        result.metricsMs += stopwatch.milliseconds();
+    }
     parts.optimizer.setScheduleFactor(settings.scheduleFactor);
     const bool probing = settings.probing && parts.probe;
     stopwatch.restart();

@@ -44,6 +44,7 @@ struct TrainStepSettings
     double scheduleFactor = 1.0; // multiplier of every group's base learning rate
     bool perMatrixMetrics = true; // ‖ΔA‖, ‖ΔB‖, ‖A‖, ‖B‖ per matrix (AdapterMetrics snapshot/measure)
     bool probing = false;        // δ1–δ3 on the probe batch (needs parts.probe)
+    bool agreement = false;      // each B's gradient against its last update, for the automatic λ
     // Per micro-batch: where this rank's rows start in the whole batch, in
     // tokens (DropoutPosition); empty = 0 for all.
     std::vector<std::int64_t> firstTokens;
@@ -57,6 +58,7 @@ struct TrainStepResult
     bool skipped = false;  // the loss or gradient was not finite: no update, gradients cleared
     double metricsMs = 0.0; // wall time of the metric work: gradient norms, per-matrix figures, δ probe
     double allReduceMs = 0.0; // wall time of the sum over ranks (0 in one process)
+    std::vector<float> agreement; // per matrix (LoraPlusOptimizer::gradientAgreement), when asked for
 };
 
 // ids: one (B, T) int64 tensor per micro-batch, labels alike (-100 = no loss).

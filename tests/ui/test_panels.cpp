@@ -147,6 +147,24 @@ private Q_SLOTS:
         QCOMPARE(window.document()->settings().optimizer.loraPlusRatio, 16.0);
         field<QDoubleSpinBox>(panel, "loraPlusRatio")->setValue(0.5);
         QVERIFY(panel->errorFor(QStringLiteral("loraPlusRatio")).contains(QStringLiteral("loraplus_ratio")));
+        field<QDoubleSpinBox>(panel, "loraPlusRatio")->setValue(16.0);
+
+        // Automatic λ: the settings say "auto", the scope combo applies, probing is switched on.
+        QVERIFY(!field<QComboBox>(panel, "ratioScope")->isEnabled());
+        field<QComboBox>(panel, "method")->setCurrentIndex(2);
+        QVERIFY(window.document()->settings().optimizer.autoRatio);
+        QVERIFY(window.document()->settings().training.probeEvery > 0);
+        QVERIFY(field<QComboBox>(panel, "ratioScope")->isEnabled());
+        field<QComboBox>(panel, "ratioScope")->setCurrentIndex(1);
+        QCOMPARE(window.document()->settings().optimizer.ratioScope, engine::RatioScope::Module);
+        QVERIFY(window.document()->settings().optimizer.toJson().find("\"auto\"") != std::string::npos);
+        // Riemannian: one rate, no λ.
+        field<QComboBox>(panel, "method")->setCurrentIndex(3);
+        QCOMPARE(window.document()->settings().optimizer.kind, engine::OptimizerKind::Riemannian);
+        QVERIFY(!window.document()->settings().optimizer.autoRatio);
+        QVERIFY(!field<QDoubleSpinBox>(panel, "loraPlusRatio")->isEnabled());
+        field<QComboBox>(panel, "method")->setCurrentIndex(1);
+        QCOMPARE(window.document()->settings().optimizer.kind, engine::OptimizerKind::AdamW);
     }
 
     void trainingPanelValidates()

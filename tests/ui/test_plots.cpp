@@ -68,6 +68,29 @@ private Q_SLOTS:
         QVERIFY(plot.series(curve).size() <= 4000); // bounded
     }
 
+    // A ratio next to rates: its curve sits on a logarithmic right axis, shown
+    // with it and hidden again when the curves go.
+    void rightAxisCurve()
+    {
+        ui::LivePlot plot(QStringLiteral("rates"));
+        const int rate = plot.addCurve(QStringLiteral("group A"), ui::LivePlot::palette(0));
+        QVERIFY(!plot.yAxis2->visible());
+        const int lambda = plot.addRightAxisCurve(QStringLiteral("λ"), ui::LivePlot::palette(1), QStringLiteral("λ"));
+        QVERIFY(plot.yAxis2->visible());
+        QCOMPARE(plot.yAxis2->scaleType(), QCPAxis::stLogarithmic);
+        QCOMPARE(plot.graph(lambda)->valueAxis(), plot.yAxis2);
+        QCOMPARE(plot.graph(rate)->valueAxis(), plot.yAxis);
+        for (int step = 1; step <= 20; ++step) {
+            plot.append(rate, step, 1e-3);
+            plot.append(lambda, step, 16.0 + step);
+        }
+        QVERIFY(plot.refresh());
+        QVERIFY(plot.yAxis2->range().contains(17.0) && plot.yAxis2->range().contains(36.0));
+        QVERIFY(!plot.yAxis->range().contains(17.0)); // the rates keep their own scale
+        plot.removeCurves();
+        QVERIFY(!plot.yAxis2->visible());
+    }
+
     void savesPngSvgAndPdf()
     {
         ui::LivePlot plot(QStringLiteral("save"));

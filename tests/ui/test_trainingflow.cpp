@@ -27,6 +27,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTemporaryDir>
+#include <QComboBox>
 #include <QTest>
 #include <QTimer>
 
@@ -226,6 +227,38 @@ private Q_SLOTS:
         const auto accuracy = window.document()->store()->scalarSeries(runs.front().id, "eval_preference_accuracy");
         QVERIFY(accuracy && accuracy->steps.size() == 3);
         QVERIFY(window.document()->store()->scalarSeries(runs.front().id, "reward_margin")->steps.size() == 6);
+    }
+
+    // The demo with the automatic λ, chosen on the Adapter page as a person
+    // would: the rate plot gets λ on its right axis, one point per step, and
+    // the project stores it.
+    void automaticLambdaFromTheApp()
+    {
+        QTemporaryDir dir;
+        ui::MainWindow window;
+        window.resize(1360, 860);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QCOMPARE(window.openDemoProject(dir.filePath(QStringLiteral("auto.lorafit"))), QString());
+        auto *method = window.findChild<QComboBox *>(QStringLiteral("method"));
+        QVERIFY(method);
+        method->setCurrentIndex(2); // LoRA+ with automatic λ
+        engine::RunSettings settings = window.document()->settings();
+        QVERIFY(settings.optimizer.autoRatio);
+        settings.training.maxSteps = 40;
+        settings.training.evalEvery = 20;
+        settings.training.evalBatches = 2;
+        settings.training.probeEvery = 5;
+        window.document()->setSettings(settings);
+        ui::DashboardPanel *dashboard = window.dashboardPanel();
+        dashboard->start();
+        QTRY_VERIFY_WITH_TIMEOUT(!window.session()->isActive(), 180000);
+        QCOMPARE(dashboard->ratioPoints("all"), qint64(40));
+        QCOMPARE(dashboard->ratioPoints("q_proj"), qint64(-1));
+        screenshot(window, "auto-lambda");
+        const auto runs = window.document()->store()->runs().value();
+        const auto lambda = window.document()->store()->scalarSeries(runs.front().id, "loraplus_ratio");
+        QVERIFY(lambda && lambda->steps.size() == 40);
     }
 
     // Processes = 2 on the Training page: the app is rank 0 and records, lorafit-cli

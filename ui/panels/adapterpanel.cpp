@@ -99,17 +99,20 @@ QWidget *AdapterPanel::buildForm()
 
     m_method = new QComboBox(box);
     m_method->setObjectName(QStringLiteral("method"));
-    m_method->addItems({tr("LoRA"), tr("LoRA+")});
-    addRow(form, tr("Method:"), m_method, {});
+    m_method->addItems({tr("LoRA"), tr("LoRA+"), tr("LoRA+ with automatic λ"), tr("Riemannian preconditioned LoRA")});
+    addRow(form, tr("Method:"), m_method, {QStringLiteral("optimizer.name")});
     m_ratio = new QDoubleSpinBox(box);
     m_ratio->setObjectName(QStringLiteral("loraPlusRatio"));
     m_ratio->setRange(0.0, 1024.0);
     m_ratio->setDecimals(2);
     m_ratio->setPrefix(QStringLiteral("λ = "));
     addRow(form, tr("B/A rate ratio:"), m_ratio, {QStringLiteral("optimizer.loraplus_ratio")});
-    m_ratioHelp = new QLabel(tr("LoRA+ updates B with a λ times larger learning rate than A (η_B = λ·η_A), which "
-                                "makes feature learning efficient in wide models. The paper recommends λ ≈ 16 "
-                                "(2⁴); values of 2 to 32 are reasonable. λ = 1 is plain LoRA."), box);
+    m_ratioScope = new QComboBox(box);
+    m_ratioScope->setObjectName(QStringLiteral("ratioScope"));
+    m_ratioScope->addItem(tr("One λ for every B matrix"), int(engine::RatioScope::Global));
+    m_ratioScope->addItem(tr("One λ per module type (q, k, v, …)"), int(engine::RatioScope::Module));
+    addRow(form, tr("Automatic λ:"), m_ratioScope, {QStringLiteral("optimizer.loraplus_ratio_scope")});
+    m_ratioHelp = new QLabel(box);
     m_ratioHelp->setObjectName(QStringLiteral("ratioHelp"));
     m_ratioHelp->setWordWrap(true);
     m_ratioHelp->setStyleSheet(QStringLiteral("color: palette(mid);"));
@@ -156,6 +159,7 @@ QWidget *AdapterPanel::buildForm()
 
     connect(m_method, &QComboBox::currentIndexChanged, this, &AdapterPanel::commit);
     connect(m_ratio, &QDoubleSpinBox::valueChanged, this, &AdapterPanel::commit);
+    connect(m_ratioScope, &QComboBox::currentIndexChanged, this, &AdapterPanel::commit);
     connect(m_rank, &QSpinBox::valueChanged, this, &AdapterPanel::commit);
     connect(m_alpha, &QDoubleSpinBox::valueChanged, this, &AdapterPanel::commit);
     connect(m_dropout, &QDoubleSpinBox::valueChanged, this, &AdapterPanel::commit);
@@ -217,9 +221,14 @@ void AdapterPanel::onSettingsChanged()
 {
     const engine::RunSettings &s = m_document->settings();
     m_updating = true;
-    m_method->setCurrentIndex(s.optimizer.loraPlusRatio == 1.0 ? 0 : 1);
+    const int method = s.optimizer.kind == engine::OptimizerKind::Riemannian ? 3
+        : s.optimizer.autoRatio                                            ? 2
+        : s.optimizer.loraPlusRatio == 1.0                                 ? 0
+                                                                           : 1;
+    m_method->setCurrentIndex(method);
     m_ratio->setValue(s.optimizer.loraPlusRatio);
-    m_ratio->setEnabled(s.optimizer.loraPlusRatio != 1.0);
+    m_ratioScope->setCurrentIndex(m_ratioScope->findData(int(s.optimizer.ratioScope)));
+    describeMethod(method);
     m_rank->setValue(s.lora.rank);
     m_alpha->setValue(s.lora.alpha);
     m_rsLora->setChecked(s.lora.rsLora);
@@ -247,16 +256,49 @@ void AdapterPanel::onSettingsChanged()
     m_errors->show(fromStd(status.message()));
 }
 
+// The ratio field and its help follow the method: a fixed λ, the automatic
+// λ's start value and scope, or no λ at all.
+void AdapterPanel::describeMethod(int method)
+{
+    m_ratio->setEnabled(method == 1 || method == 2);
+    m_ratio->setPrefix(method == 2 ? tr("start at λ = ") : QStringLiteral("λ = "));
+    m_ratioScope->setEnabled(method == 2);
+    switch (method) {
+    case 0:
+        m_ratioHelp->setText(tr("Plain LoRA: A and B learn at the same rate (λ = 1)."));
+        break;
+    case 1:
+        m_ratioHelp->setText(tr("LoRA+ updates B with a λ times larger learning rate than A (η_B = λ·η_A), which "
+                                "makes feature learning efficient in wide models. The paper recommends λ ≈ 16 "
+                                "(2⁴); values of 2 to 32 are reasonable. λ = 1 is plain LoRA."));
+        break;
+    case 2:
+        m_ratioHelp->setText(tr("λ sets itself, starting here: while B's new gradients keep agreeing with its last "
+                                "updates its steps are too short and λ goes up; when they turn against them λ comes "
+                                "down (every probe interval, within 1 to 256). The dashboard plots λ as it goes."));
+        break;
+    default:
+        m_ratioHelp->setText(tr("Riemannian preconditioning (Zhang & Pilanci, 2024) scales A's and B's gradients by "
+                                "small r×r matrices so that both learn well at one learning rate: there is no λ."));
+        break;
+    }
+}
+
 void AdapterPanel::commit()
 {
     if (m_updating)
         return;
     engine::RunSettings s = m_document->settings();
-    const bool plus = m_method->currentIndex() == 1;
-    if (!plus)
+    const int method = m_method->currentIndex();
+    s.optimizer.kind = method == 3 ? engine::OptimizerKind::Riemannian : engine::OptimizerKind::AdamW;
+    s.optimizer.autoRatio = method == 2;
+    s.optimizer.ratioScope = engine::RatioScope(m_ratioScope->currentData().toInt());
+    if (method == 0 || method == 3)
         s.optimizer.loraPlusRatio = 1.0;
-    else
+    else // LoRA+ coming from plain LoRA starts at the paper's 16
         s.optimizer.loraPlusRatio = s.optimizer.loraPlusRatio == 1.0 && m_ratio->value() == 1.0 ? 16.0 : m_ratio->value();
+    if (s.optimizer.autoRatio && s.training.probeEvery <= 0)
+        s.training.probeEvery = 10; // the automatic λ follows the δ-terms measured at every probe
     s.lora.rank = m_rank->value();
     s.lora.alpha = m_alpha->value();
     s.lora.rsLora = m_rsLora->isChecked();

@@ -53,6 +53,7 @@ private:
     void addRow(QFormLayout *form, const QString &label, QWidget *field, const QStringList &keys);
     void onSettingsChanged();
     void commit();
+    void describeMethod(int method);
     void rebuildTree();
     void updateCounts();
     void onItemChanged(QTreeWidgetItem *item, int column);
@@ -61,6 +62,7 @@ private:
     FieldErrors *m_errors = nullptr;
     QComboBox *m_method = nullptr;
     QDoubleSpinBox *m_ratio = nullptr;
+    QComboBox *m_ratioScope = nullptr;
     QLabel *m_ratioHelp = nullptr;
     QSpinBox *m_rank = nullptr;
     QDoubleSpinBox *m_alpha = nullptr;

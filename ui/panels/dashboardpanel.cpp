@@ -182,6 +182,7 @@ void DashboardPanel::resetPlots()
     m_lastAccuracy = std::numeric_limits<double>::quiet_NaN();
     m_learningRate->removeCurves();
     m_groups.clear();
+    m_ratioCurves.clear();
     m_delta->setMatrixLayout({});
     m_smoothed = 0.0;
     m_smoothingWeight = 0.0;
@@ -230,6 +231,7 @@ void DashboardPanel::addStep(const engine::StepMetrics &m)
         }
         m_learningRate->append(int(it - m_groups.begin()), step, group.lr);
     }
+    addRatios(step, m.loraPlusRatios);
     addPreference(step, m.preference, m.evalPreference);
     m_gradient->append(0, step, m.gradNorm);
     m_gradient->append(1, step, m.gradNormA);
@@ -247,6 +249,22 @@ void DashboardPanel::addStep(const engine::StepMetrics &m)
     m_tokensPerSecond = m.tokensPerSecond;
     m_ranks = m.ranks;
     m_allReduceShare = m.stepSeconds > 0.0 ? m.allReduceSeconds / m.stepSeconds : 0.0;
+}
+
+// The automatic λ on the rate plot's right axis: one curve, or one per module type.
+void DashboardPanel::addRatios(double step, const std::vector<engine::LoraPlusRatio> &ratios)
+{
+    for (const engine::LoraPlusRatio &ratio : ratios) {
+        auto it = std::find_if(m_ratioCurves.begin(), m_ratioCurves.end(),
+            [&](const auto &curve) { return curve.first == ratio.key; });
+        if (it == m_ratioCurves.end()) {
+            const QString name = ratio.key == "all" ? tr("λ (automatic)") : tr("λ %1").arg(QString::fromStdString(ratio.key));
+            const int palette = int(m_groups.size() + m_ratioCurves.size());
+            m_ratioCurves.emplace_back(ratio.key, m_learningRate->addRightAxisCurve(name, LivePlot::palette(palette), tr("λ")));
+            it = m_ratioCurves.end() - 1;
+        }
+        m_learningRate->append(it->second, step, ratio.ratio);
+    }
 }
 
 // Loss over the whole width, or (preference runs) loss, rewards and accuracy side by side.
@@ -323,6 +341,14 @@ void DashboardPanel::updateProgress()
 }
 
 qint64 DashboardPanel::lossPoints() const { return m_loss->series(0).rawCount(); }
+
+qint64 DashboardPanel::ratioPoints(const std::string &key) const
+{
+    for (const auto &[name, curve] : m_ratioCurves)
+        if (name == key)
+            return m_learningRate->series(curve).rawCount();
+    return -1;
+}
 
 bool DashboardPanel::preferencePlotsShown() const { return m_rewards->isVisible() && m_accuracy->isVisible(); }
 

@@ -45,6 +45,8 @@ public:
     LivePlot *accuracyPlot() const { return m_accuracy; }  // preference runs: pairs won by the chosen answer
     bool preferencePlotsShown() const;
     qint64 rewardPoints() const;       // steps in the rewards plot
+    // Points of the automatic λ's curve for `key` ("all", or a module type) in the rate plot; -1 if none.
+    qint64 ratioPoints(const std::string &key) const;
     qint64 evalAccuracyPoints() const; // evaluations in the accuracy plot
     DeltaView *deltaView() const { return m_delta; }
     QPushButton *startButton() const { return m_start; }
@@ -70,6 +72,7 @@ private:
     void addStep(const engine::StepMetrics &metrics);
     void arrangeCurves(bool preference);
     void addPreference(double step, const engine::PreferenceMetrics &train, const engine::PreferenceMetrics &eval);
+    void addRatios(double step, const std::vector<engine::LoraPlusRatio> &ratios);
     void updateButtons();
     void updateProgress();
     void resetPlots();
@@ -93,6 +96,7 @@ private:
     QTimer *m_clock = nullptr;
     std::function<bool()> m_beforeStart;
     std::vector<std::string> m_groups; // learning-rate groups, curve order
+    std::vector<std::pair<std::string, int>> m_ratioCurves; // automatic λ key -> its curve in the rate plot
     double m_smoothed = 0.0;
     double m_smoothingWeight = 0.0;
     qint64 m_steps = 0;

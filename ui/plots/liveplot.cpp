@@ -57,7 +57,7 @@ void LivePlot::applyTheme()
     legend->setTextColor(text);
     legend->setBorderPen(QPen(grid));
     m_title->setTextColor(text);
-    for (QCPAxis *axis : {xAxis, yAxis}) {
+    for (QCPAxis *axis : {xAxis, yAxis, yAxis2}) {
         axis->setBasePen(QPen(text));
         axis->setTickPen(QPen(text));
         axis->setSubTickPen(QPen(text));
@@ -94,8 +94,22 @@ int LivePlot::addCurve(const QString &name, const QColor &color, bool dashed, bo
     return graphCount() - 1;
 }
 
+int LivePlot::addRightAxisCurve(const QString &name, const QColor &color, const QString &axisLabel)
+{
+    if (!yAxis2->visible()) {
+        yAxis2->setVisible(true);
+        yAxis2->setScaleType(QCPAxis::stLogarithmic);
+        yAxis2->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+        yAxis2->setLabel(axisLabel);
+    }
+    const int index = addCurve(name, color, true);
+    graph(index)->setValueAxis(yAxis2);
+    return index;
+}
+
 void LivePlot::removeCurves()
 {
+    yAxis2->setVisible(false);
     clearGraphs();
     m_series.clear();
     legend->setVisible(false);
@@ -182,6 +196,10 @@ void LivePlot::rescale()
     else {
         const double pad = y.size() > 0 ? y.size() * 0.06 : std::max(1e-9, std::abs(y.center()) * 0.1);
         yAxis->setRange(y.lower - pad, y.upper + pad);
+    }
+    if (yAxis2->visible()) {
+        const QCPRange right = yAxis2->range();
+        yAxis2->setRange(right.lower / 1.5, right.upper * 1.5);
     }
 }
 

@@ -22,6 +22,9 @@ public:
 
     // Adds a curve; returns its index. A dashed curve is drawn thinner and dashed.
     int addCurve(const QString &name, const QColor &color, bool dashed = false, bool scatter = false);
+    // Adds a dashed curve on a second, logarithmic y axis at the right, shown
+    // with the first such curve (a ratio next to the rates it relates).
+    int addRightAxisCurve(const QString &name, const QColor &color, const QString &axisLabel);
     void removeCurves();
     int curveCount() const { return int(m_series.size()); }
     void append(int curve, double x, double y);

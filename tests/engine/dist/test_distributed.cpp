@@ -93,7 +93,7 @@ void compareSteps(const QMap<int, QJsonObject> &expected, const QMap<int, QJsonO
 {
     for (int step = first; step <= last; ++step) {
         QVERIFY2(expected.contains(step) && actual.contains(step), qPrintable(QStringLiteral("step %1").arg(step)));
-        for (const char *key : { "loss", "eval_loss", "grad_norm" }) {
+        for (const char *key : { "loss", "eval_loss", "grad_norm", "loraplus_ratio" }) {
             const QJsonValue a = expected[step].value(QLatin1String(key)), b = actual[step].value(QLatin1String(key));
             QCOMPARE(a.isUndefined(), b.isUndefined());
             if (a.isUndefined())
@@ -145,31 +145,43 @@ class TestDistributed : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    // Also with an automatic λ, probing every step: rank 0 measures the
+    // δ-terms and moves λ, and every rank steps with rank 0's λ.
     void twoRanksComputeTheOneProcessRun_data()
     {
         QTest::addColumn<QString>("model");
-        QTest::newRow("gpt2") << "gpt2";
-        QTest::newRow("llama") << "llama";
+        QTest::addColumn<QStringList>("settings");
+        QTest::newRow("gpt2") << "gpt2" << QStringList();
+        QTest::newRow("llama") << "llama" << QStringList();
+        QTest::newRow("llama, automatic λ") << "llama"
+                                           << QStringList{ "--set", "optimizer.loraplus_ratio=auto", "--set",
+                                                  "training.probe_every=1" };
     }
 
     void twoRanksComputeTheOneProcessRun()
     {
         QFETCH(QString, model);
+        QFETCH(QStringList, settings);
         QTemporaryDir dir;
         keep(dir);
         const QString config = writeConfig(dir, model.toStdString(), 10);
-        const Run one = cli({ "train", config, "--out", dir.filePath("one"), "--metrics", dir.filePath("one.jsonl"), "-q" });
+        const Run one = cli(QStringList{ "train", config, "--out", dir.filePath("one"), "--metrics",
+            dir.filePath("one.jsonl"), "-q" } + settings);
         QVERIFY2(one.exitCode == 0, qPrintable(one.err));
-        const Run two = cli({ "train", config, "--out", dir.filePath("two"), "--metrics", dir.filePath("two.jsonl"),
-            "--nproc", "2", "-q" });
+        const Run two = cli(QStringList{ "train", config, "--out", dir.filePath("two"), "--metrics",
+            dir.filePath("two.jsonl"), "--nproc", "2", "-q" } + settings);
         QVERIFY2(two.exitCode == 0, qPrintable(two.err));
         const auto expected = readSteps(dir.filePath("one.jsonl")), actual = readSteps(dir.filePath("two.jsonl"));
         compareSteps(expected, actual, 0, 10);
+        if (!settings.isEmpty()) // λ did move from its start
+            QVERIFY(expected[10].value("loraplus_ratio").toDouble() != 4.0); // the fixture's start value
         QCOMPARE(actual[10].value("ranks").toInt(), 2);
         QVERIFY(actual[10].value("allreduce_s").toDouble() > 0.0);
         QVERIFY(actual[5].value("delta1").isArray()); // rank 0 probes
         compareAdapters(dir.filePath("one/checkpoint-10"), dir.filePath("two/checkpoint-10"));
         QVERIFY(QFile::exists(dir.filePath("two/rank-1.log")));
+        if (!settings.isEmpty())
+            return;
         // The one-process run really depends on dropout: without it the losses differ.
         const Run noDropout = cli({ "train", config, "--out", dir.filePath("plain"), "--metrics",
             dir.filePath("plain.jsonl"), "--set", "lora.dropout=0", "-q", "--max-steps", "2" });
