@@ -83,13 +83,14 @@ int lastStep(const QString &path)
     return steps.isEmpty() ? -1 : steps.lastKey();
 }
 
-bool close(double a, double b)
+bool close(double a, double b, double tolerance = kTolerance)
 {
-    return std::abs(a - b) <= kTolerance * std::max(1.0, std::abs(a));
+    return std::abs(a - b) <= tolerance * std::max(1.0, std::abs(a));
 }
 
 // Every step of `expected` from `first` on is in `actual` with the same loss and eval loss.
-void compareSteps(const QMap<int, QJsonObject> &expected, const QMap<int, QJsonObject> &actual, int first, int last)
+void compareSteps(const QMap<int, QJsonObject> &expected, const QMap<int, QJsonObject> &actual, int first, int last,
+    double tolerance = kTolerance)
 {
     for (int step = first; step <= last; ++step) {
         QVERIFY2(expected.contains(step) && actual.contains(step), qPrintable(QStringLiteral("step %1").arg(step)));
@@ -98,14 +99,14 @@ void compareSteps(const QMap<int, QJsonObject> &expected, const QMap<int, QJsonO
             QCOMPARE(a.isUndefined(), b.isUndefined());
             if (a.isUndefined())
                 continue;
-            QVERIFY2(close(a.toDouble(), b.toDouble()),
+            QVERIFY2(close(a.toDouble(), b.toDouble(), tolerance),
                 qPrintable(QStringLiteral("step %1 %2: %3 vs %4").arg(step).arg(key).arg(a.toDouble(), 0, 'g', 10)
                                .arg(b.toDouble(), 0, 'g', 10)));
         }
     }
 }
 
-void compareAdapters(const QString &a, const QString &b)
+void compareAdapters(const QString &a, const QString &b, double tolerance = kTolerance)
 {
     const auto left = engine::loadSafetensors(QDir(a).filePath("adapter_model.safetensors").toStdString());
     const auto right = engine::loadSafetensors(QDir(b).filePath("adapter_model.safetensors").toStdString());
@@ -116,7 +117,7 @@ void compareAdapters(const QString &a, const QString &b)
         // run in another order) move a weight by ~1e-6, so weights compare like the losses: 1e-5 of max(1, |w|).
         const double scale = std::max(1.0, tensor.abs().max().item<double>());
         const double difference = (tensor - right.at(name)).abs().max().item<double>();
-        QVERIFY2(difference <= kTolerance * scale,
+        QVERIFY2(difference <= tolerance * scale,
             qPrintable(QStringLiteral("%1 differs by %2").arg(QString::fromStdString(name)).arg(difference)));
     }
 }
@@ -172,13 +173,16 @@ private Q_SLOTS:
             dir.filePath("two.jsonl"), "--nproc", "2", "-q" } + settings);
         QVERIFY2(two.exitCode == 0, qPrintable(two.err));
         const auto expected = readSteps(dir.filePath("one.jsonl")), actual = readSteps(dir.filePath("two.jsonl"));
-        compareSteps(expected, actual, 0, 10);
+        // An automatic λ is a continuous function of the summed gradients, so the sums' last-bit
+        // differences pass into λ and through it into every B: the steps agree to 1e-4.
+        compareSteps(expected, actual, 0, 10, settings.isEmpty() ? kTolerance : 1e-4);
         if (!settings.isEmpty()) // λ did move from its start
             QVERIFY(expected[10].value("loraplus_ratio").toDouble() != 4.0); // the fixture's start value
         QCOMPARE(actual[10].value("ranks").toInt(), 2);
         QVERIFY(actual[10].value("allreduce_s").toDouble() > 0.0);
         QVERIFY(actual[5].value("delta1").isArray()); // rank 0 probes
-        compareAdapters(dir.filePath("one/checkpoint-10"), dir.filePath("two/checkpoint-10"));
+        compareAdapters(dir.filePath("one/checkpoint-10"), dir.filePath("two/checkpoint-10"),
+            settings.isEmpty() ? kTolerance : 1e-4);
         QVERIFY(QFile::exists(dir.filePath("two/rank-1.log")));
         if (!settings.isEmpty())
             return;
