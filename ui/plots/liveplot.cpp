@@ -5,6 +5,7 @@
 #include <QMenu>
 #include <QTimer>
 
+#include <algorithm>
 #include <cmath>
 
 namespace ui {
@@ -24,7 +25,14 @@ LivePlot::LivePlot(const QString &title, QWidget *parent) : QCustomPlot(parent)
     plotLayout()->addElement(0, 0, m_title);
     legend->setVisible(false);
     legend->setFont(QFont(font().family(), qMax(7, font().pointSize() - 1)));
-    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    // The legend goes in a row of its own under the axes, entries side by
+    // side: inside the axes it covered the curves of a small plot.
+    plotLayout()->addElement(2, 0, legend); // takes it out of the axis rect's inset layout
+    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    legend->setRowSpacing(0);
+    legend->setColumnSpacing(8);
+    legend->setMargins(QMargins(4, 2, 4, 2));
+    plotLayout()->setRowStretchFactor(2, 0.001);
     setNoAntialiasingOnDrag(true);
     setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     setContextMenuPolicy(Qt::CustomContextMenu);
@@ -76,6 +84,26 @@ void LivePlot::changeEvent(QEvent *event)
     }
 }
 
+// As many legend columns as the widest entry allows at this width.
+void LivePlot::fitLegend()
+{
+    int widest = 1;
+    for (int i = 0; i < legend->itemCount(); ++i)
+        if (QCPAbstractLegendItem *item = legend->item(i)) // a grid cell may be empty
+            widest = std::max(widest, item->minimumOuterSizeHint().width());
+    const int columns = std::max(1, (width() - 8) / (widest + legend->columnSpacing()));
+    if (columns != legend->wrap()) {
+        legend->setWrap(columns);
+        legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true); // re-flows the entries
+    }
+}
+
+void LivePlot::resizeEvent(QResizeEvent *event)
+{
+    fitLegend();
+    QCustomPlot::resizeEvent(event);
+}
+
 int LivePlot::addCurve(const QString &name, const QColor &color, bool dashed, bool scatter)
 {
     QCPGraph *graph = addGraph();
@@ -90,6 +118,7 @@ int LivePlot::addCurve(const QString &name, const QColor &color, bool dashed, bo
     }
     m_series.emplace_back();
     legend->setVisible(graphCount() > 1);
+    fitLegend();
     markStale();
     return graphCount() - 1;
 }

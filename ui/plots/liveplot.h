@@ -45,11 +45,13 @@ public:
 
 protected:
     void changeEvent(QEvent *event) override; // follows light/dark palette changes
+    void resizeEvent(QResizeEvent *event) override; // the legend's columns follow the width
 
 private:
     void showMenu(const QPoint &pos);
     void applyTheme();
     void rescale();
+    void fitLegend();
 
     QCPTextElement *m_title = nullptr;
     std::vector<BoundedSeries> m_series;
