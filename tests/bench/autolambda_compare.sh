@@ -9,7 +9,7 @@
 #   tests/bench/autolambda_compare.sh [LORAFIT_CLI] [OUT_DIR]
 # Environment (defaults: the issue's grid):
 #   TASKS="style chat sections"  LRS="3e-4 1e-3"  RATIOS="1 2 4 8 16 32 64 auto auto-module"
-#   RIEMANNIAN_LRS="1e-4 3e-4 1e-3"  STEPS=240  THREADS=2
+#   RIEMANNIAN_LRS="1e-4 3e-4 1e-3"  RIEMANNIAN_DAMPINGS="1e-6 1e-2"  STEPS=240  THREADS=2
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cli=${1:-build/ci/app/cli/lorafit-cli}
@@ -19,6 +19,7 @@ TASKS=${TASKS:-style chat sections}
 LRS=${LRS:-3e-4 1e-3}
 RATIOS=${RATIOS:-1 2 4 8 16 32 64 auto auto-module}
 RIEMANNIAN_LRS=${RIEMANNIAN_LRS:-1e-4 3e-4 1e-3}
+RIEMANNIAN_DAMPINGS=${RIEMANNIAN_DAMPINGS:-1e-6 1e-2}
 STEPS=${STEPS:-240}
 THREADS=${THREADS:-2}
 here=$(pwd)
@@ -59,12 +60,16 @@ for task in $TASKS; do
     done
   done
   for lr in $RIEMANNIAN_LRS; do
-    train "$task-lr$lr-riemannian" "$task" --set optimizer.learning_rate="$lr" --set optimizer.name=riemannian
+    for damping in $RIEMANNIAN_DAMPINGS; do # the paper's ε, and PEFT's default
+      suffix=$([ "$damping" = 1e-6 ] || echo "-d$damping")
+      train "$task-lr$lr-riemannian$suffix" "$task" --set optimizer.learning_rate="$lr" --set optimizer.name=riemannian \
+        --set optimizer.riemannian_damping="$damping"
+    done
   done
 done
 
 /usr/bin/python3 - "$out" $TASKS <<'PY'
-import json, math, sys
+import json, math, re, sys
 from pathlib import Path
 
 out, tasks = Path(sys.argv[1]), sys.argv[2:]
@@ -85,8 +90,10 @@ def load(path):
 for task in tasks:
     runs = {}
     for path in sorted(out.glob(f"{task}-lr*.jsonl")):
-        name = path.stem[len(task) + 3:]
-        lr, setting = name.split("-", 1)
+        match = re.fullmatch(r"lr(.+?)-(ratio.+|riemannian.*)", path.stem[len(task) + 1:])
+        if not match:
+            continue
+        lr, setting = match.groups()
         evals, ratios = load(path)
         if evals:
             time = (out / f"{path.stem}.time")
@@ -109,7 +116,9 @@ for task in tasks:
             final, best = evals[-1][1], min(v for _, v in evals)
             reach = next((step for step, v in evals if target is not None and v <= target), None)
             label = {"ratioauto": "λ auto", "ratioauto-module": "λ auto per module type",
-                     "riemannian": "riemannian"}.get(key[1], "λ = " + key[1][5:])
+                     "riemannian": "riemannian (ε 1e-6)"}.get(key[1], "λ = " + key[1][5:])
+            if key[1].startswith("riemannian-d"):
+                label = f"riemannian (ε {key[1][12:]})"
             mark = ""
             if key[1].startswith("ratioauto") and best_fixed:
                 mark = f" ({100 * (final / best_fixed - 1):+.2f} % vs best fixed)"
