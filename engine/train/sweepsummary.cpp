@@ -95,7 +95,7 @@ std::optional<std::size_t> bestSweepRow(const std::vector<SweepRow> &rows)
 
 std::string sweepTableText(const std::vector<SweepRow> &rows)
 {
-    std::vector<std::vector<std::string>> cells{ { "#", "setting", "final eval", "best eval", "steps to LoRA's",
+    std::vector<std::vector<std::string>> cells{ { "#", "setting", "final eval", "best eval", "steps to plain LoRA",
         "time", "end" } };
     const std::optional<std::size_t> best = bestSweepRow(rows);
     for (std::size_t i = 0; i < rows.size(); ++i) {
