@@ -119,19 +119,6 @@ std::string aboutSet(const std::string &message, const std::vector<engine::Sweep
     return message;
 }
 
-// What makes a sweep's table meaningful: every run measures an eval loss.
-engine::Status comparable(const engine::SweepRun &run)
-{
-    const std::string which = "the run " + run.point.label + ": ";
-    if (run.settings.training.evalEvery <= 0)
-        return engine::Status::failure(which + "training.eval_every is 0, but a sweep compares eval losses (hint: "
-                                               "--set training.eval_every=50)");
-    if (run.settings.dataset.validationPath.empty() && !(run.settings.dataset.validationFraction > 0.0))
-        return engine::Status::failure(which + "there is no validation data, but a sweep compares eval losses (hint: "
-                                               "set dataset.validation_path, or --set dataset.validation_fraction=0.1)");
-    return engine::Status::success();
-}
-
 // The checked grid with --max-steps and --threads applied; fails before anything runs.
 engine::Result<SweepPlan> planSweep(const SweepOptions &options, const cli::SettingsSource &source)
 {
@@ -153,11 +140,9 @@ engine::Result<SweepPlan> planSweep(const SweepOptions &options, const cli::Sett
             run.settings.training.threads = static_cast<int>(options.threads);
         engine::Status valid = run.settings.validate();
         if (valid)
-            valid = comparable(run);
+            valid = engine::sweepComparable(run.settings);
         if (!valid)
-            return engine::Status::failure(valid.message().rfind("the run ", 0) == 0
-                    ? valid.message()
-                    : "the run " + run.point.label + ": " + valid.message());
+            return engine::Status::failure("the run " + run.point.label + ": " + valid.message());
     }
     return plan;
 }

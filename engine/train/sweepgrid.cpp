@@ -153,6 +153,17 @@ Result<std::vector<SweepRun>> expandSweep(const std::string &document, const std
     return runs;
 }
 
+Status sweepComparable(const RunSettings &settings)
+{
+    if (settings.training.evalEvery <= 0)
+        return Status::failure("training.eval_every is 0, but a sweep compares eval losses (hint: set it, e.g. "
+                               "training.eval_every=50)");
+    if (settings.dataset.validationPath.empty() && !(settings.dataset.validationFraction > 0.0))
+        return Status::failure("there is no validation data, but a sweep compares eval losses (hint: set "
+                               "dataset.validation_path, or dataset.validation_fraction=0.1)");
+    return Status::success();
+}
+
 std::optional<std::size_t> plainLoraRun(const std::vector<SweepAxis> &axes, const std::vector<SweepPoint> &points,
     std::size_t run)
 {

@@ -58,6 +58,10 @@ std::vector<SweepPoint> sweepPoints(const std::vector<SweepAxis> &axes);
 Result<std::vector<SweepRun>> expandSweep(const std::string &document, const std::vector<SweepAxis> &axes,
     const std::string &source, const std::string &baseFolder = {});
 
+// Whether a run of a sweep can be compared: it must measure an eval loss
+// (validation data and training.eval_every > 0). The message names the setting.
+Status sweepComparable(const RunSettings &settings);
+
 // The run that is plain LoRA for run `run`: optimizer.loraplus_ratio = 1 (and
 // optimizer.name = "adamw" when that is an axis) with every other axis as in
 // `run`. nullopt when the grid has no loraplus_ratio axis or no such run.

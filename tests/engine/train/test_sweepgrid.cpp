@@ -145,6 +145,20 @@ private Q_SLOTS:
         QVERIFY2(QString::fromStdString(axis.message()).contains(expected), axis.message().c_str());
     }
 
+    void comparableRunsMeasureAnEvalLoss()
+    {
+        engine::RunSettings settings;
+        settings.training.evalEvery = 10;
+        settings.dataset.validationFraction = 0.1;
+        QVERIFY(engine::sweepComparable(settings).isOk());
+        settings.dataset.validationFraction = 0.0;
+        QVERIFY(QString::fromStdString(engine::sweepComparable(settings).message()).contains("no validation data"));
+        settings.dataset.validationPath = "val.jsonl";
+        QVERIFY(engine::sweepComparable(settings).isOk());
+        settings.training.evalEvery = 0;
+        QVERIFY(QString::fromStdString(engine::sweepComparable(settings).message()).startsWith("training.eval_every is 0"));
+    }
+
     void plainLoraIsTheRatioOneRunWithTheSameOtherSettings()
     {
         const auto grid = axes({ "optimizer.learning_rate=3e-4,1e-3", "optimizer.loraplus_ratio=16,1.0,auto" });
