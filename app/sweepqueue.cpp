@@ -15,7 +15,7 @@ namespace {
 
 const char *const kSource = "the project's settings";
 
-// The line of the last axis a grid-wide message starts with ("lora.rank is given twice"), else -1.
+// The line of the last axis a message starts with ("lora.rank is given twice", "lora.rank: item 2 …"), else -1.
 int lineNamed(const std::string &message, const std::vector<engine::SweepAxis> &axes, const std::vector<int> &lines)
 {
     int line = -1;
@@ -39,9 +39,8 @@ std::vector<SweepQueue::LineError> SweepQueue::check(const QString &text, const 
         if (line.isEmpty() || line.startsWith(QLatin1Char('#')))
             continue;
         auto axis = engine::parseSweepAxis(line.toStdString());
-        const engine::Status status = axis ? engine::expandSweep(document, { axis.value() }, kSource).status() : axis.status();
-        if (!status) {
-            errors.push_back({ i, fromStd(status.message()) });
+        if (!axis) {
+            errors.push_back({ i, fromStd(axis.message()) });
             continue;
         }
         parsed.axes.push_back(std::move(axis).value());

@@ -40,8 +40,9 @@ public:
         std::vector<engine::SweepRun> runs;
     };
 
-    // Checks every line of `text` against `base` (blank lines and lines starting with '#' are skipped);
-    // on success (no errors) fills `plan` when given.
+    // Checks `text` against `base` (blank lines and lines starting with '#' are skipped): every line
+    // that is not SECTION.KEY = values, else the first value or run the settings refuse, with the
+    // line of its setting. On success (no errors) fills `plan` when given.
     static std::vector<LineError> check(const QString &text, const engine::RunSettings &base, Plan *plan = nullptr);
 
     SweepQueue(TrainingSession *session, ProjectDocument *document, QObject *parent = nullptr);

@@ -43,17 +43,42 @@ std::string labelOf(const std::vector<SweepAxis> &axes, const std::vector<std::s
     return label;
 }
 
-// The settings for `assignments`, or a failure whose message starts with `what`.
+// The settings for `assignments` applied to `document`, parsed and checked.
 Result<RunSettings> settingsWith(const std::string &document, const std::vector<SettingAssignment> &assignments,
-    const std::string &source, const std::string &baseFolder, const std::string &what)
+    const std::string &source, const std::string &baseFolder)
 {
     const Result<std::string> changed = applySettingOverrides(document, assignments);
     if (!changed)
-        return Status::failure(what + ": " + changed.message());
-    Result<RunSettings> settings = RunSettings::fromDocument(changed.value(), source, baseFolder);
-    if (!settings)
-        return Status::failure(what + ": " + settings.message());
-    return settings;
+        return changed.status();
+    return RunSettings::fromDocument(changed.value(), source, baseFolder);
+}
+
+// An item every run of which fails is the one to name ("optimizer.loraplus_ratio: item 3 'x' is not
+// valid: …"); of several, the first whose field the message names. nullopt when no item is to blame.
+std::optional<std::string> badItem(const std::vector<SweepAxis> &axes, const std::vector<SweepPoint> &points,
+    const std::vector<Result<RunSettings>> &settings)
+{
+    std::optional<std::string> first;
+    for (std::size_t a = 0; a < axes.size(); ++a)
+        for (std::size_t i = 0; i < axes[a].values.size(); ++i) {
+            const Result<RunSettings> *failure = nullptr;
+            bool allFail = true;
+            for (std::size_t p = 0; p < points.size() && allFail; ++p)
+                if (points[p].items[a] == i) {
+                    allFail = !settings[p];
+                    if (!failure)
+                        failure = &settings[p];
+                }
+            if (!allFail || !failure)
+                continue;
+            const std::string message = axes[a].name() + ": item " + std::to_string(i + 1) + " '" + axes[a].values[i]
+                + "' is not valid: " + failure->message();
+            if (failure->message().find(axes[a].key) != std::string::npos)
+                return message;
+            if (!first)
+                first = message;
+        }
+    return first;
 }
 
 bool isOne(const std::string &value)
@@ -133,22 +158,17 @@ Result<std::vector<SweepRun>> expandSweep(const std::string &document, const std
         if (!names.insert(axis.name()).second)
             return Status::failure(axis.name() + " is given twice (hint: put all its values in one list, e.g. "
                 + axis.name() + "=1,4,16)");
-    for (const SweepAxis &axis : axes)
-        for (std::size_t i = 0; i < axis.values.size(); ++i) {
-            const std::string what = axis.name() + ": item " + std::to_string(i + 1) + " '" + axis.values[i]
-                + "' is not valid";
-            const auto settings = settingsWith(document, { { axis.section, axis.key, axis.values[i] } }, source,
-                baseFolder, what);
-            if (!settings)
-                return settings.status();
-        }
+    std::vector<SweepPoint> points = sweepPoints(axes);
+    std::vector<Result<RunSettings>> settings;
+    for (const SweepPoint &point : points)
+        settings.push_back(settingsWith(document, point.assignments, source, baseFolder));
+    if (const std::optional<std::string> item = badItem(axes, points, settings))
+        return Status::failure(*item);
     std::vector<SweepRun> runs;
-    for (SweepPoint &point : sweepPoints(axes)) {
-        auto settings = settingsWith(document, point.assignments, source, baseFolder,
-            "the run " + point.label + " is not valid");
-        if (!settings)
-            return settings.status();
-        runs.push_back({ std::move(point), std::move(settings).value() });
+    for (std::size_t p = 0; p < points.size(); ++p) {
+        if (!settings[p])
+            return Status::failure("the run " + points[p].label + " is not valid: " + settings[p].message());
+        runs.push_back({ std::move(points[p]), std::move(settings[p]).value() });
     }
     return runs;
 }

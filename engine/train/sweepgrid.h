@@ -53,8 +53,10 @@ std::vector<SweepPoint> sweepPoints(const std::vector<SweepAxis> &axes);
 
 // The runs of the grid over the settings document `document` (from `source`,
 // relative paths against `baseFolder`), each checked. Fails before anything
-// runs: an axis given twice, an item the field does not accept ("optimizer.
-// loraplus_ratio: item 3 'x' is not valid: …"), or a combination that is not.
+// runs: an axis given twice; an item every run of which is refused
+// ("optimizer.loraplus_ratio: item 3 'x' is not valid: …", the field the
+// message names preferred); else the first refused run ("the run
+// name=riemannian λ=auto is not valid: …").
 Result<std::vector<SweepRun>> expandSweep(const std::string &document, const std::vector<SweepAxis> &axes,
     const std::string &source, const std::string &baseFolder = {});
 

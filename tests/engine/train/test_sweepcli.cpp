@@ -1,7 +1,8 @@
 // `lorafit-cli sweep` as a user runs it on a tiny model: a 2-run grid writes
 // both runs, a table with a row each and the same table as JSON; a project
-// records every run under a "sweep …" name; --stop-worse stops a run far
-// behind an earlier one; a bad grid is named before anything trains.
+// records every run under a "sweep …" name; λ = "auto" is one more value;
+// --stop-worse stops a run far behind an earlier one; a bad grid is named
+// before anything trains.
 #include "engine/project/projectstore.h"
 #include "tests/engine/train/trainfixture.h"
 #include "tests/processrun.h"
@@ -114,6 +115,22 @@ private Q_SLOTS:
         }
         names.sort();
         QCOMPARE(names, (QStringList{ "sweep lr=1e-2", "sweep lr=3e-3" }));
+    }
+
+    // λ = "auto" (issue [auto-lambda]) is one more value of the grid.
+    void automaticRatioIsAValue()
+    {
+        QTemporaryDir dir;
+        trainfixture::write(dir.path(), "llama", 16);
+        const QString json = dir.filePath(QStringLiteral("table.json"));
+        const Run run = cli({ "sweep", writeConfig(dir), "--set", "optimizer.loraplus_ratio=1,auto", "--set", "training.probe_every=1", "--max-steps", "2",
+            "--json", json, "-q" });
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err + run.out));
+        const QJsonArray runs = jsonRuns(json);
+        QCOMPARE(runs.size(), 2);
+        QCOMPARE(runs[1].toObject().value(QStringLiteral("label")).toString(), QStringLiteral("λ=auto"));
+        QCOMPARE(runs[1].toObject().value(QStringLiteral("end")).toString(), QStringLiteral("completed"));
+        QVERIFY(runs[1].toObject().value(QStringLiteral("final_eval_loss")).isDouble());
     }
 
     // Run 2 barely learns (lr 1e-7): at step 2 its eval loss is above run 1's, so --stop-worse 1 stops it there.

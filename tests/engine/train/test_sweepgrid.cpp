@@ -99,6 +99,35 @@ private Q_SLOTS:
         QCOMPARE(runs.value()[3].settings.modelPath, std::string("model"));
     }
 
+    // The values the optimizer added for [auto-lambda] go through the settings parser like any other,
+    // and a combination it refuses is named by its run.
+    void automaticRatioAndRiemannianAreValues()
+    {
+        // "auto" needs δ probes: an item is judged together with the other settings of its runs.
+        const auto alone = engine::expandSweep(baseDocument(),
+            axes({ "training.probe_every=0", "optimizer.loraplus_ratio=1,auto" }), "base.json");
+        QVERIFY2(QString::fromStdString(alone.message()).startsWith("optimizer.loraplus_ratio: item 2 'auto' is not valid"),
+            alone.message().c_str());
+        const auto ratios = engine::expandSweep(baseDocument(),
+            axes({ "training.probe_every=5", "optimizer.loraplus_ratio=1,auto" }), "base.json");
+        QVERIFY2(ratios.isOk(), ratios.message().c_str());
+        QCOMPARE(ratios.value()[1].point.label, std::string("λ=auto"));
+        QVERIFY(!ratios.value()[0].settings.optimizer.autoRatio && ratios.value()[1].settings.optimizer.autoRatio);
+        const auto names = engine::expandSweep(baseDocument(), axes({ "optimizer.name=adamw,riemannian" }), "base.json");
+        QVERIFY2(names.isOk(), names.message().c_str());
+        QVERIFY(names.value()[1].settings.optimizer.kind == engine::OptimizerKind::Riemannian);
+
+        const auto both = engine::expandSweep(baseDocument(),
+            axes({ "optimizer.name=adamw,riemannian", "optimizer.loraplus_ratio=1,auto", "training.probe_every=5" }),
+            "base.json");
+        QVERIFY2(QString::fromStdString(both.message()).startsWith("the run name=riemannian λ=auto is not valid"),
+            both.message().c_str());
+        const auto bad = engine::expandSweep(baseDocument(),
+            axes({ "optimizer.loraplus_ratio=16,automatic", "training.probe_every=5" }), "base.json");
+        QVERIFY2(QString::fromStdString(bad.message()).startsWith("optimizer.loraplus_ratio: item 2 'automatic' is not valid"),
+            bad.message().c_str());
+    }
+
     void badItemsAreNamed_data()
     {
         QTest::addColumn<QStringList>("grid");
