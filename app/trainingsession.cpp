@@ -74,6 +74,16 @@ QString TrainingSession::defaultRunName(const engine::RunSettings &settings)
 
 QString TrainingSession::start(const QString &runName, qint64 resumeRunId)
 {
+    return startRun(m_document->settings(), runName, resumeRunId);
+}
+
+QString TrainingSession::startWith(const engine::RunSettings &settings, const QString &runName)
+{
+    return startRun(settings, runName, 0);
+}
+
+QString TrainingSession::startRun(const engine::RunSettings &settings, const QString &runName, qint64 resumeRunId)
+{
     if (isActive())
         return tr("A run is already in progress.");
     engine::ProjectStore *store = m_document->store();
@@ -83,7 +93,7 @@ QString TrainingSession::start(const QString &runName, qint64 resumeRunId)
         return tr("The project is read-only: %1").arg(fromStd(store->readOnlyReason()));
 
     engine::TrainOptions options;
-    m_settings = m_document->settings();
+    m_settings = settings;
     m_runName = runName.isEmpty() ? defaultRunName(m_settings) : runName;
     if (resumeRunId > 0) {
         const auto run = store->run(resumeRunId);
@@ -92,10 +102,10 @@ QString TrainingSession::start(const QString &runName, qint64 resumeRunId)
             return fromStd(run ? checkpoint.message() : run.message());
         if (!checkpoint.value())
             return tr("Run %1 has no checkpoint to resume from.").arg(resumeRunId);
-        auto settings = engine::RunSettings::fromDocument(run->configJson, store->path(), store->folder());
-        if (!settings)
-            return fromStd(settings.message());
-        m_settings = std::move(settings).value();
+        auto stored = engine::RunSettings::fromDocument(run->configJson, store->path(), store->folder());
+        if (!stored)
+            return fromStd(stored.message());
+        m_settings = std::move(stored).value();
         m_runName = fromStd(run->name);
         options.resumeFrom = checkpoint.value()->path;
     }

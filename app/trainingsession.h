@@ -42,6 +42,8 @@ public:
     // from its last checkpoint with the settings it was started with. The
     // project must have a file. Returns an empty string, or why it cannot start.
     QString start(const QString &runName = {}, qint64 resumeRunId = 0);
+    // Starts a new run with `settings` instead of the document's (a sweep's runs).
+    QString startWith(const engine::RunSettings &settings, const QString &runName);
     void pause();
     void resume();
     void stop(); // asynchronous: finished() follows once the trainer has saved and returned
@@ -69,6 +71,7 @@ Q_SIGNALS:
 private:
     friend class TrainingWorker; // posts the calls below to this thread
 
+    QString startRun(const engine::RunSettings &settings, const QString &runName, qint64 resumeRunId);
     void onPlan(const engine::TrainingPlan &plan);
     void onCheckpoint(const engine::CheckpointRecord &record);
     void onEngineState(engine::TrainingState state);

@@ -2,8 +2,8 @@
 # Renders every page of the desktop app into docs/screenshots/*.png: the GUI
 # flow test builds a tiny model and dataset, trains for a few seconds and
 # saves the Model, Data, Adapter, Training, adapter-update and Runs pages;
-# the export dialog and playground tests (when built) add export.png and
-# playground.png.
+# the export dialog, playground and sweep dialog tests (when built) add
+# export.png, playground.png and sweep-*.png.
 # Uses Xvfb when xvfb-run is installed (real X11 rendering), else Qt's
 # offscreen platform. Build first: cmake --build --preset ci --target test_trainingflow
 set -eu
@@ -25,7 +25,7 @@ run() {
     fi
 }
 run "$test_binary"
-for extra in test_exportdialog test_playground; do
+for extra in test_exportdialog test_playground test_sweepdialog; do
     if [ -x "$build/tests/$extra" ]; then run "$build/tests/$extra"; fi
 done
 ls -1 "$out"/*.png

@@ -60,6 +60,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_dashboard, &DashboardPanel::message, m_log, &LogPanel::append);
     connect(m_runs, &RunsPanel::message, m_log, &LogPanel::append);
     connect(m_runs, &RunsPanel::exportRequested, this, &MainWindow::showExportDialog);
+    connect(m_runs, &RunsPanel::sweepCompared, this, [this] { showPage(RunsPage); });
     connect(m_playground, &PlaygroundPanel::message, m_log, &LogPanel::append);
     connect(m_session, &app::TrainingSession::logMessage, m_log, &LogPanel::append);
     connect(m_session, &app::TrainingSession::stateChanged, this, &MainWindow::updateStatus);

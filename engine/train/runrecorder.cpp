@@ -1,9 +1,10 @@
 #include "engine/train/runrecorder.h"
 
+#include "engine/train/runfolder.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <ctime>
 #include <filesystem>
 #include <map>
 
@@ -41,20 +42,7 @@ std::string runsFolderOf(const std::string &projectPath)
 
 std::string newRunFolder(const std::string &runsFolder)
 {
-    const std::time_t now = std::time(nullptr);
-    std::tm utc{};
-#ifdef _WIN32
-    gmtime_s(&utc, &now);
-#else
-    gmtime_r(&now, &utc);
-#endif
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "run-%Y%m%d-%H%M%S", &utc);
-    const std::filesystem::path base = std::filesystem::path(runsFolder) / stamp;
-    std::filesystem::path candidate = base;
-    for (int n = 2; std::filesystem::exists(candidate); ++n)
-        candidate = base.string() + "-" + std::to_string(n);
-    return candidate.string();
+    return newStampedFolder(runsFolder, "run");
 }
 
 std::string metricnames::learningRate(const std::string &group)

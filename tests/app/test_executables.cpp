@@ -66,7 +66,7 @@ private Q_SLOTS:
         QTest::addColumn<QStringList>("arguments");
         QTest::addColumn<QString>("command");
         for (const char *command : {"bench", "data", "devices", "eval", "export", "generate", "inspect", "pretrain",
-                                    "tokenize", "train"})
+                                    "sweep", "tokenize", "train"})
             QTest::newRow(command) << QStringList{QString::fromLatin1(command), QStringLiteral("--x")}
                                    << QString::fromLatin1(command);
         QTest::newRow("data inspect") << QStringList{QStringLiteral("data"), QStringLiteral("inspect"), QStringLiteral("-q")}

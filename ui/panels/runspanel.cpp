@@ -3,11 +3,13 @@
 #include "app/qtstrings.h"
 
 #include "ui/panels/deltaview.h"
+#include "ui/panels/sweepdialog.h"
 #include "ui/plots/liveplot.h"
 #include "ui/plots/matrixgroups.h"
 
 #include "app/metricscsv.h"
 #include "app/projectdocument.h"
+#include "app/sweepqueue.h"
 #include "app/trainingsession.h"
 #include "engine/train/runrecorder.h"
 
@@ -83,6 +85,7 @@ RunsPanel::RunsPanel(app::ProjectDocument *document, app::TrainingSession *sessi
     auto *metricRow = new QHBoxLayout;
     m_metric = new QComboBox(overlay);
     m_metric->setObjectName(QStringLiteral("overlayMetric"));
+    m_metric->setSizeAdjustPolicy(QComboBox::AdjustToContents); // "eval_loss" in full
     m_metric->addItem(QStringLiteral("loss"));
     metricRow->addWidget(new QLabel(tr("Metric:"), overlay));
     metricRow->addWidget(m_metric);
@@ -104,6 +107,9 @@ RunsPanel::RunsPanel(app::ProjectDocument *document, app::TrainingSession *sessi
     connect(m_document, &app::ProjectDocument::runsChanged, this, &RunsPanel::reload);
     connect(m_document, &app::ProjectDocument::projectChanged, this, &RunsPanel::reload);
     connect(m_session, &app::TrainingSession::stateChanged, this, &RunsPanel::updateActions);
+    m_sweep = new app::SweepQueue(m_session, m_document, this);
+    connect(m_sweep, &app::SweepQueue::finished, this, &RunsPanel::showSweepResults);
+    connect(m_document, &app::ProjectDocument::projectChanged, this, [this] { m_bestSweepRun.reset(); });
     reload();
 }
 
@@ -129,6 +135,10 @@ QWidget *RunsPanel::buildActions()
     layout->addWidget(m_export);
     connect(m_export, &QPushButton::clicked, this, [this] { Q_EMIT exportRequested(selectedRuns().front()); });
     layout->addStretch(1);
+    m_sweepButton = new QPushButton(tr("Sweep…"), row);
+    m_sweepButton->setObjectName(QStringLiteral("sweepButton"));
+    layout->addWidget(m_sweepButton);
+    connect(m_sweepButton, &QPushButton::clicked, this, &RunsPanel::showSweepDialog);
     return row;
 }
 
@@ -203,6 +213,8 @@ int RunsPanel::overlayPoints() const
 
 int RunsPanel::overlayCurves() const { return m_overlay->curveCount(); }
 
+QString RunsPanel::overlayCurveName(int curve) const { return m_overlay->graph(curve)->name(); }
+
 void RunsPanel::setMetric(const QString &name) { m_metric->setCurrentText(name); }
 
 void RunsPanel::onSelectionChanged()
@@ -243,8 +255,12 @@ void RunsPanel::showOverlay()
         const auto series = store->scalarSeries(id, metric);
         if (!run || !series)
             continue;
-        const int curve = m_overlay->addCurve(QStringLiteral("%1 · %2").arg(id).arg(fromStd(run->name)), LivePlot::palette(index++),
-                                              false, metric == engine::metricnames::kEvalLoss);
+        const bool best = m_bestSweepRun == id;
+        const QColor color = LivePlot::palette(index++);
+        const int curve = m_overlay->addCurve(QStringLiteral("%1%2 · %3").arg(best ? tr("★ best · ") : QString()).arg(id).arg(fromStd(run->name)),
+                                              color, false, metric == engine::metricnames::kEvalLoss);
+        if (best)
+            m_overlay->graph(curve)->setPen(QPen(color, 3.5));
         QVector<double> xs, ys;
         for (size_t i = 0; i < series->steps.size(); ++i) {
             xs << double(series->steps[i]);
@@ -304,6 +320,7 @@ void RunsPanel::updateActions()
     m_export->setEnabled(one);
     m_delete->setEnabled(!ids.empty() && writable && idle);
     m_csv->setEnabled(one);
+    m_sweepButton->setEnabled(writable && (idle || m_sweep->isRunning()));
     // A disabled button says why.
     const QString selectOne = tr("Select one run in the table");
     const QString readOnly = tr("The project is open read-only");
@@ -317,8 +334,37 @@ void RunsPanel::updateActions()
     m_notes->setToolTip(!one ? selectOne : !writable ? readOnly : tr("Write notes about the run"));
     m_export->setToolTip(!one ? selectOne : tr("Export the run's adapter (PEFT, merged, GGUF)"));
     m_csv->setToolTip(!one ? selectOne : tr("Save every metric of the run as CSV"));
+    m_sweepButton->setToolTip(!m_document->store() ? tr("Save the project first: a sweep's runs are recorded in it")
+                              : !writable          ? readOnly
+                              : !m_sweepButton->isEnabled() ? training
+                                                   : tr("Train a grid of settings one run after another and compare them"));
     m_delete->setToolTip(ids.empty() ? tr("Select the runs to delete") : !writable ? readOnly
                          : !idle ? training : tr("Delete the selected runs and their checkpoints"));
+}
+
+SweepDialog *RunsPanel::showSweepDialog()
+{
+    if (!m_sweepDialog)
+        m_sweepDialog = new SweepDialog(m_sweep, m_document, this);
+    m_sweepDialog->show();
+    m_sweepDialog->raise();
+    m_sweepDialog->activateWindow();
+    return m_sweepDialog;
+}
+
+// The sweep's runs in the comparison plot, by eval loss, the best one marked.
+void RunsPanel::showSweepResults()
+{
+    m_bestSweepRun = m_sweep->bestRunId();
+    std::vector<qint64> ids;
+    for (qint64 id : m_sweep->runIds())
+        if (id > 0)
+            ids.push_back(id);
+    reload();
+    selectRuns(ids);
+    setMetric(QString::fromLatin1(engine::metricnames::kEvalLoss));
+    showOverlay();
+    Q_EMIT sweepCompared();
 }
 
 void RunsPanel::report(const QString &error)

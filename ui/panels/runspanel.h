@@ -2,11 +2,14 @@
 // overlays a chosen metric of each (LoRA against LoRA+, for example); one
 // selected run also shows its δ view. Runs can be resumed (interrupted,
 // stopped or failed runs with a checkpoint), renamed, annotated and deleted,
-// and their metrics saved as CSV. Reads the project file only on changes.
+// and their metrics saved as CSV. "Sweep…" trains a grid of settings one run
+// after another (app::SweepQueue, shown by a SweepDialog) and then compares
+// the sweep's runs here, the best one marked. Reads the project file only on changes.
 #pragma once
 
 #include <QWidget>
 
+#include <optional>
 #include <vector>
 
 class QComboBox;
@@ -16,6 +19,7 @@ class QTableWidget;
 
 namespace app {
 class ProjectDocument;
+class SweepQueue;
 class TrainingSession;
 }
 
@@ -23,6 +27,7 @@ namespace ui {
 
 class DeltaView;
 class LivePlot;
+class SweepDialog;
 
 class RunsPanel : public QWidget
 {
@@ -40,10 +45,14 @@ public:
     void setMetric(const QString &name);
     int overlayPoints() const; // raw points over all overlaid curves
     int overlayCurves() const;
+    QString overlayCurveName(int curve) const; // as the legend shows it
+    app::SweepQueue *sweepQueue() const { return m_sweep; }
+    SweepDialog *showSweepDialog();
 
 Q_SIGNALS:
     void message(const QString &text);
     void exportRequested(qint64 runId); // "Export Adapter…" on one selected run
+    void sweepCompared();               // a sweep ended and its runs are in the comparison plot
 
 private:
     QWidget *buildActions();
@@ -56,6 +65,7 @@ private:
     void annotateRun();
     void deleteRuns();
     void exportCsv();
+    void showSweepResults();
     void updateActions();
     void report(const QString &error);
 
@@ -72,6 +82,10 @@ private:
     QPushButton *m_delete = nullptr;
     QPushButton *m_csv = nullptr;
     QPushButton *m_export = nullptr;
+    QPushButton *m_sweepButton = nullptr;
+    app::SweepQueue *m_sweep = nullptr;
+    SweepDialog *m_sweepDialog = nullptr;
+    std::optional<qint64> m_bestSweepRun; // marked in the comparison plot
     bool m_reloading = false;
 };
 
