@@ -7,6 +7,7 @@
 #include "engine/project/projectstore.h"
 #include "engine/train/metricsqueue.h"
 #include "engine/train/runrecorder.h"
+#include "engine/train/smoothedloss.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -106,8 +107,7 @@ public:
     {
         if (m.step == 0)
             return;
-        if (std::isfinite(m.loss))
-            m_smoothed = std::isfinite(m_smoothed) ? 0.9 * m_smoothed + 0.1 * m.loss : m.loss;
+        m_smoothed.add(m.loss); // a skipped step's NaN is left out
         m_tokensPerSecond = m.tokensPerSecond;
         const double done = static_cast<double>(m.step - firstStep + 1);
         const double eta = elapsed / std::max(1.0, done) * static_cast<double>(m.totalSteps - m.step);
@@ -119,7 +119,7 @@ public:
                      .arg(QString(filled, QLatin1Char('#')), QString(width - filled, QLatin1Char('.')))
                      .arg(m.step)
                      .arg(m.totalSteps)
-                     .arg(m_smoothed, 0, 'f', 4)
+                     .arg(m_smoothed.value(), 0, 'f', 4)
                      .arg(std::isfinite(m.evalLoss) ? QStringLiteral("  eval %1").arg(m.evalLoss, 0, 'f', 4) : QString())
                      .arg(m_tokensPerSecond, 0, 'f', 0)
                      .arg(duration(elapsed), duration(eta))
@@ -156,7 +156,7 @@ private:
     bool m_quiet;
     bool m_terminal;
     bool m_dirty = false;
-    double m_smoothed = NAN;
+    engine::SmoothedLoss m_smoothed; // as the app's "train (smoothed)" curve
     double m_evalAccuracy = NAN;
     double m_tokensPerSecond = 0.0;
     QString m_text;

@@ -25,7 +25,6 @@ namespace ui {
 
 namespace {
 
-constexpr double kSmoothing = 0.9; // EMA weight of the smoothed loss (debiased)
 
 QString formatDuration(qint64 ms)
 {
@@ -184,8 +183,7 @@ void DashboardPanel::resetPlots()
     m_groups.clear();
     m_ratioCurves.clear();
     m_delta->setMatrixLayout({});
-    m_smoothed = 0.0;
-    m_smoothingWeight = 0.0;
+    m_smoothed.reset();
     m_steps = 0;
     m_totalSteps = 0;
     m_tokensPerSecond = 0.0;
@@ -214,10 +212,9 @@ void DashboardPanel::addStep(const engine::StepMetrics &m)
 {
     const double step = double(m.step);
     if (!m.skipped && std::isfinite(m.loss)) {
-        m_smoothed = kSmoothing * m_smoothed + (1 - kSmoothing) * m.loss;
-        m_smoothingWeight = kSmoothing * m_smoothingWeight + (1 - kSmoothing);
+        m_smoothed.add(m.loss);
         m_loss->append(0, step, m.loss);
-        m_loss->append(1, step, m_smoothed / m_smoothingWeight);
+        m_loss->append(1, step, m_smoothed.value());
         m_lastLoss = m.loss;
     }
     if (std::isfinite(m.evalLoss))

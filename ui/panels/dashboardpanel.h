@@ -6,6 +6,7 @@
 // second whatever the step rate.
 #pragma once
 
+#include "engine/train/smoothedloss.h"
 #include "engine/train/trainer.h"
 
 #include <QWidget>
@@ -97,8 +98,7 @@ private:
     std::function<bool()> m_beforeStart;
     std::vector<std::string> m_groups; // learning-rate groups, curve order
     std::vector<std::pair<std::string, int>> m_ratioCurves; // automatic λ key -> its curve in the rate plot
-    double m_smoothed = 0.0;
-    double m_smoothingWeight = 0.0;
+    engine::SmoothedLoss m_smoothed; // the displayed "train (smoothed)" curve
     qint64 m_steps = 0;
     qint64 m_totalSteps = 0;
     qint64 m_firstStep = 1;
