@@ -22,6 +22,15 @@ double median(std::vector<double> values)
 
 } // namespace
 
+double finiteMedian(const std::vector<float> &values)
+{
+    std::vector<double> finite;
+    for (const float value : values)
+        if (std::isfinite(value))
+            finite.push_back(value);
+    return finite.empty() ? std::numeric_limits<double>::quiet_NaN() : median(std::move(finite));
+}
+
 LambdaController::LambdaController(const std::vector<std::string> &matrixKeys, LambdaControllerSettings settings)
     : m_settings(settings)
     , m_sums(matrixKeys.size(), 0.0)

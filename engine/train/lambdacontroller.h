@@ -42,6 +42,10 @@ struct LambdaControllerSettings
     int warmupIntervals = 1; // intervals that only measure
 };
 
+// The median of the finite values (the mean of the middle two for an even
+// count); NaN when there are none.
+double finiteMedian(const std::vector<float> &values);
+
 class LambdaController
 {
 public:

@@ -150,7 +150,7 @@ LoraPlusOptimizer::LoraPlusOptimizer(const std::vector<std::pair<std::string, to
         const bool norm = name.find("norm") != std::string::npos && name.find("lora_") == std::string::npos;
         const LoraPlusGroup kind = classifyParameter(name, parameter, embedding, norm);
         const bool followsRatio = kind == LoraPlusGroup::B || kind == LoraPlusGroup::BNoDecay;
-        const std::string key = !followsRatio ? std::string() : perModule ? moduleKindOf(name) : std::string("all");
+        const std::string key = !followsRatio ? std::string() : perModule ? moduleKindOf(name) : std::string(kGlobalRatioKey);
         auto group = std::find_if(found.begin(), found.end(),
             [&](const auto &g) { return std::get<0>(g) == kind && std::get<1>(g) == key; });
         if (group == found.end()) {
@@ -250,7 +250,7 @@ std::vector<GroupLearningRate> LoraPlusOptimizer::learningRates() const
     std::vector<GroupLearningRate> rates;
     const auto &paramGroups = m_adamw->param_groups();
     for (std::size_t i = 0; i < paramGroups.size(); ++i)
-        rates.push_back({m_groups[i].ratioKey.empty() || m_groups[i].ratioKey == "all"
+        rates.push_back({m_groups[i].ratioKey.empty() || m_groups[i].ratioKey == kGlobalRatioKey
                              ? std::string(loraPlusGroupName(m_groups[i].kind))
                              : std::string(loraPlusGroupName(m_groups[i].kind)) + "_" + m_groups[i].ratioKey,
                          static_cast<const torch::optim::AdamWOptions &>(paramGroups[i].options()).lr()});

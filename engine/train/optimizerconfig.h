@@ -22,6 +22,9 @@ enum class OptimizerKind { AdamW, Riemannian };
 // What one automatic λ covers: every B matrix, or each module type (q_proj, …).
 enum class RatioScope { Global, Module };
 
+// The key of the one λ of RatioScope::Global (a module type's key is its name).
+inline constexpr const char *kGlobalRatioKey = "all";
+
 struct OptimizerConfig
 {
     double learningRate = 2e-4;          // η_A: base rate of the A matrices

@@ -52,7 +52,7 @@ std::string metricnames::learningRate(const std::string &group)
 
 std::string metricnames::loraPlusRatio(const std::string &key)
 {
-    return key == "all" ? std::string(kLoraPlusRatioPrefix) : std::string(kLoraPlusRatioPrefix) + "_" + key;
+    return key == kGlobalRatioKey ? std::string(kLoraPlusRatioPrefix) : std::string(kLoraPlusRatioPrefix) + "_" + key;
 }
 
 StepRecord toStepRecord(const StepMetrics &metrics)

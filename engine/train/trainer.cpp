@@ -245,7 +245,7 @@ void TrainingRun::start()
     if (optimizer.autoRatio) {
         std::vector<std::string> keys = m_setup.plan.matrixKinds;
         if (optimizer.ratioScope == RatioScope::Global)
-            keys.assign(keys.size(), "all");
+            keys.assign(keys.size(), kGlobalRatioKey);
         m_lambda = std::make_unique<LambdaController>(keys, LambdaControllerSettings{ optimizer.loraPlusRatio });
         note(std::string("LoRA+ ratio: automatic (") + (optimizer.ratioScope == RatioScope::Global ? "one λ" : "one λ "
             "per module type") + ", starting at " + std::to_string(static_cast<int>(optimizer.loraPlusRatio))
@@ -359,14 +359,7 @@ StepMetrics TrainingRun::trainStep()
             metrics.loraPlusRatios.push_back({ key, ratio });
         if (!metrics.skipped && !step.agreement.empty()) {
             m_lambda->accumulate(step.agreement);
-            std::vector<float> measured;
-            for (const float value : step.agreement)
-                if (std::isfinite(value))
-                    measured.push_back(value);
-            if (!measured.empty()) {
-                std::nth_element(measured.begin(), measured.begin() + measured.size() / 2, measured.end());
-                metrics.gradientAgreement = measured[measured.size() / 2];
-            }
+            metrics.gradientAgreement = finiteMedian(step.agreement);
         }
         if (m_state.step % training.probeEvery == 0)
             adjustRatios();

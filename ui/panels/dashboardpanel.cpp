@@ -255,7 +255,7 @@ void DashboardPanel::addRatios(double step, const std::vector<engine::LoraPlusRa
         auto it = std::find_if(m_ratioCurves.begin(), m_ratioCurves.end(),
             [&](const auto &curve) { return curve.first == ratio.key; });
         if (it == m_ratioCurves.end()) {
-            const QString name = ratio.key == "all" ? tr("λ (automatic)") : tr("λ %1").arg(QString::fromStdString(ratio.key));
+            const QString name = ratio.key == engine::kGlobalRatioKey ? tr("λ (automatic)") : tr("λ %1").arg(QString::fromStdString(ratio.key));
             const int palette = int(m_groups.size() + m_ratioCurves.size());
             m_ratioCurves.emplace_back(ratio.key, m_learningRate->addRightAxisCurve(name, LivePlot::palette(palette), tr("λ")));
             it = m_ratioCurves.end() - 1;

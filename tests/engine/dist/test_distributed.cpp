@@ -46,11 +46,7 @@ QString writeConfig(const QTemporaryDir &dir, const std::string &model, std::int
     settings.training.checkpointEvery = 6;
     settings.training.probeEvery = 5;
     settings.training.threads = 1;
-    const QString path = dir.filePath(QStringLiteral("config.json"));
-    QFile file(path);
-    if (file.open(QIODevice::WriteOnly))
-        file.write(QByteArray::fromStdString(settings.toDocument()));
-    return path;
+    return trainfixture::writeDocument(dir.path(), settings);
 }
 
 // LF_KEEP_TEST_DIRS=1 keeps each test's folder for a look afterwards.

@@ -32,11 +32,7 @@ QString writeConfig(const QTemporaryDir &dir)
     settings.training.checkpointEvery = 0;
     settings.modelPath = "model";
     settings.dataset.trainPath = "train.jsonl";
-    const QString path = dir.filePath(QStringLiteral("config.json"));
-    QFile file(path);
-    if (file.open(QIODevice::WriteOnly))
-        file.write(QByteArray::fromStdString(settings.toDocument()));
-    return path;
+    return trainfixture::writeDocument(dir.path(), settings);
 }
 
 QJsonArray jsonRuns(const QString &path)

@@ -33,11 +33,7 @@ QString writeConfig(const QTemporaryDir &dir, std::int64_t steps)
     // Relative paths, as a user writes them: resolved against the file's folder.
     settings.modelPath = "model";
     settings.dataset.trainPath = "train.jsonl";
-    const QString path = dir.filePath(QStringLiteral("config.json"));
-    QFile file(path);
-    if (file.open(QIODevice::WriteOnly))
-        file.write(QByteArray::fromStdString(settings.toDocument()));
-    return path;
+    return trainfixture::writeDocument(dir.path(), settings);
 }
 
 QList<QJsonObject> readLines(const QString &path, const QString &event)

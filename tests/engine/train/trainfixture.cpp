@@ -114,4 +114,13 @@ engine::RunSettings settings(const QString &dir, std::int64_t steps, double vali
     return s;
 }
 
+QString writeDocument(const QString &dir, const engine::RunSettings &settings)
+{
+    const QString path = QDir(dir).filePath(QStringLiteral("config.json"));
+    QFile file(path);
+    if (file.open(QIODevice::WriteOnly))
+        file.write(QByteArray::fromStdString(settings.toDocument()));
+    return path;
+}
+
 } // namespace trainfixture

@@ -20,6 +20,9 @@ void write(const QString &dir, const std::string &modelType = "llama", int recor
 // validation split unless `validationFraction` > 0.
 engine::RunSettings settings(const QString &dir, std::int64_t steps, double validationFraction = 0.0);
 
+// Writes `settings` as a settings document to `dir`/config.json; returns its path.
+QString writeDocument(const QString &dir, const engine::RunSettings &settings);
+
 // The vocabulary size of the fixture's model (bytes + eos, rounded up).
 constexpr int kVocab = 264;
 
